@@ -1,0 +1,3 @@
+from pubtrack.cli import main
+
+main()

@@ -1,0 +1,150 @@
+"""Command line: parse arguments, make one library call, print.
+
+No SQL, no HTTP and no formatting logic lives here. Library errors
+(``PubtrackError``) become one ``Error: ...`` line and their exit code;
+``PUBTRACK_DEBUG=1`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from pubtrack import __version__
+from pubtrack.errors import EXIT_BAD_INPUT, PubtrackError
+
+
+def _debug() -> bool:
+    return os.environ.get("PUBTRACK_DEBUG", "") not in ("", "0")
+
+
+class PubtrackGroup(click.Group):
+    """Turns PubtrackError into `Error: ...` and the error's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PubtrackError as exc:
+            if _debug():
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+class Project:
+    """Loads pubtrack.toml lazily, so `--help` works anywhere."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._config = None
+
+    @property
+    def config(self):  # type: ignore[no-untyped-def]
+        if self._config is None:
+            from pubtrack.config import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+pass_project = click.make_pass_decorator(Project)
+
+
+def warn(message: str) -> None:
+    click.echo(f"Warning: {message}", err=True)
+
+
+@click.group(cls=PubtrackGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="pubtrack")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="PUBTRACK_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="pubtrack.toml to use (default: found from the current directory upward).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """Keep your publication list and talks current.
+
+    BibTeX files are the source of truth; `pubtrack sync` adds metadata and
+    citation counts from arXiv, Semantic Scholar, OpenAlex and Crossref;
+    `pubtrack render` writes the Publications and Talks sections of a CV or
+    homepage.
+    """
+    ctx.obj = Project(config_path)
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Create pubtrack.toml, bib/publications.bib, bib/talks.bib and data/ in DIRECTORY."""
+    from pubtrack.project import init_project
+
+    for path in init_project(directory):
+        click.echo(f"Created {path}{'/' if path.is_dir() else ''}")
+    click.echo("Next: add your entries to bib/publications.bib, then run `pubtrack render`.")
+
+
+@cli.command()
+@pass_project
+def check(project: Project) -> None:
+    """List every BibTeX problem as FILE:LINE: message (exit 2 if any)."""
+    from pubtrack.bibtex import load_library
+
+    library = load_library(project.config)
+    for problem in library.problems:
+        click.echo(str(problem))
+    if library.problems:
+        click.echo(f"{len(library.problems)} problem(s) found.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(
+        f"No problems: {len(library.works)} publication(s), {len(library.talks)} talk(s).",
+        err=True,
+    )
+
+
+# ---------------------------------------------------------------------------
+# render (issue: core rendering)
+# ---------------------------------------------------------------------------
+
+
+@cli.command()
+@pass_project
+def render(project: Project) -> None:
+    """Write the Publications and Talks sections (md, html, tex, json)."""
+    raise PubtrackError("render is not built yet")
+
+
+# ---------------------------------------------------------------------------
+# sync (issue: sources and sync)
+# ---------------------------------------------------------------------------
+
+
+@cli.command()
+@pass_project
+def sync(project: Project) -> None:
+    """Fetch metadata and citation counts; append them to the history."""
+    raise PubtrackError("sync is not built yet")
+
+
+# ---------------------------------------------------------------------------
+# stats, history, changes, plot (issue: stats and history)
+# ---------------------------------------------------------------------------
+
+
+def main() -> None:
+    cli(prog_name="pubtrack")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+
+__all__ = ["cli", "main"]

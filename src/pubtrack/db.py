@@ -1,0 +1,407 @@
+"""Every SQL statement pubtrack runs.
+
+The schema is documented in the README for users who query it. It changes only
+through the migrations below (sqlite-utils ``Migrations``): an old database
+opens and is upgraded in place, each migration in its own transaction.
+Writes go through ``Store.transaction()`` so a crash never leaves half a sync.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+from pubtrack.errors import DatabaseError
+from pubtrack.models import CitationCount, Library, plain
+
+migrations = Migrations("pubtrack")
+
+
+def utcnow() -> str:
+    """Timestamps are ISO-8601 UTC strings with a Z: sortable as text."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------
+# Migrations. Never edit one that has shipped; add a new one.
+# --------------------------------------------------------------------------
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS publications (
+            key TEXT PRIMARY KEY,
+            entry_type TEXT,
+            kind TEXT,
+            title TEXT,
+            authors TEXT,            -- JSON list of display names
+            year INTEGER,
+            month INTEGER,
+            day INTEGER,
+            venue TEXT,
+            award TEXT,
+            arxiv TEXT,
+            doi TEXT,
+            semantic_scholar TEXT,
+            openalex TEXT,
+            selected INTEGER NOT NULL DEFAULT 0,
+            source_file TEXT,
+            line INTEGER,
+            in_bib INTEGER NOT NULL DEFAULT 1,   -- 0: removed from the bib, history kept
+            first_seen TEXT,
+            updated_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS talks (
+            key TEXT PRIMARY KEY,
+            title TEXT,
+            event TEXT,
+            date TEXT,
+            location TEXT,
+            publication_key TEXT,
+            source_file TEXT,
+            line INTEGER,
+            in_bib INTEGER NOT NULL DEFAULT 1,
+            first_seen TEXT,
+            updated_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS citations (
+            id INTEGER PRIMARY KEY,
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            influential INTEGER,
+            retrieved_at TEXT NOT NULL,
+            sync_run_id INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_citations_pub_source
+            ON citations (publication_key, source, retrieved_at);
+        -- Append-only: the history is never rewritten.
+        CREATE TRIGGER IF NOT EXISTS citations_no_update BEFORE UPDATE ON citations
+            BEGIN SELECT RAISE(ABORT, 'citations is append-only'); END;
+        CREATE TABLE IF NOT EXISTS source_records (
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            external_id TEXT,        -- the id this source knows the work by
+            status TEXT NOT NULL,    -- 'found' | 'not_found' | 'unresolved'
+            data TEXT,               -- JSON: metadata this source returned
+            fetched_at TEXT,         -- last successful fetch
+            last_error TEXT,
+            last_attempt_at TEXT,
+            PRIMARY KEY (publication_key, source)
+        );
+        CREATE TABLE IF NOT EXISTS counts_by_year (
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            retrieved_at TEXT NOT NULL,
+            PRIMARY KEY (publication_key, source, year)
+        );
+        CREATE TABLE IF NOT EXISTS sync_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,    -- 'running' | 'ok' | 'partial' | 'failed' | 'dry-run'
+            sources TEXT,            -- JSON list
+            works INTEGER,
+            updated INTEGER,
+            requests TEXT,           -- JSON {source: count}
+            errors TEXT,             -- JSON {source: message}
+            duration_seconds REAL
+        );
+        CREATE VIEW IF NOT EXISTS latest_citations AS
+            SELECT c.publication_key, c.source, c.count, c.influential, c.retrieved_at
+            FROM citations c
+            WHERE c.id = (
+                SELECT c2.id FROM citations c2
+                WHERE c2.publication_key = c.publication_key AND c2.source = c.source
+                ORDER BY c2.retrieved_at DESC, c2.id DESC LIMIT 1
+            );
+        CREATE VIEW IF NOT EXISTS publication_metrics AS
+            SELECT p.key, p.title, p.year, p.in_bib,
+                MAX(CASE WHEN l.source = 'semantic_scholar' THEN l.count END) AS semantic_scholar,
+                MAX(CASE WHEN l.source = 'openalex' THEN l.count END) AS openalex,
+                MAX(CASE WHEN l.source = 'crossref' THEN l.count END) AS crossref,
+                MAX(CASE WHEN l.source = 'google_scholar' THEN l.count END) AS google_scholar,
+                MAX(l.count) AS max_citations,
+                MAX(l.retrieved_at) AS last_retrieved_at
+            FROM publications p
+            LEFT JOIN latest_citations l ON l.publication_key = p.key
+            GROUP BY p.key;
+        """
+    )
+
+
+# --------------------------------------------------------------------------
+# Store
+# --------------------------------------------------------------------------
+
+
+class Store:
+    """The project's SQLite database (WAL mode, migrated on open)."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True) -> Store:
+        path = Path(path)
+        if not create and not path.exists():
+            raise DatabaseError(f"{path}: no database yet (run `pubtrack sync` first)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            db = sqlite_utils.Database(conn)
+            db.execute("PRAGMA busy_timeout = 30000")
+            if db.journal_mode != "wal":
+                db.enable_wal()
+            migrations.apply(db)
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"{path}: cannot open database: {exc}") from None
+        except OSError as exc:
+            raise DatabaseError(f"{path}: cannot create database: {exc.strerror}") from None
+        return cls(db, path)
+
+    @classmethod
+    def memory(cls) -> Store:
+        db = sqlite_utils.Database(memory=True)
+        migrations.apply(db)
+        return cls(db, None)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing; nests as a savepoint."""
+        with self.db.atomic():
+            yield
+
+    # -- bib -> tables ----------------------------------------------------
+
+    def sync_library(self, library: Library) -> None:
+        """Mirror the bib files: upsert present entries, flag removed ones.
+
+        Removed entries keep their rows (in_bib = 0) so their citation history
+        survives; they disappear from rendered output.
+        """
+        now = utcnow()
+        pub_rows = [
+            {
+                "key": w.key,
+                "entry_type": w.entry_type,
+                "kind": w.kind,
+                "title": plain(w.title),
+                "authors": json.dumps([a.display for a in w.authors], ensure_ascii=False),
+                "year": w.year,
+                "month": w.month,
+                "day": w.day,
+                "venue": plain(w.venue),
+                "award": w.award,
+                "arxiv": w.ids.arxiv,
+                "doi": w.ids.doi,
+                "semantic_scholar": w.ids.semantic_scholar,
+                "openalex": w.ids.openalex,
+                "selected": int(w.selected),
+                "source_file": w.location.file if w.location else None,
+                "line": w.location.line if w.location else None,
+                "in_bib": 1,
+                "first_seen": now,
+                "updated_at": now,
+            }
+            for w in library.works
+        ]
+        talk_rows = [
+            {
+                "key": t.key,
+                "title": plain(t.title),
+                "event": plain(t.event),
+                "date": t.date.isoformat() if t.date else (str(t.year) if t.year else None),
+                "location": t.location_name,
+                "publication_key": t.publication,
+                "source_file": t.location.file if t.location else None,
+                "line": t.location.line if t.location else None,
+                "in_bib": 1,
+                "first_seen": now,
+                "updated_at": now,
+            }
+            for t in library.talks
+        ]
+        with self.transaction():
+            self._mirror("publications", pub_rows)
+            self._mirror("talks", talk_rows)
+
+    def _mirror(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            columns = list(rows[0])
+            updates = ", ".join(
+                f"{c} = excluded.{c}" for c in columns if c not in ("key", "first_seen")
+            )
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)}) "
+                f"ON CONFLICT(key) DO UPDATE SET {updates}"
+            )
+            self.db.conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+        keys = [r["key"] for r in rows]
+        self.db.execute(f"UPDATE {table} SET in_bib = 0 WHERE in_bib = 1")
+        self.db.conn.executemany(
+            f"UPDATE {table} SET in_bib = 1 WHERE key = ?", [(k,) for k in keys]
+        )
+
+    # -- citations -----------------------------------------------------------
+
+    def record_citations(self, counts: Iterable[CitationCount], run_id: int | None = None) -> int:
+        """Append to the history. Callers never pass a failure as a count."""
+        rows = [
+            (c.publication_key, c.source, int(c.count), c.influential, c.retrieved_at, run_id)
+            for c in counts
+        ]
+        self.db.conn.executemany(
+            "INSERT INTO citations (publication_key, source, count, influential, retrieved_at,"
+            " sync_run_id) VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        return len(rows)
+
+    def latest_citations(self) -> dict[str, dict[str, CitationCount]]:
+        """{publication_key: {source: latest good count}}."""
+        result: dict[str, dict[str, CitationCount]] = {}
+        for row in self.db.query(
+            "SELECT publication_key, source, count, influential, retrieved_at FROM latest_citations"
+        ):
+            result.setdefault(row["publication_key"], {})[row["source"]] = CitationCount(**row)
+        return result
+
+    def citation_history(self, key: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT publication_key, source, count, influential, retrieved_at FROM citations"
+        params: list[Any] = []
+        if key is not None:
+            sql += " WHERE publication_key = ?"
+            params.append(key)
+        sql += " ORDER BY publication_key, source, retrieved_at, id"
+        return list(self.db.query(sql, params))
+
+    # -- per-source state (freshness, metadata) -------------------------------
+
+    def source_records(self, source: str) -> dict[str, dict[str, Any]]:
+        rows = self.db.query("SELECT * FROM source_records WHERE source = ?", [source])
+        out = {}
+        for row in rows:
+            row["data"] = json.loads(row["data"]) if row["data"] else {}
+            out[row["publication_key"]] = row
+        return out
+
+    def all_source_records(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """{publication_key: {source: record}}, for render and identity checks."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for row in self.db.query("SELECT * FROM source_records"):
+            row["data"] = json.loads(row["data"]) if row["data"] else {}
+            out.setdefault(row["publication_key"], {})[row["source"]] = row
+        return out
+
+    def save_source_record(
+        self,
+        publication_key: str,
+        source: str,
+        *,
+        status: str,
+        external_id: str | None = None,
+        data: dict[str, Any] | None = None,
+        fetched_at: str | None = None,
+    ) -> None:
+        """A successful answer (found / not found / unresolved) for one work."""
+        now = fetched_at or utcnow()
+        self.db.execute(
+            "INSERT INTO source_records (publication_key, source, external_id, status, data,"
+            " fetched_at, last_error, last_attempt_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)"
+            " ON CONFLICT(publication_key, source) DO UPDATE SET"
+            " external_id = COALESCE(excluded.external_id, source_records.external_id),"
+            " status = excluded.status,"
+            " data = COALESCE(excluded.data, source_records.data),"
+            " fetched_at = excluded.fetched_at, last_error = NULL,"
+            " last_attempt_at = excluded.last_attempt_at",
+            [
+                publication_key,
+                source,
+                external_id,
+                status,
+                json.dumps(data, ensure_ascii=False, sort_keys=True) if data is not None else None,
+                now,
+                now,
+            ],
+        )
+
+    def save_source_error(self, publication_key: str, source: str, error: str) -> None:
+        """A failed attempt: keep the earlier data and fetched_at untouched."""
+        now = utcnow()
+        self.db.execute(
+            "INSERT INTO source_records (publication_key, source, status, last_error,"
+            " last_attempt_at) VALUES (?, ?, 'error', ?, ?)"
+            " ON CONFLICT(publication_key, source) DO UPDATE SET"
+            " last_error = excluded.last_error, last_attempt_at = excluded.last_attempt_at",
+            [publication_key, source, error, now],
+        )
+
+    def save_counts_by_year(
+        self, publication_key: str, source: str, counts: dict[int, int], retrieved_at: str
+    ) -> None:
+        self.db.conn.executemany(
+            "INSERT INTO counts_by_year (publication_key, source, year, count, retrieved_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(publication_key, source, year) DO UPDATE SET"
+            " count = excluded.count, retrieved_at = excluded.retrieved_at",
+            [(publication_key, source, y, c, retrieved_at) for y, c in counts.items()],
+        )
+
+    # -- sync runs ------------------------------------------------------------
+
+    def start_run(self, sources: list[str], works: int, *, status: str = "running") -> int:
+        cursor = self.db.execute(
+            "INSERT INTO sync_runs (started_at, status, sources, works) VALUES (?, ?, ?, ?)",
+            [utcnow(), status, json.dumps(sources), works],
+        )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        updated: int,
+        requests: dict[str, int],
+        errors: dict[str, str],
+        duration_seconds: float,
+    ) -> None:
+        self.db.execute(
+            "UPDATE sync_runs SET finished_at = ?, status = ?, updated = ?, requests = ?,"
+            " errors = ?, duration_seconds = ? WHERE id = ?",
+            [
+                utcnow(),
+                status,
+                updated,
+                json.dumps(requests, sort_keys=True),
+                json.dumps(errors, sort_keys=True),
+                round(duration_seconds, 3),
+                run_id,
+            ],
+        )
+
+    def sync_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM sync_runs ORDER BY id DESC LIMIT ?", [limit]))

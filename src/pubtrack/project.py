@@ -1,0 +1,87 @@
+"""`pubtrack init`: a new project a user can fill in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pubtrack.errors import BadInputError
+
+CONFIG_TEMPLATE = """\
+# pubtrack configuration. Paths are relative to this file.
+
+[owner]
+# Your name as it appears in author lists; it is shown in bold.
+name = ""
+# Other spellings of your name ("Z. Liu", "Liu, Zihang"); matched case- and
+# accent-insensitively, in either name order.
+aliases = []
+# Sent to Crossref as a contact address (mailto); empty sends none.
+email = ""
+# Optional: your Semantic Scholar author id.
+semantic_scholar_id = ""
+# Optional: your Google Scholar profile id (enables the google_scholar source,
+# which needs `pip install 'pubtrack[scholar]'`).
+google_scholar_id = ""
+
+[bib]
+# BibTeX files with your publications (globs allowed). Talk files are excluded.
+publications = ["bib/*.bib"]
+# BibTeX files with your talks (@misc entries with eventtitle and date).
+talks = ["bib/talks.bib"]
+
+[database]
+# SQLite database with metadata and the history of citation counts.
+path = "data/pubtrack.db"
+
+[sync]
+# Sources queried by `pubtrack sync`. openalex needs OPENALEX_API_KEY.
+sources = ["semantic_scholar", "arxiv", "crossref", "openalex"]
+# Works fetched more recently than this are skipped (s, m, h, d, w).
+max_age = "20h"
+"""
+
+PUBLICATIONS_TEMPLATE = """\
+% Your publications. One entry per work; pubtrack never edits this file.
+% Useful fields beyond the usual ones:
+%   eprint = {2410.12178}        arXiv id (archiveprefix = {arXiv})
+%   doi = {10.18653/v1/...}      DOI
+%   award = {Oral}               shown next to the venue
+%   code = {https://...}         link to code; also pdf, slides, video, url
+%   selected = {true}            for `pubtrack render --selected`
+"""
+
+TALKS_TEMPLATE = """\
+% Your talks. Example:
+% @misc{me2024talk,
+%   title       = {Title of the Talk},
+%   eventtitle  = {Conference 2024},
+%   date        = {2024-11-12},
+%   location    = {City},
+%   video       = {https://...},
+%   publication = {key_of_the_related_paper},
+% }
+"""
+
+
+def init_project(directory: str | Path) -> list[Path]:
+    """Create the files of a new project; refuse if any already exists."""
+    root = Path(directory)
+    files = {
+        root / "pubtrack.toml": CONFIG_TEMPLATE,
+        root / "bib" / "publications.bib": PUBLICATIONS_TEMPLATE,
+        root / "bib" / "talks.bib": TALKS_TEMPLATE,
+    }
+    existing = [p for p in files if p.exists()]
+    if existing:
+        raise BadInputError(f"{existing[0]} already exists; pubtrack init never overwrites files")
+    created: list[Path] = []
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as fh:  # "x": fail rather than clobber
+            fh.write(text)
+        created.append(path)
+    data = root / "data"
+    if not data.exists():
+        data.mkdir(parents=True)
+        created.append(data)
+    return created

@@ -1,0 +1,49 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pubtrack.db import Store, migrations
+from pubtrack.models import CitationCount, Library, Work
+
+
+def test_open_creates_schema_in_wal_mode(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "data" / "p.db")
+    assert store.db.journal_mode == "wal"
+    assert {"publications", "talks", "citations", "sync_runs"} <= set(store.db.table_names())
+    assert {"latest_citations", "publication_metrics"} <= set(store.db.view_names())
+    assert not migrations.pending(store.db)
+
+
+def test_latest_citations_and_removed_entries_keep_history() -> None:
+    store = Store.memory()
+    store.sync_library(Library(works=[Work("a", "article", "A"), Work("b", "article", "B")]))
+    store.record_citations(
+        [
+            CitationCount("a", "semantic_scholar", 3, "2026-11-01T00:00:00Z"),
+            CitationCount("a", "semantic_scholar", 5, "2026-11-02T00:00:00Z"),
+            CitationCount("a", "openalex", 4, "2026-11-02T00:00:00Z"),
+        ]
+    )
+    latest = store.latest_citations()
+    assert latest["a"]["semantic_scholar"].count == 5
+    assert latest["a"]["openalex"].count == 4
+    store.sync_library(Library(works=[Work("b", "article", "B")]))
+    rows = {r["key"]: r["in_bib"] for r in store.db.query("select key, in_bib from publications")}
+    assert rows == {"a": 0, "b": 1}
+    assert len(store.citation_history("a")) == 3
+
+
+def test_citations_are_append_only() -> None:
+    store = Store.memory()
+    store.record_citations([CitationCount("a", "crossref", 1, "2026-11-01T00:00:00Z")])
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.db.execute("UPDATE citations SET count = 0")
+
+
+def test_failed_transaction_leaves_nothing() -> None:
+    store = Store.memory()
+    with pytest.raises(RuntimeError), store.transaction():
+        store.record_citations([CitationCount("a", "crossref", 1, "2026-11-01T00:00:00Z")])
+        raise RuntimeError("killed")
+    assert store.citation_history() == []
