@@ -135,7 +135,9 @@ class Work:
     day: int | None = None
     venue: str = ""  # Unicode, may hold markers; "" when unknown
     award: str | None = None  # "Oral", "Best Paper", ...
-    kind: str = "other"  # conference | journal | preprint | thesis | book | chapter | report | other
+    kind: str = (
+        "other"  # conference | journal | preprint | thesis | book | chapter | report | other
+    )
     ids: Identifiers = field(default_factory=Identifiers)
     links: list[Link] = field(default_factory=list)
     selected: bool = False

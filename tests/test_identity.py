@@ -1,0 +1,58 @@
+import pytest
+
+from pubtrack.identity import (
+    arxiv_doi,
+    arxiv_id_from_doi,
+    normalize_arxiv_id,
+    normalize_doi,
+    split_arxiv_id,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2410.12178", ("2410.12178", None)),
+        ("2410.12178v2", ("2410.12178", 2)),
+        ("arXiv:2410.12178v1", ("2410.12178", 1)),
+        ("https://arxiv.org/abs/2210.05278v2", ("2210.05278", 2)),
+        ("https://arxiv.org/pdf/2210.05278.pdf", ("2210.05278", None)),
+        ("http://export.arxiv.org/abs/hep-th/9901001v3", ("hep-th/9901001", 3)),
+        ("astro-ph/0601001", ("astro-ph/0601001", None)),
+        ("math.GT/0309136", ("math.gt/0309136", None)),
+        ("0704.0001", ("0704.0001", None)),
+    ],
+)
+def test_split_arxiv_id(text: str, expected: tuple[str, int | None]) -> None:
+    assert split_arxiv_id(text) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "", None, "2410.121", "10.1000/xyz", "12345.6789"])
+def test_not_arxiv_ids(text: str | None) -> None:
+    assert normalize_arxiv_id(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10.18653/v1/2024.emnlp-main.78",
+        "10.18653/V1/2024.EMNLP-MAIN.78",
+        "doi:10.18653/v1/2024.emnlp-main.78",
+        "https://doi.org/10.18653/v1/2024.emnlp-main.78",
+        "http://dx.doi.org/10.18653/v1/2024.emnlp-main.78",
+        " DOI: 10.18653/v1/2024.emnlp-main.78. ",
+    ],
+)
+def test_normalize_doi(text: str) -> None:
+    assert normalize_doi(text) == "10.18653/v1/2024.emnlp-main.78"
+
+
+def test_not_a_doi() -> None:
+    assert normalize_doi("2410.12178") is None
+    assert normalize_doi("https://example.org/paper") is None
+
+
+def test_arxiv_doi_round_trip() -> None:
+    assert arxiv_doi("2410.12178") == "10.48550/arxiv.2410.12178"
+    assert arxiv_id_from_doi("10.48550/arXiv.2410.12178") == "2410.12178"
+    assert arxiv_id_from_doi("10.18653/v1/2024.emnlp-main.78") is None
