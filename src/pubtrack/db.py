@@ -142,6 +142,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m010_meta(db: sqlite_utils.Database) -> None:
+    """Small key/value state, e.g. the fingerprint of the bib files last mirrored."""
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+
+
 # --------------------------------------------------------------------------
 # Store
 # --------------------------------------------------------------------------
@@ -155,15 +161,16 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True) -> Store:
+    def open(cls, path: str | Path, *, create: bool = True, timeout: float = 30.0) -> Store:
+        """Open (and migrate) the database; ``timeout`` bounds the wait for a lock."""
         path = Path(path)
         if not create and not path.exists():
             raise DatabaseError(f"{path}: no database yet (run `pubtrack sync` first)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
             db = sqlite_utils.Database(conn)
-            db.execute("PRAGMA busy_timeout = 30000")
+            db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             if db.journal_mode != "wal":
                 db.enable_wal()
             migrations.apply(db)
@@ -171,6 +178,21 @@ class Store:
             raise DatabaseError(f"{path}: cannot open database: {exc}") from None
         except OSError as exc:
             raise DatabaseError(f"{path}: cannot create database: {exc.strerror}") from None
+        return cls(db, path)
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> Store:
+        """Read-only access (no migration, no WAL switch): render still shows counts
+        from a database it may not write (read-only file, or locked by a sync)."""
+        path = Path(path)
+        try:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5, isolation_level=None
+            )
+            db = sqlite_utils.Database(conn)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"{path}: cannot open database: {exc}") from None
         return cls(db, path)
 
     @classmethod
@@ -405,3 +427,36 @@ class Store:
 
     def sync_runs(self, limit: int = 20) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM sync_runs ORDER BY id DESC LIMIT ?", [limit]))
+
+    # -- meta (small key/value state) -----------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        """None when unset, or when a read-only database predates the meta table."""
+        if not self.db["meta"].exists():
+            return None
+        rows = list(self.db.query("SELECT value FROM meta WHERE key = ?", [key]))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    def sync_library_if_changed(self, library: Library, fingerprint: str) -> bool:
+        """Mirror the bib files unless this fingerprint was the last one mirrored.
+
+        Render calls this on every run; the fingerprint check keeps an unchanged
+        bib from costing a write. True when the tables were written. A read-only
+        or locked database raises DatabaseError (the caller warns and goes on).
+        """
+        try:
+            if self.get_meta("library_fingerprint") == fingerprint:
+                return False
+            with self.transaction():
+                self.sync_library(library)
+                self.set_meta("library_fingerprint", fingerprint)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"{self.path}: publications and talks not updated: {exc}") from None
+        return True
