@@ -1,0 +1,264 @@
+"""`pubtrack render`: the Publications and Talks sections in md, html, tex or json.
+
+Works offline from the bib files plus whatever the database holds: no
+database means no "Cited by" lines, never a failure. A database that cannot
+be written (read-only, locked by a running sync) is read anyway, with a
+warning. Warnings go to the ``warn`` callback (the CLI prints them on stderr).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pubtrack.config import Config
+from pubtrack.errors import BadInputError, BibError, DatabaseError
+from pubtrack.models import CitationCount, Library
+from pubtrack.render.base import render_template
+from pubtrack.render.context import (
+    RenderContext,
+    build_publications,
+    build_talks,
+    group_publications,
+    source_preference,
+)
+from pubtrack.render.names import OwnerMatcher
+
+FORMATS = ("md", "html", "tex", "json")
+SECTIONS = ("publications", "talks")
+STYLES = ("default", "compact")
+GROUP_BY = ("none", "year", "type")
+DEFAULT_MAX_AUTHORS = 10
+
+Warn = Callable[[str], None]
+
+
+@dataclass
+class RenderOptions:
+    """What to render. ``None`` means: the ``[render]`` setting, else the default."""
+
+    format: str = "md"
+    section: str = "all"  # publications | talks | all
+    style: str | None = None  # default | compact
+    group_by: str | None = None  # none | year | type
+    selected: bool = False
+    template: Path | None = None
+    max_authors: int | None = None  # <= 0: no truncation
+    strict: bool = False  # any BibTeX problem is fatal
+    generated_at: str | None = None  # fixed value for reproducible output
+
+
+@dataclass
+class RenderResult:
+    text: str
+    library: Library
+    context: RenderContext
+    warnings: list[str] = field(default_factory=list)
+
+
+def _setting(options_value: Any, config: Config, name: str, default: Any) -> Any:
+    if options_value is not None:
+        return options_value
+    return config.render.get(name, default)
+
+
+def _choice(value: Any, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise BadInputError(f"invalid {what} {value!r} (choose from {', '.join(allowed)})")
+    return str(value)
+
+
+def resolve_options(config: Config, options: RenderOptions) -> RenderOptions:
+    """Fill unset options from ``[render]`` in pubtrack.toml and check them."""
+    template = options.template
+    if template is None and config.render.get("template"):
+        template = config.root / str(config.render["template"])
+    if template is not None and not Path(template).is_file():
+        raise BadInputError(f"{template}: template not found")
+    max_authors = _setting(options.max_authors, config, "max_authors", DEFAULT_MAX_AUTHORS)
+    if not isinstance(max_authors, int):
+        raise BadInputError(f"[render] max_authors must be a whole number, not {max_authors!r}")
+    return replace(
+        options,
+        format=_choice(options.format, FORMATS, "format"),
+        section=_choice(options.section, (*SECTIONS, "all"), "section"),
+        style=_choice(_setting(options.style, config, "style", "default"), STYLES, "style"),
+        group_by=_choice(
+            _setting(options.group_by, config, "group_by", "none"), GROUP_BY, "group-by"
+        ),
+        template=Path(template) if template is not None else None,
+        max_authors=max_authors,
+    )
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------------------
+# Database (best effort)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class StoredData:
+    citations: dict[str, dict[str, CitationCount]] = field(default_factory=dict)
+    external_ids: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def load_stored(config: Config, library: Library, warn: Warn) -> StoredData:
+    """Mirror the bib into the tables when it changed, then read counts and ids.
+
+    Never fails: no database renders without counts; a database that cannot be
+    written is read as it is; one that cannot be read at all is skipped.
+    """
+    from pubtrack.db import Store
+
+    path = config.database_path
+    if not path.exists():
+        return StoredData()
+    try:
+        store = Store.open(path, create=False, timeout=2.0)
+    except DatabaseError as exc:
+        warn(f"{exc}; reading it without updating it")
+        try:
+            store = Store.open_readonly(path)
+        except DatabaseError as exc2:
+            warn(f"{exc2}; rendering without citation counts")
+            return StoredData()
+    with store:
+        fingerprint = getattr(library, "fingerprint", None)
+        if fingerprint is not None:
+            try:
+                store.sync_library_if_changed(library, str(fingerprint))
+            except DatabaseError as exc:
+                warn(f"{exc}; rendering anyway")
+        try:
+            return StoredData(
+                citations=store.latest_citations(),
+                external_ids=store.external_ids(("semantic_scholar", "openalex")),
+            )
+        except sqlite3.Error as exc:
+            warn(f"{path}: cannot read citation counts: {exc}; rendering without them")
+            return StoredData()
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------
+
+
+def build_context(
+    library: Library,
+    options: RenderOptions,
+    *,
+    owner_names: list[str],
+    stored: StoredData | None = None,
+    settings: dict[str, Any] | None = None,
+) -> RenderContext:
+    """Everything a template sees, from already resolved options."""
+    settings = settings or {}
+    stored = stored or StoredData()
+    pubs = build_publications(
+        library.works,
+        is_owner=OwnerMatcher(owner_names),
+        max_authors=int(options.max_authors if options.max_authors is not None else 10),
+        selected_only=options.selected,
+        citations=stored.citations,
+        external_ids=stored.external_ids,
+        preference=source_preference(settings.get("citation_source")),
+    )
+    if settings.get("other_sources", True) is False:
+        for p in pubs:
+            p.other_citations = []
+    return RenderContext(
+        publications=pubs,
+        publication_groups=group_publications(pubs, options.group_by or "none"),
+        talks=build_talks(library.talks, library.works),
+        owner=owner_names[0] if owner_names else "",
+        generated_at=options.generated_at or now_iso(),
+        sections=list(SECTIONS) if options.section == "all" else [options.section],
+        style=options.style or "default",
+    )
+
+
+def render_context(ctx: RenderContext, options: RenderOptions) -> str:
+    """Text of the resolved format; always ends with exactly one newline (or is empty)."""
+    if options.format == "json" and options.template is None:
+        from pubtrack.render.json import render_json
+
+        return render_json(ctx)
+    from pubtrack.render.formats import FORMATS as TEXT_FORMATS
+
+    fmt = TEXT_FORMATS.get(options.format)
+    if fmt is None:
+        raise BadInputError("--template works with --format md, html or tex")
+    text = render_template(
+        fmt, ctx.as_dict(), style=options.style or "default", template=options.template
+    )
+    text = text.strip("\n")
+    return text + "\n" if text else ""
+
+
+def render_library(
+    library: Library,
+    options: RenderOptions,
+    *,
+    owner_names: list[str],
+    stored: StoredData | None = None,
+    settings: dict[str, Any] | None = None,
+) -> str:
+    """Render works and talks already in memory (tests, other tools)."""
+    ctx = build_context(library, options, owner_names=owner_names, stored=stored, settings=settings)
+    return render_context(ctx, options)
+
+
+def load_for_render(config: Config, options: RenderOptions, warn: Warn) -> Library:
+    """Read the bib files; report every problem; --strict makes them fatal."""
+    from pubtrack.bibtex import load_library
+
+    library = load_library(config)
+    for problem in library.problems:
+        warn(str(problem))
+    if options.strict and library.problems:
+        raise BibError(
+            f"{len(library.problems)} BibTeX problem(s), listed above; "
+            "--strict makes them fatal (nothing written)"
+        )
+    return library
+
+
+def render_project(
+    config: Config, options: RenderOptions, *, warn: Warn | None = None
+) -> RenderResult:
+    """The whole job of `pubtrack render` (without writing anything but the db)."""
+    warnings: list[str] = []
+
+    def _warn(message: str) -> None:
+        warnings.append(message)
+        if warn is not None:
+            warn(message)
+
+    options = resolve_options(config, options)
+    library = load_for_render(config, options, _warn)
+    stored = load_stored(config, library, _warn)
+    ctx = build_context(
+        library, options, owner_names=config.owner_names(), stored=stored, settings=config.render
+    )
+    return RenderResult(render_context(ctx, options), library, ctx, warnings)
+
+
+__all__ = [
+    "RenderOptions",
+    "RenderResult",
+    "StoredData",
+    "build_context",
+    "render_context",
+    "render_library",
+    "render_project",
+    "resolve_options",
+]

@@ -1,0 +1,210 @@
+"""What a text format is: its escaping, its emphasis, its links; and the Jinja set-up.
+
+Each format module (markdown, html, latex) subclasses ``Format``. Templates
+(bundled or the user's own) get the same filters in every format, so one
+template idea works everywhere while escaping stays right for each:
+
+``text``     escape for the format and turn emphasis markers into its emphasis
+``plain``    drop emphasis markers (no escaping)
+``url``      escape a URL for the format
+``link``     ``link(label, url)``: a hyperlink
+``authors``  a whole author list, owner highlighted, marks kept, "…" for gaps
+``links``    a work's or talk's links joined by the format's separator
+``cited_by`` "Cited by N (Source, 28 Nov 2026)" (plus other sources), or ""
+``sentence`` add a final period unless there is one
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from pubtrack.errors import BadInputError
+from pubtrack.models import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN, Link, plain
+from pubtrack.render.context import AuthorView, CitationView, PublicationView
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+class Format:
+    """Plain-text defaults; subclasses override the escaping and markup."""
+
+    name = "text"
+    autoescape = False
+    separator = " · "  # between links, between venue and award
+    ellipsis = "…"
+    templates = {"default": "", "compact": ""}
+
+    # -- escaping --------------------------------------------------------
+    def escape(self, text: str) -> str:
+        return text
+
+    def url(self, url: str) -> str:
+        return url
+
+    def markup(self, text: str) -> str:
+        """Mark text that is already in the target format as safe (HTML only)."""
+        return text
+
+    # -- markup built from escaped pieces --------------------------------
+    def strong(self, escaped: str) -> str:
+        return escaped
+
+    def emph(self, escaped: str) -> str:
+        return escaped
+
+    def owner(self, escaped: str) -> str:
+        return self.strong(escaped)
+
+    def mark(self, marks: str) -> str:
+        return self.escape(marks)
+
+    def link(self, label: str, url: str) -> str:
+        return self.markup(f"{self.escape(label)} ({self.url(url)})")
+
+    # -- filters -----------------------------------------------------------
+    def text(self, value: Any) -> str:
+        """Escape, then turn the reader's emphasis markers into this format's."""
+        escaped = self.escape(" ".join(str(value or "").split()))
+        if EM_OPEN in escaped or STRONG_OPEN in escaped:
+            escaped = _replace_markers(escaped, self)
+        return self.markup(escaped)
+
+    def sentence(self, value: str) -> str:
+        """End with a period unless the text already ends a sentence ("et al.", "?")."""
+        if not value or plain(str(value)).rstrip().endswith((".", "?", "!")):
+            return value
+        return self.markup(value + ".") if isinstance(value, str) else value
+
+    def join(self, parts: list[str], sep: str) -> str:
+        return self.markup(sep.join(p for p in parts if p))
+
+    def authors(self, authors: list[AuthorView], style: str = "full") -> str:
+        parts = []
+        for a in authors:
+            if a.is_ellipsis:
+                parts.append(self.ellipsis)
+                continue
+            name = self.escape(a.short if style == "short" and not a.is_owner else a.name)
+            if a.is_owner:
+                name = self.owner(name)
+            parts.append(name + (self.mark(a.marks) if a.marks else ""))
+        return self.join(parts, ", ")
+
+    def links(self, links: list[Link], sep: str | None = None, lower: bool = False) -> str:
+        return self.join(
+            [self.link(_lower(k.label) if lower else k.label, k.url) for k in links],
+            self.separator if sep is None else sep,
+        )
+
+    def cited_by(self, pub: PublicationView, others: bool = True, short: bool = False) -> str:
+        c = pub.citation
+        if c is None:
+            return self.markup("")
+        if short:
+            return self.markup(self.escape(f"cited by {c.count}"))
+        parts = [f"Cited by {c.count} ({c.label}, {c.date})"]
+        if others:
+            parts += [_other(o, c) for o in pub.other_citations]
+        return self.join([self.escape(p) for p in parts], self.separator)
+
+
+def _other(o: CitationView, primary: CitationView) -> str:
+    """'OpenAlex 39', with its own date when it differs from the main count's."""
+    return f"{o.label} {o.count}" + ("" if o.date == primary.date else f" ({o.date})")
+
+
+def _lower(label: str) -> str:
+    """'Code' -> 'code' but 'arXiv', 'DOI', 'PDF' stay (the compact style)."""
+    return label.lower() if label[1:].islower() else label
+
+
+def _replace_markers(escaped: str, fmt: Format) -> str:
+    """Markers -> format emphasis; unbalanced markers are dropped, never leaked."""
+    out: list[str] = []
+    stack: list[tuple[str, int]] = []
+    for ch in escaped:
+        if ch in (EM_OPEN, STRONG_OPEN):
+            stack.append((ch, len(out)))
+            out.append("")
+        elif ch in (EM_CLOSE, STRONG_CLOSE):
+            want = EM_OPEN if ch == EM_CLOSE else STRONG_OPEN
+            if stack and stack[-1][0] == want:
+                _, start = stack.pop()
+                inner = "".join(out[start + 1 :])
+                del out[start:]
+                core = inner.strip()
+                if core:
+                    # Spaces stay outside: "* x*" is not emphasis in Markdown.
+                    lead = inner[: len(inner) - len(inner.lstrip())]
+                    trail = inner[len(inner.rstrip()) :]
+                    core = fmt.emph(core) if want == EM_OPEN else fmt.strong(core)
+                    out.append(lead + core + trail)
+                else:
+                    out.append(inner)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Jinja
+# ---------------------------------------------------------------------------
+
+
+def make_environment(fmt: Format, template_dir: Path | None = None) -> jinja2.Environment:
+    """Bundled templates (and the directory of a user's template), this format's filters."""
+    loaders: list[jinja2.BaseLoader] = []
+    if template_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(template_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(TEMPLATE_DIR)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=fmt.autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        text=fmt.text,
+        plain=plain,
+        url=fmt.url,
+        authors=fmt.authors,
+        links=fmt.links,
+        cited_by=fmt.cited_by,
+        sentence=fmt.sentence,
+    )
+    env.globals.update(link=fmt.link, format=fmt.name)
+    return env
+
+
+@lru_cache(maxsize=16)
+def _environment(fmt_name: str, template_dir: str | None) -> jinja2.Environment:
+    from pubtrack.render.formats import FORMATS
+
+    return make_environment(FORMATS[fmt_name], Path(template_dir) if template_dir else None)
+
+
+def render_template(
+    fmt: Format, context: dict[str, Any], *, style: str, template: Path | None = None
+) -> str:
+    """Render with the user's template when given, else the bundled one for the style."""
+    try:
+        if template is not None:
+            env = _environment(fmt.name, str(template.resolve().parent))
+            tmpl = env.get_template(template.name)
+        else:
+            env = _environment(fmt.name, None)
+            tmpl = env.get_template(fmt.templates[style])
+        return tmpl.render(context)
+    except jinja2.TemplateNotFound as exc:
+        raise BadInputError(f"{template or exc.name}: template not found") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise BadInputError(f"{exc.filename or template}:{exc.lineno}: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        where = template or fmt.templates[style]
+        raise BadInputError(f"{where}: {exc.message} (see the README for the variables)") from None

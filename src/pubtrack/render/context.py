@@ -1,0 +1,339 @@
+"""What every format renders: works and talks, sorted, filtered, grouped, with counts.
+
+Format modules and user templates only decide how things look; which works,
+in which order, with which authors, venue line and citation count is decided
+here once, so md, html, tex and json always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pubtrack.models import SOURCE_LABELS, Author, CitationCount, Link, Talk, Work, plain
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# Which count "Cited by" shows when several sources have one (configurable).
+DEFAULT_CITATION_SOURCES = ("semantic_scholar", "openalex", "crossref", "google_scholar")
+
+KIND_ORDER = ("conference", "journal", "preprint", "book", "chapter", "thesis", "report", "other")
+KIND_LABELS = {
+    "conference": "Conference papers",
+    "journal": "Journal articles",
+    "preprint": "Preprints",
+    "book": "Books",
+    "chapter": "Book chapters",
+    "thesis": "Theses",
+    "report": "Reports",
+    "other": "Other",
+}
+
+
+@dataclass(frozen=True)
+class AuthorView:
+    """One slot of a (possibly truncated) author list."""
+
+    name: str  # display name, "Zihang Liu"; "…" for an ellipsis; "et al." for others
+    short: str  # "Z. Liu"
+    marks: str = ""  # "*", "†", ... (equal contribution, corresponding author)
+    is_owner: bool = False
+    is_ellipsis: bool = False  # stands for authors left out by --max-authors
+    is_others: bool = False  # "and others"
+
+
+ELLIPSIS = AuthorView(name="…", short="…", is_ellipsis=True)
+
+
+@dataclass(frozen=True)
+class CitationView:
+    source: str  # "semantic_scholar"
+    label: str  # "Semantic Scholar"
+    count: int
+    as_of: str  # ISO-8601 as stored
+    date: str  # "28 Nov 2026"
+
+
+@dataclass
+class PublicationView:
+    key: str
+    number: int  # 1-based position in the rendered list
+    title: str  # may hold emphasis markers
+    authors: list[AuthorView]  # truncated by --max-authors
+    owner_flags: list[bool]  # per author of work.authors (untruncated): is it the owner?
+    year: int | None
+    month: int | None
+    day: int | None
+    venue: str  # may hold markers; "" when unknown
+    venue_line: str  # "EMNLP 2024", "Full Venue, 2024", "arXiv preprint, 2022"
+    venue_short: str  # compact style: "EMNLP 2024", "arXiv 2022"
+    award: str | None
+    kind: str
+    links: list[Link]
+    ids: dict[str, str | None]
+    citation: CitationView | None  # the count "Cited by" shows
+    other_citations: list[CitationView]  # the other sources, in preference order
+    citations: dict[str, CitationView]  # every source with a count
+    selected: bool
+    work: Work
+
+    @property
+    def indent(self) -> str:
+        """Spaces that align continuation lines under a Markdown list item."""
+        return " " * (len(str(self.number)) + 2)
+
+
+@dataclass
+class TalkView:
+    key: str
+    title: str  # may hold markers
+    event: str
+    date: str  # "Nov 12, 2024", "Nov 2024", "2024" or ""
+    iso_date: str | None  # "2024-11-12", "2024-11", "2024"
+    location: str
+    talk_type: str
+    links: list[Link]
+    publication: str | None  # key of the related work
+    publication_title: str | None  # its title, when it is in the bib
+    talk: Talk
+
+
+@dataclass
+class Group:
+    title: str | None  # None when not grouping
+    items: list[PublicationView]
+
+
+@dataclass
+class RenderContext:
+    """Variables every template receives (documented in the README)."""
+
+    publications: list[PublicationView]
+    publication_groups: list[Group]
+    talks: list[TalkView]
+    owner: str
+    generated_at: str
+    sections: list[str]  # "publications", "talks"
+    headings: bool = True  # False inside an --inject region (the file has its own)
+    style: str = "default"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "publications": self.publications,
+            "publication_groups": self.publication_groups,
+            "talks": self.talks,
+            "owner": self.owner,
+            "generated_at": self.generated_at,
+            "sections": self.sections,
+            "headings": self.headings,
+            "style": self.style,
+            "grouped": any(g.title for g in self.publication_groups),
+            **self.extra,
+        }
+
+
+# ---------------------------------------------------------------------------
+
+
+def format_day(iso: str) -> str:
+    """'2026-11-28T03:00:00Z' -> '28 Nov 2026' (the date a count is as of)."""
+    try:
+        year, month, day = int(iso[0:4]), int(iso[5:7]), int(iso[8:10])
+        return f"{day} {MONTHS[month - 1]} {year}"
+    except (ValueError, IndexError):
+        return iso
+
+
+def talk_date(talk: Talk) -> tuple[str, str | None]:
+    """('Nov 12, 2024', '2024-11-12'); partial dates stay partial."""
+    if talk.date:
+        d = talk.date
+        return f"{MONTHS[d.month - 1]} {d.day}, {d.year}", d.isoformat()
+    if talk.year and talk.month and 1 <= talk.month <= 12:
+        return f"{MONTHS[talk.month - 1]} {talk.year}", f"{talk.year}-{talk.month:02d}"
+    if talk.year:
+        return str(talk.year), str(talk.year)
+    return "", None
+
+
+def venue_lines(work: Work) -> tuple[str, str]:
+    """(default line, compact line) for the venue; the year is added here, once."""
+    venue = work.venue.strip()
+    year = str(work.year) if work.year else ""
+    if work.kind == "preprint":
+        name = venue or ("arXiv" if work.ids.arxiv else "")
+        short = name[: -len(" preprint")] if name.lower().endswith(" preprint") else name
+        long = name if "preprint" in plain(name).lower() else f"{name} preprint".strip()
+        long = long or "Preprint"
+        return _join(long, year, ", "), _join(short or "Preprint", year, " ")
+    if "abbr" in work.fields:
+        line = _join(venue, year, " ")
+        return line, line
+    return _join(venue, year, ", "), _join(venue, year, ", ")
+
+
+def _join(a: str, b: str, sep: str) -> str:
+    return sep.join(x for x in (a, b) if x)
+
+
+def truncate_authors(
+    authors: list[Author], owner_flags: list[bool], max_authors: int
+) -> list[AuthorView]:
+    """Keep the first authors, the owner and the last author; "…" marks each gap.
+
+    ``max_authors`` <= 0 keeps everyone. "and others" stays last as "et al.".
+    """
+    views = [
+        AuthorView(
+            name=a.display,
+            short=a.short,
+            marks="".join(a.marks),
+            is_owner=owner,
+            is_others=a.is_others,
+        )
+        for a, owner in zip(authors, owner_flags, strict=True)
+    ]
+    n = len(views)
+    if max_authors <= 0 or n <= max_authors:
+        return views
+    keep = set(range(max(max_authors - 1, 1))) | {n - 1}
+    owners = [i for i, v in enumerate(views) if v.is_owner]
+    if owners and owners[0] not in keep:
+        keep = set(range(max(max_authors - 2, 1))) | {owners[0], n - 1}
+    out: list[AuthorView] = []
+    previous = -1
+    for i in sorted(keep):
+        if i != previous + 1:
+            out.append(ELLIPSIS)
+        out.append(views[i])
+        previous = i
+    return out
+
+
+def source_preference(setting: Any) -> tuple[str, ...]:
+    """`[render] citation_source`: a name or a list, tried in order, then the defaults."""
+    if isinstance(setting, str) and setting:
+        chosen: tuple[str, ...] = (setting,)
+    elif isinstance(setting, list | tuple):
+        chosen = tuple(str(s) for s in setting)
+    else:
+        chosen = ()
+    return chosen + tuple(s for s in DEFAULT_CITATION_SOURCES if s not in chosen)
+
+
+def citation_views(
+    counts: Mapping[str, CitationCount], preference: tuple[str, ...]
+) -> dict[str, CitationView]:
+    """Counts in preference order (sources outside it after, by name)."""
+    rest = sorted(s for s in counts if s not in preference)
+    order = [s for s in preference if s in counts] + rest
+    return {
+        s: CitationView(
+            source=s,
+            label=SOURCE_LABELS.get(s, s),
+            count=counts[s].count,
+            as_of=counts[s].retrieved_at,
+            date=format_day(counts[s].retrieved_at),
+        )
+        for s in order
+    }
+
+
+def sort_newest_first(items: Iterable[Any]) -> list[Any]:
+    """Real dates, newest first; ties keep file order; undated last."""
+    return sorted(items, key=lambda x: x.sort_date, reverse=True)
+
+
+def build_publications(
+    works: list[Work],
+    *,
+    is_owner: Callable[[Author], bool],
+    max_authors: int,
+    selected_only: bool,
+    citations: Mapping[str, Mapping[str, CitationCount]],
+    external_ids: Mapping[str, Mapping[str, str]],
+    preference: tuple[str, ...],
+) -> list[PublicationView]:
+    chosen = [w for w in works if w.selected] if selected_only else list(works)
+    out: list[PublicationView] = []
+    for number, work in enumerate(sort_newest_first(chosen), start=1):
+        counts = citation_views(citations.get(work.key, {}), preference)
+        ordered = list(counts.values())
+        venue_line, venue_short = venue_lines(work)
+        ids = work.ids.as_dict()
+        flags = [is_owner(a) for a in work.authors]
+        for source in ("semantic_scholar", "openalex"):
+            if not ids[source]:
+                # The bib lacks it; a sync found it (source_records.external_id).
+                ids[source] = external_ids.get(work.key, {}).get(source)
+        out.append(
+            PublicationView(
+                key=work.key,
+                number=number,
+                title=work.title,
+                authors=truncate_authors(work.authors, flags, max_authors),
+                owner_flags=flags,
+                year=work.year,
+                month=work.month,
+                day=work.day,
+                venue=work.venue,
+                venue_line=venue_line,
+                venue_short=venue_short,
+                award=work.award or None,
+                kind=work.kind,
+                links=list(work.links),
+                ids=ids,
+                citation=ordered[0] if ordered else None,
+                other_citations=ordered[1:],
+                citations=counts,
+                selected=work.selected,
+                work=work,
+            )
+        )
+    return out
+
+
+def group_publications(pubs: list[PublicationView], group_by: str) -> list[Group]:
+    if group_by == "year":
+        groups: dict[Any, list[PublicationView]] = {}
+        for p in pubs:  # already newest first
+            groups.setdefault(p.year, []).append(p)
+        return [Group(str(y) if y else "Undated", items) for y, items in groups.items()]
+    if group_by == "type":
+        by_kind: dict[str, list[PublicationView]] = {}
+        for p in pubs:
+            by_kind.setdefault(p.kind if p.kind in KIND_LABELS else "other", []).append(p)
+        groups_out = [Group(KIND_LABELS[k], by_kind[k]) for k in KIND_ORDER if k in by_kind]
+        # Number in reading order: the list a reader sees counts 1, 2, 3 down the page.
+        number = 0
+        for g in groups_out:
+            for p in g.items:
+                number += 1
+                p.number = number
+        return groups_out
+    return [Group(None, pubs)]
+
+
+def build_talks(talks: list[Talk], works: list[Work]) -> list[TalkView]:
+    titles = {w.key: w.title for w in works}
+    out: list[TalkView] = []
+    for talk in sort_newest_first(talks):
+        shown, iso = talk_date(talk)
+        out.append(
+            TalkView(
+                key=talk.key,
+                title=talk.title,
+                event=talk.event,
+                date=shown,
+                iso_date=iso,
+                location=talk.location_name,
+                talk_type=talk.talk_type,
+                links=list(talk.links),
+                publication=talk.publication,
+                publication_title=titles.get(talk.publication) if talk.publication else None,
+                talk=talk,
+            )
+        )
+    return out

@@ -1,0 +1,54 @@
+"""HTML fragment: <section>s with <h2>, an <ol> of works, a talks <table>.
+
+Jinja autoescape is on: anything from the bib (a title holding ``<script>``)
+is inert; filters return ``Markup`` built from escaped pieces only. Class
+names (``pubtrack-…``) are there for the user's stylesheet.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+
+from pubtrack.render.base import Format
+
+_SAFE_SCHEMES = {"http", "https", "ftp", "mailto", ""}
+
+
+class Html(Format):
+    name = "html"
+    autoescape = True
+    templates = {"default": "publications.html.j2", "compact": "compact.html.j2"}
+
+    def escape(self, text: str) -> str:
+        return str(escape(text))
+
+    def url(self, url: str) -> str:
+        url = url.strip()
+        # javascript: and data: URLs are not links a CV needs; drop them.
+        scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+        if scheme not in _SAFE_SCHEMES:
+            return "#"
+        return str(escape(url.replace(" ", "%20")))
+
+    def markup(self, text: str) -> str:
+        return Markup(text)
+
+    def strong(self, escaped: str) -> str:
+        return f"<strong>{escaped}</strong>"
+
+    def emph(self, escaped: str) -> str:
+        return f"<em>{escaped}</em>"
+
+    def owner(self, escaped: str) -> str:
+        return f'<strong class="pubtrack-owner">{escaped}</strong>'
+
+    def mark(self, marks: str) -> str:
+        return f'<sup class="pubtrack-mark">{self.escape(marks)}</sup>'
+
+    def link(self, label: str, url: str) -> str:
+        return Markup(f'<a href="{self.url(url)}">{self.escape(label)}</a>')
+
+
+HTML = Html()
