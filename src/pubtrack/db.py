@@ -339,6 +339,20 @@ class Store:
             out.setdefault(row["publication_key"], {})[row["source"]] = row
         return out
 
+    def external_ids(self, sources: Iterable[str]) -> dict[str, dict[str, str]]:
+        """{publication_key: {source: external id}}: the ids render shows, without the
+        cost of decoding every record's JSON data."""
+        names = list(sources)
+        out: dict[str, dict[str, str]] = {}
+        rows = self.db.execute(
+            "SELECT publication_key, source, external_id FROM source_records"
+            f" WHERE external_id IS NOT NULL AND source IN ({', '.join('?' for _ in names)})",
+            names,
+        )
+        for key, source, external_id in rows.fetchall():
+            out.setdefault(key, {})[source] = external_id
+        return out
+
     def save_source_record(
         self,
         publication_key: str,
