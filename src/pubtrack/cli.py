@@ -116,10 +116,118 @@ def check(project: Project) -> None:
 
 
 @cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "tex", "json"]),
+    default=None,
+    help="Output format (default: md; with --inject, from the file's extension).",
+)
+@click.option(
+    "--section",
+    type=click.Choice(["publications", "talks", "all"]),
+    default="all",
+    show_default=True,
+    help="Which section(s) to render.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to FILE (atomically) instead of stdout.",
+)
+@click.option(
+    "--inject",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Replace only the marked regions of FILE (<!-- pubtrack:publications --> ... "
+    "<!-- /pubtrack:publications -->, same for talks; '% pubtrack:...' lines in .tex).",
+)
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="With --inject: exit 4 when FILE changed, 0 when it did not (like git diff).",
+)
+@click.option(
+    "--style",
+    type=click.Choice(["default", "compact"]),
+    default=None,
+    help="default: title, venue, authors, links, counts on lines; compact: one line each.",
+)
+@click.option(
+    "--group-by",
+    type=click.Choice(["none", "year", "type"]),
+    default=None,
+    help="Group publications under year or type headings (default: none).",
+)
+@click.option("--selected", is_flag=True, help="Only works marked selected = {true}.")
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Your own Jinja2 template (see the README for its variables).",
+)
+@click.option(
+    "--max-authors",
+    type=int,
+    default=None,
+    help="Shorten longer author lists, keeping you visible (default 10; 0: never).",
+)
+@click.option(
+    "--strict", is_flag=True, help="Any BibTeX problem is fatal (exit 2, nothing written)."
+)
 @pass_project
-def render(project: Project) -> None:
-    """Write the Publications and Talks sections (md, html, tex, json)."""
-    raise PubtrackError("render is not built yet")
+def render(
+    project: Project,
+    fmt: str | None,
+    section: str,
+    output: str | None,
+    inject: str | None,
+    exit_code: bool,
+    style: str | None,
+    group_by: str | None,
+    selected: bool,
+    template: str | None,
+    max_authors: int | None,
+    strict: bool,
+) -> None:
+    """Write the Publications and Talks sections (md, html, tex, json).
+
+    Prints to stdout, or writes --output FILE, or fills the marked regions of
+    --inject FILE. With --inject, exit code 0 means done and the file is
+    reported as "updated" or "unchanged" on stderr; add --exit-code to get 4
+    when the file changed. Works offline: citation counts come from the
+    database when there is one. BibTeX problems are warnings (exit 2 with --strict).
+    """
+    from pathlib import Path
+
+    from pubtrack.render import RenderOptions, inject_project, render_project, write_output
+    from pubtrack.render.inject import EXIT_CHANGED
+
+    if output and inject:
+        raise click.UsageError("use --output or --inject, not both")
+    if exit_code and not inject:
+        raise click.UsageError("--exit-code goes with --inject")
+    options = RenderOptions(
+        format=fmt,
+        section=section,
+        style=style,
+        group_by=group_by,
+        selected=selected,
+        template=Path(template) if template else None,
+        max_authors=max_authors,
+        strict=strict,
+    )
+    if inject:
+        changed = inject_project(project.config, options, Path(inject), warn=warn)
+        click.echo(f"{inject}: {'updated' if changed else 'unchanged'}", err=True)
+        if changed and exit_code:
+            sys.exit(EXIT_CHANGED)
+        return
+    result = render_project(project.config, options, warn=warn)
+    if output:
+        write_output(Path(output), result.text)
+        click.echo(f"Wrote {output}", err=True)
+    else:
+        click.echo(result.text, nl=False)
 
 
 # ---------------------------------------------------------------------------

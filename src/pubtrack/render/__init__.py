@@ -41,7 +41,7 @@ Warn = Callable[[str], None]
 class RenderOptions:
     """What to render. ``None`` means: the ``[render]`` setting, else the default."""
 
-    format: str = "md"
+    format: str | None = None  # md | html | tex | json (None: md, or from the --inject file)
     section: str = "all"  # publications | talks | all
     style: str | None = None  # default | compact
     group_by: str | None = None  # none | year | type
@@ -84,7 +84,7 @@ def resolve_options(config: Config, options: RenderOptions) -> RenderOptions:
         raise BadInputError(f"[render] max_authors must be a whole number, not {max_authors!r}")
     return replace(
         options,
-        format=_choice(options.format, FORMATS, "format"),
+        format=_choice(options.format or "md", FORMATS, "format"),
         section=_choice(options.section, (*SECTIONS, "all"), "section"),
         style=_choice(_setting(options.style, config, "style", "default"), STYLES, "style"),
         group_by=_choice(
@@ -232,10 +232,9 @@ def load_for_render(config: Config, options: RenderOptions, warn: Warn) -> Libra
     return library
 
 
-def render_project(
-    config: Config, options: RenderOptions, *, warn: Warn | None = None
-) -> RenderResult:
-    """The whole job of `pubtrack render` (without writing anything but the db)."""
+def _prepare(
+    config: Config, options: RenderOptions, warn: Warn | None
+) -> tuple[Library, RenderContext, list[str]]:
     warnings: list[str] = []
 
     def _warn(message: str) -> None:
@@ -243,13 +242,51 @@ def render_project(
         if warn is not None:
             warn(message)
 
-    options = resolve_options(config, options)
     library = load_for_render(config, options, _warn)
     stored = load_stored(config, library, _warn)
     ctx = build_context(
         library, options, owner_names=config.owner_names(), stored=stored, settings=config.render
     )
+    return library, ctx, warnings
+
+
+def render_project(
+    config: Config, options: RenderOptions, *, warn: Warn | None = None
+) -> RenderResult:
+    """The whole job of `pubtrack render` (it writes nothing but the database)."""
+    options = resolve_options(config, options)
+    library, ctx, warnings = _prepare(config, options, warn)
     return RenderResult(render_context(ctx, options), library, ctx, warnings)
+
+
+def write_output(path: Path, text: str) -> None:
+    """--output: written atomically, so a reader never sees half a file."""
+    from pubtrack.render.inject import write_atomic
+
+    write_atomic(path, text)
+
+
+def inject_project(
+    config: Config, options: RenderOptions, path: Path, *, warn: Warn | None = None
+) -> bool:
+    """`render --inject FILE`: fill every marked region; True when the file changed.
+
+    The format comes from --format or the file's extension; each region gets
+    its section without the heading (the file has its own).
+    """
+    from pubtrack.render.inject import format_for, inject_file
+
+    options = resolve_options(config, replace(options, format=format_for(path, options.format)))
+    sections = list(SECTIONS) if options.section == "all" else [options.section]
+
+    def render_sections(names: list[str]) -> dict[str, str]:
+        _, ctx, _ = _prepare(config, options, warn)
+        return {
+            name: render_context(replace(ctx, sections=[name], headings=False), options)
+            for name in names
+        }
+
+    return inject_file(path, options.format or "md", render_sections, sections)
 
 
 __all__ = [
@@ -257,8 +294,10 @@ __all__ = [
     "RenderResult",
     "StoredData",
     "build_context",
+    "inject_project",
     "render_context",
     "render_library",
     "render_project",
     "resolve_options",
+    "write_output",
 ]
