@@ -235,11 +235,111 @@ def render(
 # ---------------------------------------------------------------------------
 
 
+class _SyncOutput:
+    """Draws sync progress: a bar per source on a terminal, log lines otherwise."""
+
+    WIDTH = 20
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty() and not quiet
+        self.open_bar = False
+
+    def __call__(self, event: Any) -> None:
+        kind = event.kind
+        if kind in ("warning", "wait"):
+            self._end_bar()
+            warn(event.message) if kind == "warning" else click.echo(event.message, err=True)
+        elif self.quiet:
+            return
+        elif kind in ("start", "notice"):
+            click.echo(event.message, err=True)
+        elif kind in ("source_start", "batch") and self.tty:
+            self._bar(event.source, event.done, event.total, event.requests)
+        elif kind == "source_end":
+            from pubtrack.sync import source_line
+
+            if self.tty:
+                self._bar(event.source, event.done, event.total, event.requests)
+                self._end_bar()
+            else:
+                click.echo(source_line(event.report), err=True)
+
+    def _bar(self, name: str, done: int, total: int, requests: int) -> None:
+        filled = self.WIDTH if total == 0 else int(self.WIDTH * done / total)
+        bar = "━" * filled + "─" * (self.WIDTH - filled)
+        noun = "request" if requests == 1 else "requests"
+        click.echo(f"\r  {name:<17} {bar} {done}/{total}  {requests} {noun}", nl=False, err=True)
+        self.open_bar = True
+
+    def _end_bar(self) -> None:
+        if self.open_bar:
+            click.echo("", err=True)
+            self.open_bar = False
+
+
 @cli.command()
-@pass_project
-def sync(project: Project) -> None:
-    """Fetch metadata and citation counts; append them to the history."""
-    raise PubtrackError("sync is not built yet")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help="Only this source (repeatable): semantic_scholar, arxiv, openalex, crossref, "
+    "google_scholar. Default: [sync] sources in pubtrack.toml.",
+)
+@click.option("--all", "everything", is_flag=True, help="Fetch every work, however recent.")
+@click.option(
+    "--max-age",
+    metavar="DURATION",
+    help="Skip works fetched more recently than this (e.g. 12h, 2d). Default: [sync] max_age.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be fetched; send and write nothing.")
+@click.option(
+    "--wait",
+    type=float,
+    metavar="SECONDS",
+    help="How long to wait for another running sync (default: [sync] lock_timeout, 60 s).",
+)
+@click.option("--no-wait", is_flag=True, help="Exit at once if another sync is running.")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings, failures and the last line.")
+@click.pass_context
+def sync(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    everything: bool,
+    max_age: str | None,
+    dry_run: bool,
+    wait: float | None,
+    no_wait: bool,
+    quiet: bool,
+) -> None:
+    """Fetch metadata and citation counts; append them to the history.
+
+    Exit code 0, or 3 when some source failed (the rest is stored and earlier
+    values are kept), 1 when another sync holds the lock.
+    """
+    from pubtrack.config import parse_duration
+    from pubtrack.sync import SyncOptions, run_sync
+
+    project: Project = ctx.find_object(Project)
+    options = SyncOptions(
+        sources=list(sources) or None,
+        all=everything,
+        max_age=parse_duration(max_age) if max_age is not None else None,
+        dry_run=dry_run,
+        wait=0.0 if no_wait else wait,
+    )
+    output = _SyncOutput(quiet=quiet)
+    try:
+        report = run_sync(project.config, options, progress=output)
+    finally:
+        output._end_bar()
+    lines = report.summary_lines()
+    if quiet:
+        lines = [ln for ln in lines if ln.startswith(("Failed:", "Duplicate:", "Done"))]
+    for line in lines:
+        click.echo(line)
+    ctx.exit(report.exit_code)
 
 
 # ---------------------------------------------------------------------------

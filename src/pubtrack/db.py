@@ -442,6 +442,18 @@ class Store:
     def sync_runs(self, limit: int = 20) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM sync_runs ORDER BY id DESC LIMIT ?", [limit]))
 
+    def mark_interrupted_runs(self) -> int:
+        """Runs still 'running' belong to a dead process (the caller holds the sync
+        lock): say so, instead of leaving them looking alive forever."""
+        cursor = self.db.execute(
+            "UPDATE sync_runs SET status = 'interrupted' WHERE status = 'running'"
+        )
+        return int(cursor.rowcount or 0)
+
+    def integrity_check(self) -> list[str]:
+        """'ok' or SQLite's list of problems (used after a killed sync)."""
+        return [row[0] for row in self.db.execute("PRAGMA integrity_check").fetchall()]
+
     # -- meta (small key/value state) -----------------------------------------
 
     def get_meta(self, key: str) -> str | None:

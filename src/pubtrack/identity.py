@@ -9,6 +9,8 @@ Every id is stored and compared in one canonical form, so that
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 # New-style (0704.0001 onwards, 4 or 5 digits after the dot) and old-style
 # (archive[.subject]/YYMMNNN) arXiv ids, with an optional version.
@@ -74,3 +76,122 @@ def arxiv_id_from_doi(doi: str | None) -> str | None:
     if value and value.startswith(ARXIV_DOI_PREFIX):
         return normalize_arxiv_id(value[len(ARXIV_DOI_PREFIX) :])
     return None
+
+
+# --------------------------------------------------------------------------
+# Version linking and duplicate works (sync). A preprint and its published
+# version are one work when one bib entry holds both ids, or when a source
+# reports the link (arXiv `doi`, S2 externalIds, the arXiv DOI). Two bib
+# entries that turn out to be one work are reported, never merged.
+# --------------------------------------------------------------------------
+
+LINKABLE_IDS = ("arxiv", "doi", "semantic_scholar", "openalex", "corpus_id")
+
+
+def normalize_id(kind: str, value: str | None) -> str | None:
+    """Canonical form of one id of the given kind; None when unusable."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if kind == "arxiv":
+        return normalize_arxiv_id(text)
+    if kind == "doi":
+        return normalize_doi(text)
+    if kind == "openalex":
+        text = text.rsplit("/", 1)[-1]
+        return text.upper() if text[:1].lower() == "w" else None
+    if kind == "semantic_scholar":
+        return text.lower()
+    return text
+
+
+def id_keys(ids: Any) -> set[tuple[str, str]]:
+    """Every (kind, value) a work is known by; the arXiv DOI and the arXiv id are one.
+
+    ``ids`` is an ``Identifiers`` or a mapping with the same keys.
+    """
+    get = ids.get if isinstance(ids, dict) else (lambda k: getattr(ids, k, None))
+    out: set[tuple[str, str]] = set()
+    for kind in LINKABLE_IDS:
+        value = normalize_id(kind, get(kind))
+        if value is None:
+            continue
+        if kind == "doi":
+            arxiv = arxiv_id_from_doi(value)
+            if arxiv:
+                out.add(("arxiv", arxiv))
+                continue
+        out.add((kind, value))
+    return out
+
+
+def merged_ids(ids: Any, *learned: dict[str, str] | None) -> dict[str, str]:
+    """The bib's ids plus ids learned from sources; what the bib says always wins.
+
+    An arXiv DOI learned for a work is kept as its arXiv id (if it has none),
+    never as its DOI: the DOI slot is for the published version.
+    """
+    get = ids.get if isinstance(ids, dict) else (lambda k: getattr(ids, k, None))
+    out: dict[str, str] = {}
+    for kind in LINKABLE_IDS:
+        value = normalize_id(kind, get(kind))
+        if value:
+            out[kind] = value
+    for extra in learned:
+        for kind, raw in (extra or {}).items():
+            value = normalize_id(kind, raw)
+            if not value:
+                continue
+            if kind == "doi" and arxiv_id_from_doi(value):
+                out.setdefault("arxiv", arxiv_id_from_doi(value) or "")
+                continue
+            out.setdefault(kind, value)
+    return out
+
+
+_ID_LABELS = {
+    "arxiv": "arXiv",
+    "doi": "DOI",
+    "semantic_scholar": "Semantic Scholar id",
+    "openalex": "OpenAlex id",
+    "corpus_id": "S2 corpus id",
+}
+
+
+def find_duplicate_works(
+    works: Iterable[Any], learned_ids: dict[str, Iterable[dict[str, str]]] | None = None
+) -> list[tuple[str, str, str]]:
+    """Pairs of bib entries that are the same work: ``(key_a, key_b, reason)``.
+
+    ``works`` have ``.key`` and ``.ids``; ``learned_ids`` maps a key to the id
+    dicts sources reported for it (``SourceResult.external_ids``). Two works
+    are the same when they share an id directly (same DOI, arXiv id, or the
+    arXiv DOI of one is the other's arXiv id), or through ids a source learned
+    (one entry has the arXiv id, another the journal DOI arXiv reports for it).
+    Reported for the user to fix; never merged.
+    """
+    learned_ids = learned_ids or {}
+    owners: dict[tuple[str, str], list[str]] = {}
+    own: dict[str, set[tuple[str, str]]] = {}
+    for work in works:
+        keys = id_keys(work.ids)
+        own[work.key] = keys
+        for extra in learned_ids.get(work.key, ()):
+            keys = keys | id_keys(extra)
+        for id_key in keys:
+            bucket = owners.setdefault(id_key, [])
+            if work.key not in bucket:
+                bucket.append(work.key)
+    pairs: dict[tuple[str, str], str] = {}
+    for (kind, value), keys in sorted(owners.items()):
+        for i, a in enumerate(keys):
+            for b in keys[i + 1 :]:
+                pair = (a, b) if a < b else (b, a)
+                if pair in pairs:
+                    continue
+                direct = (kind, value) in own[a] and (kind, value) in own[b]
+                how = "both entries have" if direct else "a source links them through"
+                pairs[pair] = f"{how} {_ID_LABELS.get(kind, kind)} {value}"
+    return [(a, b, reason) for (a, b), reason in sorted(pairs.items())]

@@ -1,0 +1,822 @@
+"""One `pubtrack sync` run: bib -> works -> ids -> batched fetch -> history.
+
+The run, in order:
+
+1. take the project lock (``lock.py``): two syncs never interleave;
+2. load the bib files and mirror them to the database;
+3. for each source, in an order where earlier sources teach later ones ids
+   (arXiv reports the journal DOI of a preprint, Semantic Scholar its external
+   ids), pick the works that are due (never fetched, older than ``max_age``,
+   or looked up by a different id than last time), fetch them in batches of
+   ``source.batch_size``, and store the source's answers in ONE transaction;
+4. write a ``sync_runs`` row and return a ``SyncReport`` the CLI prints.
+
+Never losing data is the point of most of the code: a failed batch marks only
+its works as failed (``save_source_error`` keeps their data and fetched_at),
+a failure is never stored as a count, and a source's results are committed
+together or not at all, so a sync killed at any moment leaves a consistent
+database whose next run picks up where this one stopped.
+
+The library never prints: progress reaches the CLI as ``SyncEvent``s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pubtrack.db import Store, utcnow
+from pubtrack.errors import EXIT_OK, EXIT_PARTIAL, BadInputError, PubtrackError, SourceError
+from pubtrack.identity import find_duplicate_works, id_keys, merged_ids
+from pubtrack.lock import ProjectLock, lock_path_for
+from pubtrack.models import SOURCE_LABELS, SOURCE_NAMES, CitationCount, Identifiers, Work, plain
+from pubtrack.sources.base import Source, SourceResult, WorkRef, available_sources
+
+if TYPE_CHECKING:
+    from pubtrack.config import Config
+    from pubtrack.models import Library
+
+# Sources that teach ids run first: arXiv reports `doi`/`journal_ref` of the
+# published version, Semantic Scholar its externalIds; OpenAlex and Crossref
+# then find the published version by DOI in the same run.
+SOURCE_ORDER = ("arxiv", "semantic_scholar", "openalex", "crossref", "google_scholar")
+# Which source's count the summary quotes for a paper (the first one present).
+SUMMARY_PREFERENCE = ("semantic_scholar", "openalex", "crossref", "google_scholar")
+# After this many failed batches in a row (each already retried by the HTTP
+# layer), the source is considered down: its remaining works are marked failed
+# without sending more requests, so a dead API costs minutes, not hours.
+MAX_CONSECUTIVE_FAILURES = 2
+# The summary lists at most this many papers by name.
+SUMMARY_PAPERS = 8
+SECRET_ENV = ("S2_API_KEY", "OPENALEX_API_KEY")
+
+
+# --------------------------------------------------------------------------
+# What the run reports
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class SyncOptions:
+    """The knobs of one run (the CLI flags)."""
+
+    sources: list[str] | None = None  # None: config.sources
+    all: bool = False  # ignore freshness
+    max_age: float | None = None  # seconds; None: config.max_age
+    dry_run: bool = False
+    wait: float | None = None  # lock wait in seconds; None: config.lock_timeout
+
+
+@dataclass
+class SyncEvent:
+    """Progress for whoever draws it (a bar on a terminal, a log line otherwise).
+
+    kinds: 'start' (message, sources), 'source_start' (source, total),
+    'batch' (source, done, total, requests), 'source_end' (source, report),
+    'notice' (message), 'warning' (message), 'wait' (message).
+    """
+
+    kind: str
+    source: str = ""
+    done: int = 0
+    total: int = 0
+    requests: int = 0
+    message: str = ""
+    report: SourceReport | None = None
+
+
+@dataclass
+class CitationChange:
+    key: str
+    title: str
+    source: str
+    before: int | None
+    after: int
+
+    @property
+    def delta(self) -> int:
+        return self.after - (self.before or 0)
+
+
+@dataclass
+class SourceReport:
+    """One source in one run."""
+
+    name: str
+    skipped: str | None = None  # why it did not run
+    due: int = 0  # works selected (with or without an id this source can use)
+    planned_requests: int = 0  # estimate (dry run)
+    found: int = 0
+    not_found: int = 0
+    unresolved: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # keys whose fetch failed
+    errors: list[str] = field(default_factory=list)  # distinct messages
+    requests: int = 0
+    seconds: float = 0.0
+    due_keys: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return SOURCE_LABELS.get(self.name, self.name)
+
+    @property
+    def status(self) -> str:
+        if self.skipped:
+            return "skipped"
+        if self.failed:
+            return "failed" if not (self.found or self.not_found) else "partial"
+        return "ok"
+
+
+@dataclass
+class SyncReport:
+    """Everything the summary and the exit code need."""
+
+    run_id: int | None
+    works: int
+    sources: list[SourceReport]
+    dry_run: bool = False
+    updated: list[str] = field(default_factory=list)
+    changes: list[CitationChange] = field(default_factory=list)
+    unchanged: int = 0
+    duplicates: list[tuple[str, str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def failed_sources(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.status in ("failed", "partial")]
+
+    @property
+    def unresolved(self) -> list[str]:
+        """Works some source could not identify and no source found this run."""
+        keys = {k for s in self.sources for k in s.unresolved}
+        return sorted(keys - set(self.updated))
+
+    @property
+    def exit_code(self) -> int:
+        """0, or 3 when any source failed (what succeeded is stored, earlier values kept)."""
+        return EXIT_PARTIAL if self.failed_sources else EXIT_OK
+
+    @property
+    def status(self) -> str:
+        if self.dry_run:
+            return "dry-run"
+        if not self.failed_sources:
+            return "ok"
+        ran = [s for s in self.sources if not s.skipped]
+        return "failed" if all(s.status == "failed" for s in ran) else "partial"
+
+    @property
+    def requests(self) -> dict[str, int]:
+        return {s.name: s.requests for s in self.sources if not s.skipped}
+
+    def summary_lines(self) -> list[str]:
+        return format_summary(self)
+
+
+# --------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------
+
+Progress = Callable[[SyncEvent], None]
+
+
+def run_sync(
+    config: Config,
+    options: SyncOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    library: Library | None = None,
+    source_classes: dict[str, type[Source]] | None = None,
+    http: Any = None,
+) -> SyncReport:
+    """Sync the project's works; return the report (the caller maps it to an exit code).
+
+    ``library``, ``source_classes`` and ``http`` are for tests and embedding;
+    by default the bib files, the registered sources and one ``HttpClient``.
+    """
+    options = options or SyncOptions()
+    emit = progress or (lambda event: None)
+    started = time.monotonic()
+    classes = source_classes if source_classes is not None else available_sources()
+    names = select_sources(config, options.sources, classes)
+    if library is None:
+        from pubtrack.bibtex import load_library
+
+        library = load_library(config)
+    problems = [str(p) for p in library.problems]
+    for problem in problems:
+        emit(SyncEvent("warning", message=problem))
+    max_age = config.max_age if options.max_age is None else options.max_age
+
+    own_http = False
+    if http is None:
+        from pubtrack.sources.http import HttpClient
+
+        http = HttpClient(config)
+        own_http = True
+    try:
+        sources = _instantiate(names, classes, config, http)
+        if options.dry_run:
+            return _dry_run(config, library, sources, max_age, options, emit, started, problems)
+        wait = config.lock_timeout if options.wait is None else options.wait
+        lock = ProjectLock(
+            lock_path_for(config.database_path),
+            timeout=wait,
+            on_wait=lambda msg: emit(SyncEvent("wait", message=msg)),
+        )
+        with lock, Store.open(config.database_path) as store:
+            report = _run(store, library, sources, max_age, options, emit, http)
+            report.problems = problems
+            report.duration = time.monotonic() - started
+            store.finish_run(
+                report.run_id or 0,
+                status=report.status,
+                updated=len(report.updated),
+                requests=report.requests,
+                errors={s.name: "; ".join(s.errors) for s in report.sources if s.errors},
+                duration_seconds=report.duration,
+            )
+            return report
+    finally:
+        if own_http:
+            http.close()
+
+
+def select_sources(
+    config: Config, requested: list[str] | None, classes: dict[str, type[Source]]
+) -> list[str]:
+    """The sources to run, in id-teaching order; unknown names are a usage error."""
+    known = list(dict.fromkeys([*SOURCE_NAMES, *classes]))
+    wanted = list(dict.fromkeys(requested or config.sources))
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise BadInputError(f"unknown source {unknown[0]!r} (known: {', '.join(known)})")
+    rank = {name: i for i, name in enumerate(SOURCE_ORDER)}
+    return sorted(wanted, key=lambda n: rank.get(n, len(SOURCE_ORDER)))
+
+
+class _Unavailable(Source):
+    """Stands in for a source whose module is missing (an extra not installed)."""
+
+    name = "unavailable"
+    label = "unavailable"
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name  # type: ignore[misc]
+        self.reason = reason
+        self.batch_size = 1
+        self.min_interval = 0.0
+
+    def skip_reason(self) -> str | None:
+        return self.reason
+
+    def lookup_id(self, work: WorkRef) -> str | None:  # pragma: no cover - never called
+        return None
+
+    def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:  # pragma: no cover
+        return []
+
+
+def _instantiate(
+    names: list[str], classes: dict[str, type[Source]], config: Config, http: Any
+) -> list[Source]:
+    out: list[Source] = []
+    for name in names:
+        cls = classes.get(name)
+        if cls is None:
+            extra = " (pip install 'pubtrack[scholar]')" if name == "google_scholar" else ""
+            out.append(_Unavailable(name, f"not installed{extra}"))
+            continue
+        try:
+            out.append(cls(config, http))
+        except PubtrackError as exc:
+            out.append(_Unavailable(name, exc.message))
+    return out
+
+
+def _refs(library: Library, records: dict[str, dict[str, dict[str, Any]]]) -> dict[str, WorkRef]:
+    """WorkRefs with the bib's ids plus ids learned by earlier runs (bib wins)."""
+    refs: dict[str, WorkRef] = {}
+    for work in library.works:
+        learned = [
+            (rec.get("data") or {}).get("external_ids") or {}
+            for _, rec in sorted(records.get(work.key, {}).items(), key=lambda kv: _rank(kv[0]))
+        ]
+        refs[work.key] = _ref(work, merged_ids(work.ids, *learned))
+    return refs
+
+
+def _rank(source: str) -> int:
+    return SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
+
+
+def _ref(work: Work, ids: dict[str, str]) -> WorkRef:
+    identifiers = Identifiers(
+        arxiv=ids.get("arxiv"),
+        doi=ids.get("doi"),
+        semantic_scholar=ids.get("semantic_scholar") or work.ids.semantic_scholar,
+        openalex=ids.get("openalex") or work.ids.openalex,
+        corpus_id=ids.get("corpus_id") or work.ids.corpus_id,
+        acl=work.ids.acl,
+    )
+    return WorkRef(
+        key=work.key,
+        ids=identifiers,
+        title=plain(work.title),
+        authors=[a.display for a in work.authors if not a.is_others],
+        year=work.year,
+    )
+
+
+def _learn(ref: WorkRef, result: SourceResult) -> None:
+    """Ids a source reported fill the gaps of the ref (for the sources after it)."""
+    ids = merged_ids(ref.ids, result.external_ids)
+    for kind, value in ids.items():
+        if getattr(ref.ids, kind, None) is None:
+            setattr(ref.ids, kind, value)
+
+
+def bib_fingerprint(ids: Any) -> str:
+    """The ids the bib gives a work, as one string: a change means 'look it up again'."""
+    return " ".join(sorted(f"{kind}:{value}" for kind, value in id_keys(ids)))
+
+
+def _is_due(record: dict[str, Any] | None, fingerprint: str, cutoff: str, everything: bool) -> bool:
+    if everything or not record or not record.get("fetched_at"):
+        return True
+    if record["fetched_at"] <= cutoff or record.get("last_error"):
+        return True  # stale, or the last attempt failed: try again
+    # The user added or changed an id in the bib since: look the work up again.
+    previous = (record.get("data") or {}).get("bib_ids")
+    return previous is not None and previous != fingerprint
+
+
+def _plan(
+    source: Source,
+    refs: dict[str, WorkRef],
+    records: dict[str, dict[str, Any]],
+    cutoff: str,
+    everything: bool,
+    fingerprints: dict[str, str],
+) -> tuple[list[tuple[WorkRef, str]], list[WorkRef]]:
+    """(works to fetch by id, works without an id this source can use), all due."""
+    with_id: list[tuple[WorkRef, str]] = []
+    without: list[WorkRef] = []
+    for ref in refs.values():
+        if not _is_due(records.get(ref.key), fingerprints.get(ref.key, ""), cutoff, everything):
+            continue
+        lookup = source.lookup_id(ref)
+        if lookup is None:
+            without.append(ref)
+        else:
+            with_id.append((ref, lookup))
+    return with_id, without
+
+
+def _resolves(source: Source) -> bool:
+    return type(source).resolve_unidentified is not Source.resolve_unidentified
+
+
+def _estimate(source: Source, with_id: int, without: int) -> int:
+    batch = max(1, source.batch_size)
+    return math.ceil(with_id / batch) + (without if _resolves(source) else 0)
+
+
+def _cutoff(max_age: float) -> str:
+    moment = datetime.now(UTC) - timedelta(seconds=max(0.0, max_age))
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dry_run(
+    config: Config,
+    library: Library,
+    sources: list[Source],
+    max_age: float,
+    options: SyncOptions,
+    emit: Progress,
+    started: float,
+    problems: list[str],
+) -> SyncReport:
+    """What a sync would fetch; sends nothing and writes nothing (not even sync_runs)."""
+    records: dict[str, dict[str, dict[str, Any]]] = {}
+    if config.database_path.exists():
+        store = Store.open_readonly(config.database_path)
+        try:
+            records = store.all_source_records()
+        finally:
+            store.close()
+    refs = _refs(library, records)
+    cutoff = _cutoff(max_age)
+    reports = []
+    for source in sources:
+        report = SourceReport(source.name)
+        reports.append(report)
+        reason = source.skip_reason()
+        if reason:
+            report.skipped = reason
+            continue
+        per_source = {k: v[source.name] for k, v in records.items() if source.name in v}
+        fingerprints = {w.key: bib_fingerprint(w.ids) for w in library.works}
+        with_id, without = _plan(source, refs, per_source, cutoff, options.all, fingerprints)
+        report.due_keys = [r.key for r, _ in with_id] + [r.key for r in without]
+        report.due = len(with_id) + (len(without) if _resolves(source) else 0)
+        report.planned_requests = _estimate(source, len(with_id), len(without))
+    return SyncReport(
+        run_id=None,
+        works=len(library.works),
+        sources=reports,
+        dry_run=True,
+        problems=problems,
+        duration=time.monotonic() - started,
+    )
+
+
+def _run(
+    store: Store,
+    library: Library,
+    sources: list[Source],
+    max_age: float,
+    options: SyncOptions,
+    emit: Progress,
+    http: Any,
+) -> SyncReport:
+    store.mark_interrupted_runs()
+    store.sync_library(library)
+    run_id = store.start_run([s.name for s in sources], len(library.works))
+    before = store.latest_citations()
+    records = store.all_source_records()
+    refs = _refs(library, records)
+    cutoff = _cutoff(max_age)
+    titles = {w.key: plain(w.title) for w in library.works}
+    fingerprints = {w.key: bib_fingerprint(w.ids) for w in library.works}
+
+    reports: list[SourceReport] = []
+    reasons = {s.name: s.skip_reason() for s in sources}
+    skipped = [f"{name} skipped: {why}" for name, why in reasons.items() if why]
+    running = [name for name, why in reasons.items() if not why]
+    head = f"Syncing {len(library.works)} works from {', '.join(running) or 'no source'}"
+    if skipped:
+        head += f" ({'; '.join(skipped)})"
+    emit(SyncEvent("start", message=head))
+
+    updated: set[str] = set()
+    new_counts: dict[tuple[str, str], int] = {}
+    learned: dict[str, list[dict[str, str]]] = {}
+    for rec_key, per_source in records.items():
+        for rec in per_source.values():
+            ext = (rec.get("data") or {}).get("external_ids")
+            if ext:
+                learned.setdefault(rec_key, []).append(ext)
+
+    try:
+        for source in sources:
+            report = SourceReport(source.name)
+            reports.append(report)
+            reason = reasons[source.name]
+            if reason:
+                report.skipped = reason  # told once, in the 'start' line
+                continue
+            results, failures = _fetch_source(
+                source, refs, records, cutoff, options.all, fingerprints, report, emit, http
+            )
+            fetched_at = utcnow()
+            with store.transaction():
+                counts: list[CitationCount] = []
+                for result in results.values():
+                    _store_result(store, source, result, fetched_at, counts)
+                    if result.status == "found":
+                        updated.add(result.key)
+                        if result.external_ids:
+                            learned.setdefault(result.key, []).append(result.external_ids)
+                for key, message in failures.items():
+                    store.save_source_error(key, source.name, message)
+                store.record_citations(counts, run_id)
+            for count in counts:
+                new_counts[(count.publication_key, count.source)] = count.count
+            emit(
+                SyncEvent(
+                    "source_end",
+                    source=source.name,
+                    report=report,
+                    done=report.due,
+                    total=report.due,
+                    requests=report.requests,
+                )
+            )
+    except BaseException:
+        with contextlib.suppress(Exception):
+            store.finish_run(
+                run_id,
+                status="interrupted",
+                updated=len(updated),
+                requests={r.name: r.requests for r in reports if not r.skipped},
+                errors={r.name: "; ".join(r.errors) for r in reports if r.errors},
+                duration_seconds=0.0,
+            )
+        raise
+
+    changes, unchanged = _changes(before, new_counts, titles)
+    duplicates = find_duplicate_works(library.works, learned)
+    return SyncReport(
+        run_id=run_id,
+        works=len(library.works),
+        sources=reports,
+        updated=sorted(updated),
+        changes=changes,
+        unchanged=unchanged,
+        duplicates=duplicates,
+    )
+
+
+def _fetch_source(
+    source: Source,
+    refs: dict[str, WorkRef],
+    records: dict[str, dict[str, dict[str, Any]]],
+    cutoff: str,
+    everything: bool,
+    fingerprints: dict[str, str],
+    report: SourceReport,
+    emit: Progress,
+    http: Any,
+) -> tuple[dict[str, SourceResult], dict[str, str]]:
+    """All answers of one source (in memory until its transaction), and failures."""
+    started = time.monotonic()
+    per_source = {k: v[source.name] for k, v in records.items() if source.name in v}
+    with_id, without = _plan(source, refs, per_source, cutoff, everything, fingerprints)
+    resolves = _resolves(source)
+    total = len(with_id) + (len(without) if resolves else 0)
+    report.due = total
+    report.due_keys = [r.key for r, _ in with_id] + ([r.key for r in without] if resolves else [])
+    report.planned_requests = _estimate(source, len(with_id), len(without))
+    emit(SyncEvent("source_start", source=source.name, total=total))
+
+    sent_before = _requests_sent(http, source.name)
+    calls = 0
+    results: dict[str, SourceResult] = {}
+    failures: dict[str, str] = {}
+    lookups = {ref.key: lookup for ref, lookup in with_id}
+    batch_size = max(1, source.batch_size)
+    batches: list[tuple[str, list[WorkRef]]] = [
+        ("ids", [ref for ref, _ in with_id[i : i + batch_size]])
+        for i in range(0, len(with_id), batch_size)
+    ]
+    if resolves and without:
+        batches.append(("titles", without))
+    done = 0
+    consecutive = 0
+    for kind, batch in batches:
+        if consecutive >= MAX_CONSECUTIVE_FAILURES:
+            message = f"{source.name} gave up after {consecutive} failed requests in a row"
+            for ref in batch:
+                failures[ref.key] = message
+            _note_error(report, message)
+            done += len(batch)
+            continue
+        try:
+            calls += 1
+            answers = (
+                source.fetch_batch(batch) if kind == "ids" else source.resolve_unidentified(batch)
+            )
+            consecutive = 0
+        except SourceError as exc:
+            consecutive += 1
+            message = scrub(exc.message)
+            for ref in batch:
+                failures[ref.key] = message
+            _note_error(report, message)
+            done += len(batch)
+            emit(
+                SyncEvent(
+                    "batch",
+                    source=source.name,
+                    done=done,
+                    total=total,
+                    requests=_sent(http, source.name, sent_before, calls),
+                    message=message,
+                )
+            )
+            continue
+        except Exception as exc:  # a bug in a (plugin) source must not stop the run
+            if os.environ.get("PUBTRACK_DEBUG", "") not in ("", "0"):
+                raise
+            consecutive += 1
+            message = scrub(f"{source.name} failed: {type(exc).__name__}: {exc}")
+            for ref in batch:
+                failures[ref.key] = message
+            _note_error(report, message)
+            done += len(batch)
+            continue
+        by_key = {r.key: r for r in answers if isinstance(r, SourceResult)}
+        for ref in batch:
+            result = by_key.get(ref.key)
+            if result is None:
+                if kind == "titles":
+                    continue  # the source could not even try: not its kind of work
+                result = SourceResult(ref.key, "not_found")
+            result.data = {**(result.data or {}), "bib_ids": fingerprints.get(ref.key, "")}
+            if kind == "ids":
+                result.data["lookup_id"] = lookups.get(ref.key)
+            results[ref.key] = result
+            if result.status == "found":
+                report.found += 1
+                _learn(ref, result)
+            elif result.status == "unresolved":
+                report.unresolved.append(ref.key)
+            else:
+                report.not_found += 1
+        done += len(batch)
+        emit(
+            SyncEvent(
+                "batch",
+                source=source.name,
+                done=done,
+                total=total,
+                requests=_sent(http, source.name, sent_before, calls),
+            )
+        )
+    report.failed = sorted(failures)
+    report.requests = _sent(http, source.name, sent_before, calls)
+    report.seconds = time.monotonic() - started
+    return results, failures
+
+
+def _requests_sent(http: Any, name: str) -> int | None:
+    counts = getattr(http, "requests_sent", None)
+    if isinstance(counts, dict):
+        return int(counts.get(name, 0))
+    return None
+
+
+def _sent(http: Any, name: str, before: int | None, calls: int) -> int:
+    """Requests this source sent in this run (the HTTP layer counts retries too)."""
+    now = _requests_sent(http, name)
+    if now is None or before is None:
+        return calls
+    return now - before
+
+
+def _note_error(report: SourceReport, message: str) -> None:
+    if message not in report.errors:
+        report.errors.append(message)
+
+
+def _store_result(
+    store: Store,
+    source: Source,
+    result: SourceResult,
+    fetched_at: str,
+    counts: list[CitationCount],
+) -> None:
+    """One answer: the record (status, id, metadata), a history row, per-year counts.
+
+    A count is stored only when the source actually gave one: 'not found' or a
+    missing count leaves the history (and the last good value) alone.
+    """
+    data = dict(result.data or {})
+    if result.external_ids:
+        data["external_ids"] = dict(result.external_ids)
+    store.save_source_record(
+        result.key,
+        source.name,
+        status=result.status,
+        external_id=result.external_id,
+        # 'not found' / 'unresolved' keep the metadata an earlier 'found' stored.
+        data=data if result.status == "found" else None,
+        fetched_at=fetched_at,
+    )
+    if result.status != "found" or not getattr(source, "provides_citations", True):
+        return
+    count = result.citation_count
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        return
+    counts.append(
+        CitationCount(result.key, source.name, count, fetched_at, influential=result.influential)
+    )
+    by_year = {
+        int(y): int(c)
+        for y, c in (result.counts_by_year or {}).items()
+        if isinstance(c, int) and not isinstance(c, bool) and c >= 0
+    }
+    if by_year:
+        store.save_counts_by_year(result.key, source.name, by_year, fetched_at)
+
+
+def _changes(
+    before: dict[str, dict[str, CitationCount]],
+    after: dict[tuple[str, str], int],
+    titles: dict[str, str],
+) -> tuple[list[CitationChange], int]:
+    """One line per paper: the preferred source's new count against its previous one."""
+    by_key: dict[str, dict[str, int]] = {}
+    for (key, source), count in after.items():
+        by_key.setdefault(key, {})[source] = count
+    changes: list[CitationChange] = []
+    unchanged = 0
+    for key, counts in by_key.items():
+        source = next((s for s in SUMMARY_PREFERENCE if s in counts), sorted(counts)[0])
+        previous = before.get(key, {}).get(source)
+        change = CitationChange(
+            key, titles.get(key, key), source, previous.count if previous else None, counts[source]
+        )
+        if change.before is not None and change.delta == 0:
+            unchanged += 1
+        else:
+            changes.append(change)
+    changes.sort(key=lambda c: (-abs(c.delta), c.key))
+    return changes, unchanged
+
+
+def scrub(text: str) -> str:
+    """API keys never reach a message, a log line or the database."""
+    for name in SECRET_ENV:
+        secret = os.environ.get(name, "")
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+# --------------------------------------------------------------------------
+# The summary (plain text; the CLI prints it)
+# --------------------------------------------------------------------------
+
+
+def _short(title: str, width: int = 28) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= width else title[: width - 1].rstrip() + "…"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def format_summary(report: SyncReport) -> list[str]:
+    """The lines printed after a run (or instead of it, for a dry run)."""
+    lines: list[str] = []
+    if report.dry_run:
+        lines.append(f"Dry run: nothing is sent and nothing is written ({report.works} works).")
+        for s in report.sources:
+            if s.skipped:
+                lines.append(f"  {s.name:<17} skipped: {s.skipped}")
+                continue
+            keys = ", ".join(s.due_keys[:6]) + (" …" if len(s.due_keys) > 6 else "")
+            lines.append(
+                f"  {s.name:<17} {_plural(s.due, 'work')} due, "
+                f"{_plural(s.planned_requests, 'request')}" + (f": {keys}" if keys else "")
+            )
+        return lines
+
+    lines.append(f"Updated {_plural(len(report.updated), 'work')}.")
+    if report.changes or report.unchanged:
+        parts = []
+        for change in report.changes[:SUMMARY_PAPERS]:
+            if change.before is None:
+                parts.append(f"{_short(change.title)} now {change.after} (first count)")
+            else:
+                parts.append(f"{_short(change.title)} {change.delta:+d} (now {change.after})")
+        more = len(report.changes) - SUMMARY_PAPERS
+        if more > 0:
+            parts.append(f"{more} more changed")
+        if report.unchanged:
+            parts.append(f"{report.unchanged} no change")
+        lines.append("Citations: " + " · ".join(parts))
+    unresolved = report.unresolved
+    if unresolved:
+        names = ", ".join(unresolved[:10]) + (" …" if len(unresolved) > 10 else "")
+        lines.append(f"Unresolved (no id and no confident title match): {names}")
+    for a, b, reason in report.duplicates:
+        lines.append(f"Duplicate: {a} and {b} look like the same work ({reason}); not merged")
+    for s in report.failed_sources:
+        lines.append(
+            f"Failed: {s.name}: {'; '.join(s.errors) or 'failed'} "
+            f"({_plural(len(s.failed), 'work')} kept their earlier values)"
+        )
+    failures = len(report.failed_sources)
+    lines.append(
+        f"Done in {report.duration:.1f} s. {len(unresolved)} unresolved, "
+        f"{_plural(failures, 'failure')}."
+        + (" Some sources failed; what succeeded is stored." if failures else "")
+    )
+    return lines
+
+
+def source_line(report: SourceReport) -> str:
+    """A log line for one source (when stderr is not a terminal)."""
+    if report.skipped:
+        return f"{report.name}: skipped: {report.skipped}"
+    text = (
+        f"{report.name}: {report.due} works, {_plural(report.requests, 'request')}, "
+        f"{report.found} found, {report.not_found} not found, "
+        f"{len(report.unresolved)} unresolved, {len(report.failed)} failed "
+        f"({report.seconds:.1f} s)"
+    )
+    if report.errors:
+        text += f": {'; '.join(report.errors)}"
+    return text
