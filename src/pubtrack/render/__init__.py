@@ -188,13 +188,14 @@ def build_context(
 
 def render_context(ctx: RenderContext, options: RenderOptions) -> str:
     """Text of the resolved format; always ends with exactly one newline (or is empty)."""
-    if options.format == "json" and options.template is None:
+    name = options.format or "md"
+    if name == "json" and options.template is None:
         from pubtrack.render.json import render_json
 
         return render_json(ctx)
     from pubtrack.render.formats import FORMATS as TEXT_FORMATS
 
-    fmt = TEXT_FORMATS.get(options.format)
+    fmt = TEXT_FORMATS.get(name)
     if fmt is None:
         raise BadInputError("--template works with --format md, html or tex")
     text = render_template(

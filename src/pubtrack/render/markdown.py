@@ -12,10 +12,15 @@ from pubtrack.render.base import Format
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _ENTITY = re.compile(r"&(?=#?\w+;)")  # "&amp;" would be read as an entity
-_LINE_START = re.compile(r"^([#+=-]|\d+(?=[.)](?:\s|$)))")
+_LINE_START = re.compile(r"^(?:([#+=-])|(\d+)([.)])(?=\s|$))")
 _URL_UNSAFE = str.maketrans(
     {c: f"%{ord(c):02X}" for c in ' ()<>\\`"'} | {chr(i): f"%{i:02X}" for i in range(32)}
 )
+
+
+def _escape_line_start(m: re.Match[str]) -> str:
+    """'# x' -> '\\# x'; '1. x' -> '1\\. x' (a backslash before a digit escapes nothing)."""
+    return f"\\{m.group(1)}" if m.group(1) else f"{m.group(2)}\\{m.group(3)}"
 
 
 class Markdown(Format):
@@ -25,7 +30,7 @@ class Markdown(Format):
     def escape(self, text: str) -> str:
         text = _ENTITY.sub(r"\\&", _SPECIAL.sub(r"\\\1", text))
         # Whatever starts the text may start a line: "# x", "- x", "1. x" stay text.
-        return _LINE_START.sub(r"\\\1", text)
+        return _LINE_START.sub(_escape_line_start, text)
 
     def url(self, url: str) -> str:
         return url.strip().translate(_URL_UNSAFE)

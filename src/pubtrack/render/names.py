@@ -47,8 +47,11 @@ class _Name:
         if not first or not self.first:
             return not first and not self.first
         mine = list(self.first)
-        if _is_initials(first) or _is_initials(mine):
-            # Initials on either side: compare first letters, token by token.
+        if _is_initials(mine) and not _is_initials(first):
+            # An alias "Z. Liu" names how the owner is abbreviated, not every Z. Liu.
+            return False
+        if _is_initials(first):
+            # An author written with initials: compare first letters, token by token.
             if len(first) != len(mine):
                 return False
             return all(a[0] == b[0] for a, b in zip(first, mine, strict=True))
