@@ -390,3 +390,39 @@ def test_api_keys_are_scrubbed_from_errors(tmp_path: Path, monkeypatch: pytest.M
     assert "sekrit" not in "\n".join(report.summary_lines())
     dump = "\n".join(Store.open(config.database_path).db.iterdump())
     assert "sekrit" not in dump
+
+
+def test_history_file_rebuilds_an_empty_database(tmp_path: Path) -> None:
+    works = [_work("a", doi="10.1001/a"), _work("b", doi="10.1001/b")]
+    config = _config(tmp_path, ["semantic_scholar"])
+    history = tmp_path / "data" / "citations.csv"
+    FakeSource.table = {"DOI:10.1001/a": (1, {}), "DOI:10.1001/b": (2, {})}
+    _sync(config, Library(works=works), history_file=str(history))
+    FakeSource.table = {"DOI:10.1001/a": (3, {}), "DOI:10.1001/b": (2, {})}
+    _sync(config, Library(works=works), history_file=str(history), all=True)
+    lines = history.read_text().splitlines()
+    assert lines[0] == "publication_key,source,count,influential,retrieved_at"
+    # b's unchanged second count is not in the file; a's change is.
+    assert [ln.split(",")[:3] for ln in lines[1:]] == [
+        ["a", "semantic_scholar", "1"],
+        ["a", "semantic_scholar", "3"],
+        ["b", "semantic_scholar", "2"],
+    ]
+    before = history.stat().st_mtime_ns
+    _sync(config, Library(works=works), history_file=str(history), all=True)
+    assert history.stat().st_mtime_ns == before  # nothing moved: file untouched
+    # A CI runner starts empty: the database is rebuilt from the file, then synced.
+    config.database_path.unlink()
+    FakeSource.table = {"DOI:10.1001/a": (5, {}), "DOI:10.1001/b": (2, {})}
+    report = _sync(config, Library(works=works), history_file=str(history))
+    assert "Title of a +2 (now 5)" in "\n".join(report.summary_lines())
+    with Store.open(config.database_path) as store:
+        assert [r["count"] for r in store.citation_history("a")] == [1, 3, 5]
+
+
+def test_a_bad_history_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    history = tmp_path / "citations.csv"
+    history.write_text("publication_key,source,count,influential,retrieved_at\na,s2,x,,2026\n")
+    config = _config(tmp_path, ["semantic_scholar"])
+    with pytest.raises(BadInputError, match=r"citations.csv:2: bad row"):
+        _sync(config, Library(works=[]), history_file=str(history))

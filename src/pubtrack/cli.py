@@ -247,9 +247,12 @@ class _SyncOutput:
 
     def __call__(self, event: Any) -> None:
         kind = event.kind
-        if kind in ("warning", "wait"):
+        if kind == "warning":
             self._end_bar()
-            warn(event.message) if kind == "warning" else click.echo(event.message, err=True)
+            warn(event.message)
+        elif kind == "wait":
+            self._end_bar()
+            click.echo(event.message, err=True)
         elif self.quiet:
             return
         elif kind in ("start", "notice"):
@@ -301,6 +304,12 @@ class _SyncOutput:
     help="How long to wait for another running sync (default: [sync] lock_timeout, 60 s).",
 )
 @click.option("--no-wait", is_flag=True, help="Exit at once if another sync is running.")
+@click.option(
+    "--history-file",
+    metavar="FILE",
+    help="Keep the citation history in this small CSV too (for CI): it rebuilds an empty "
+    "database and is rewritten after the sync. Default: [sync] history_file.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings, failures and the last line.")
 @click.pass_context
 def sync(
@@ -311,6 +320,7 @@ def sync(
     dry_run: bool,
     wait: float | None,
     no_wait: bool,
+    history_file: str | None,
     quiet: bool,
 ) -> None:
     """Fetch metadata and citation counts; append them to the history.
@@ -328,6 +338,7 @@ def sync(
         max_age=parse_duration(max_age) if max_age is not None else None,
         dry_run=dry_run,
         wait=0.0 if no_wait else wait,
+        history_file=history_file,
     )
     output = _SyncOutput(quiet=quiet)
     try:

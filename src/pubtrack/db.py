@@ -486,3 +486,26 @@ class Store:
         except sqlite3.Error as exc:
             raise DatabaseError(f"{self.path}: publications and talks not updated: {exc}") from None
         return True
+
+    # -- the citation history as a small diffable file (sync --history-file) ----
+
+    def citation_rows(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM citations").fetchone()[0])
+
+    def compact_history(self) -> list[dict[str, Any]]:
+        """Every row where a count (or influential count) changed, plus each first row.
+
+        This is what the history file holds: unchanged nights add nothing, so a
+        scheduled job commits it only when a number moved.
+        """
+        return list(
+            self.db.query(
+                "SELECT publication_key, source, count, influential, retrieved_at FROM ("
+                " SELECT *, LAG(count) OVER w AS prev_count,"
+                " LAG(influential) OVER w AS prev_influential,"
+                " ROW_NUMBER() OVER w AS n FROM citations"
+                " WINDOW w AS (PARTITION BY publication_key, source ORDER BY retrieved_at, id))"
+                " WHERE n = 1 OR count != prev_count OR influential IS NOT prev_influential"
+                " ORDER BY publication_key, source, retrieved_at"
+            )
+        )

@@ -23,12 +23,15 @@ The library never prints: progress reaches the CLI as ``SyncEvent``s.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import math
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pubtrack.db import Store, utcnow
@@ -71,6 +74,9 @@ class SyncOptions:
     max_age: float | None = None  # seconds; None: config.max_age
     dry_run: bool = False
     wait: float | None = None  # lock wait in seconds; None: config.lock_timeout
+    # The citation history as a small CSV (for CI runners that start empty):
+    # read to rebuild an empty database, rewritten after the run.
+    history_file: str | None = None  # None: [sync] history_file, "" : none
 
 
 @dataclass
@@ -232,7 +238,13 @@ def run_sync(
             timeout=wait,
             on_wait=lambda msg: emit(SyncEvent("wait", message=msg)),
         )
+        history = history_path(config, options.history_file)
         with lock, Store.open(config.database_path) as store:
+            if history is not None and history.exists() and store.citation_rows() == 0:
+                rows = import_history(store, history)
+                emit(
+                    SyncEvent("notice", message=f"Rebuilt the history from {history} ({rows} rows)")
+                )
             report = _run(store, library, sources, max_age, options, emit, http)
             report.problems = problems
             report.duration = time.monotonic() - started
@@ -244,6 +256,8 @@ def run_sync(
                 errors={s.name: "; ".join(s.errors) for s in report.sources if s.errors},
                 duration_seconds=report.duration,
             )
+            if history is not None:
+                export_history(store, history)
             return report
     finally:
         if own_http:
@@ -820,3 +834,79 @@ def source_line(report: SourceReport) -> str:
     if report.errors:
         text += f": {'; '.join(report.errors)}"
     return text
+
+
+# --------------------------------------------------------------------------
+# The history file: carries the citation history across CI runs that start
+# with no database (DESIGN.md). Small, sorted, diffable; only changes land in it.
+# --------------------------------------------------------------------------
+
+HISTORY_COLUMNS = ("publication_key", "source", "count", "influential", "retrieved_at")
+
+
+def history_path(config: Config, option: str | None) -> Path | None:
+    value = option
+    if value is None:
+        section = config.raw.get("sync", {}) if isinstance(config.raw, dict) else {}
+        value = section.get("history_file") if isinstance(section, dict) else None
+    if not value:
+        return None
+    path = Path(str(value))
+    return path if path.is_absolute() else config.root / path
+
+
+def export_history(store: Store, path: Path) -> int:
+    """Write the compact history (first count + every change) atomically; rows written.
+
+    The file is rewritten only when its content changes, so an unchanged night
+    leaves nothing to commit.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HISTORY_COLUMNS)
+    rows = store.compact_history()
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in HISTORY_COLUMNS])
+    text = buffer.getvalue()
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return len(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return len(rows)
+
+
+def import_history(store: Store, path: Path) -> int:
+    """Load a history file into an empty database, in one transaction; rows read."""
+    counts: list[CitationCount] = []
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = set(HISTORY_COLUMNS) - set(reader.fieldnames or ())
+            if missing:
+                raise BadInputError(
+                    f"{path}:1: not a pubtrack history file (missing {', '.join(sorted(missing))})"
+                )
+            for row in reader:
+                try:
+                    counts.append(
+                        CitationCount(
+                            publication_key=row["publication_key"],
+                            source=row["source"],
+                            count=int(row["count"]),
+                            retrieved_at=row["retrieved_at"],
+                            influential=int(row["influential"]) if row["influential"] else None,
+                        )
+                    )
+                except (TypeError, ValueError):
+                    raise BadInputError(
+                        f"{path}:{reader.line_num}: bad row in the history file"
+                    ) from None
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read the history file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise BadInputError(f"{path}: the history file is not UTF-8 text") from None
+    with store.transaction():
+        store.record_citations(counts)
+    return len(counts)
