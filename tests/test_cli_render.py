@@ -1,0 +1,211 @@
+"""`pubtrack render` through the CLI: formats, output, inject, strict, database."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import pubtrack.bibtex
+from pubtrack.cli import cli
+from pubtrack.db import Store
+from pubtrack.models import CitationCount, Library, Problem
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["render", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def fake_reader(example_project: Path, render_example: Library, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The example project, with the reader replaced by the example as models."""
+    render_example.fingerprint = "fp-1"  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        pubtrack.bibtex, "load_library", lambda config: render_example, raising=False
+    )
+    return render_example
+
+
+def test_markdown_to_stdout(fake_reader: Library) -> None:
+    code, out, err = run()
+    assert code == 0, err
+    assert out == (GOLDEN / "example.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "needle"),
+    [
+        ("html", '<strong class="pubtrack-owner">Zihang Liu</strong>'),
+        ("tex", r"\textbf{Zihang Liu}"),
+        ("json", '"key": "liu2024modelbalancing"'),
+    ],
+)
+def test_other_formats(fake_reader: Library, fmt: str, needle: str) -> None:
+    code, out, _ = run("--format", fmt)
+    assert code == 0 and needle in out
+    if fmt == "json":
+        assert set(json.loads(out)) == {"publications", "talks", "generated_at"}
+
+
+def test_section_and_selected(fake_reader: Library) -> None:
+    _, out, _ = run("--section", "talks")
+    assert out.startswith("## Talks\n") and "## Publications" not in out
+    _, out, _ = run("--selected", "--style", "compact", "--section", "publications")
+    assert out.count("\n- ") == 1 and "Model Balancing" in out
+
+
+def test_output_file(fake_reader: Library, example_project: Path) -> None:
+    code, out, err = run("--format", "html", "--output", "pubs.html")
+    assert code == 0 and out == ""
+    assert "Wrote pubs.html" in err
+    text = (example_project / "pubs.html").read_text(encoding="utf-8")
+    assert text.startswith('<section class="pubtrack pubtrack-publications">\n<h2>')
+
+
+def test_inject_exit_codes(fake_reader: Library, example_project: Path) -> None:
+    readme = example_project / "README.md"
+    readme.write_text(
+        "# Me\n<!-- pubtrack:publications -->\n<!-- /pubtrack:publications -->\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("--inject", "README.md", "--exit-code")
+    assert (code, out) == (4, "") and "README.md: updated" in err
+    text = readme.read_text(encoding="utf-8")
+    assert "1. **Model Balancing" in text and "## Publications" not in text
+    code, _, err = run("--inject", "README.md", "--exit-code")
+    assert code == 0 and "README.md: unchanged" in err
+    readme.write_text("# Me\n<!-- pubtrack:talks -->\n<!-- /pubtrack:talks -->\n", "utf-8")
+    code, _, err = run("--inject", "README.md")
+    assert code == 0 and "README.md: updated" in err  # without --exit-code: 0
+
+
+def test_inject_refuses_file_without_markers(fake_reader: Library, example_project: Path) -> None:
+    page = example_project / "page.md"
+    page.write_bytes(b"# no markers\r\n")
+    code, _, err = run("--inject", "page.md")
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith("Error: page.md: no pubtrack markers")
+    assert page.read_bytes() == b"# no markers\r\n"
+
+
+def test_usage_errors(fake_reader: Library) -> None:
+    assert run("--output", "a.md", "--inject", "pubtrack.toml")[0] == 2
+    assert run("--exit-code")[0] == 2
+    assert run("--format", "docx")[0] == 2
+
+
+def test_problems_warn_and_strict_fails(fake_reader: Library, example_project: Path) -> None:
+    fake_reader.problems.append(Problem("bib/publications.bib", 7, "unbalanced braces"))
+    code, out, err = run()
+    assert code == 0 and "1. **Model Balancing" in out
+    assert "Warning: bib/publications.bib:7: unbalanced braces" in err
+    code, out, err = run("--strict", "--output", "out.md")
+    assert code == 2 and out == ""
+    assert "Warning: bib/publications.bib:7: unbalanced braces" in err
+    assert "Error: 1 BibTeX problem(s)" in err
+    assert not (example_project / "out.md").exists()
+
+
+def test_database_counts_and_fingerprint_sync(fake_reader: Library, example_project: Path) -> None:
+    db_path = example_project / "data" / "pubtrack.db"
+    with Store.open(db_path) as store:
+        store.record_citations(
+            [CitationCount("liu2024modelbalancing", "semantic_scholar", 12, "2026-11-28T03:00:00Z")]
+        )
+    code, out, _ = run()
+    assert code == 0 and "Cited by 12 (Semantic Scholar, 28 Nov 2026)" in out
+    with Store.open(db_path) as store:
+        assert store.get_meta("library_fingerprint") == "fp-1"
+        keys = {r["key"] for r in store.db.query("select key from publications where in_bib")}
+        assert keys == {"liu2024modelbalancing", "du2022ensemblemot"}
+        store.db.execute("DELETE FROM publications")
+    # Same fingerprint: the tables are not rewritten.
+    run()
+    with Store.open(db_path) as store:
+        assert store.db.execute("select count(*) from publications").fetchone()[0] == 0
+    fake_reader.fingerprint = "fp-2"  # type: ignore[attr-defined]
+    fake_reader.works.pop()  # liu2024modelbalancing removed from the bib
+    code, out, _ = run()
+    assert "Model Balancing" not in out.split("## Talks")[0]
+    with Store.open(db_path) as store:
+        assert store.get_meta("library_fingerprint") == "fp-2"
+        assert len(store.citation_history("liu2024modelbalancing")) == 1  # history kept
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_database_still_renders_counts(
+    fake_reader: Library, example_project: Path
+) -> None:
+    db_path = example_project / "data" / "pubtrack.db"
+    with Store.open(db_path) as store:
+        store.record_citations(
+            [CitationCount("du2022ensemblemot", "openalex", 3, "2026-11-28T03:00:00Z")]
+        )
+    data = example_project / "data"
+    for p in data.iterdir():
+        p.chmod(stat.S_IRUSR)
+    data.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        code, out, err = run()
+    finally:
+        data.chmod(stat.S_IRWXU)
+        for p in data.iterdir():
+            p.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert code == 0 and "Cited by 3 (OpenAlex, 28 Nov 2026)" in out
+    assert "Warning:" in err
+
+
+def test_locked_database_warns_and_renders(fake_reader: Library, example_project: Path) -> None:
+    db_path = example_project / "data" / "pubtrack.db"
+    with Store.open(db_path) as store:
+        store.record_citations(
+            [CitationCount("du2022ensemblemot", "crossref", 4, "2026-11-28T03:00:00Z")]
+        )
+    holder = Store.open(db_path)
+    holder.db.execute("BEGIN IMMEDIATE")  # a sync holding the write lock
+    try:
+        code, out, err = run()
+    finally:
+        holder.db.execute("ROLLBACK")
+        holder.close()
+    assert code == 0 and "Cited by 4 (Crossref, 28 Nov 2026)" in out
+    assert "Warning:" in err and "not updated" in err
+
+
+def test_corrupt_database_warns_and_renders(fake_reader: Library, example_project: Path) -> None:
+    (example_project / "data" / "pubtrack.db").write_bytes(b"this is not sqlite" * 100)
+    code, out, err = run()
+    assert code == 0 and "1. **Model Balancing" in out and "Cited by" not in out
+    assert "Warning:" in err
+
+
+def test_unwritable_database_is_read_read_only(
+    fake_reader: Library, example_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a read-only file gives (tested this way too because root ignores modes)."""
+    from pubtrack.errors import DatabaseError
+
+    db_path = example_project / "data" / "pubtrack.db"
+    with Store.open(db_path) as store:
+        store.record_citations(
+            [CitationCount("du2022ensemblemot", "openalex", 3, "2026-11-28T03:00:00Z")]
+        )
+
+    def refuse(*args: object, **kwargs: object) -> Store:
+        raise DatabaseError(
+            f"{db_path}: cannot open database: attempt to write a readonly database"
+        )
+
+    monkeypatch.setattr(Store, "open", refuse)
+    code, out, err = run()
+    assert code == 0 and "Cited by 3 (OpenAlex, 28 Nov 2026)" in out
+    assert "readonly database; reading it without updating it" in err
