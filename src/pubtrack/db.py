@@ -9,6 +9,7 @@ Writes go through ``Store.transaction()`` so a crash never leaves half a sync.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,15 +20,33 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from pubtrack.errors import DatabaseError
+from pubtrack.errors import BadInputError, DatabaseError
 from pubtrack.models import CitationCount, Library, plain
 
 migrations = Migrations("pubtrack")
 
 
+def utcnow_datetime() -> datetime:
+    """The current UTC time, or ``PUBTRACK_NOW`` when set.
+
+    ``PUBTRACK_NOW`` (ISO-8601, e.g. ``2026-11-20T03:00:00Z``; UTC when no
+    offset is given) lets tests and demos simulate syncs on several days.
+    """
+    fixed = os.environ.get("PUBTRACK_NOW", "").strip()
+    if not fixed:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(fixed)
+    except ValueError:
+        raise BadInputError(
+            f"PUBTRACK_NOW={fixed!r}: not an ISO-8601 time (e.g. 2026-11-20T03:00:00Z)"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def utcnow() -> str:
     """Timestamps are ISO-8601 UTC strings with a Z: sortable as text."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utcnow_datetime().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --------------------------------------------------------------------------
@@ -146,6 +165,153 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 def m010_meta(db: sqlite_utils.Database) -> None:
     """Small key/value state, e.g. the fingerprint of the bib files last mirrored."""
     db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+
+
+@migrations()
+def m030_stats(db: sqlite_utils.Database) -> None:
+    """Profile-level figures (Google Scholar) and the views behind `pubtrack stats`.
+
+    The views compute what ``metrics.py`` computes, for users who query the
+    database with sqlite3, sqlite-utils or Datasette; tests keep them in step.
+    Only works still in the bib (``publications.in_bib = 1``) count.
+    """
+    db.executescript(
+        """
+        -- One row per profile fetch (append-only, like citations).
+        CREATE TABLE IF NOT EXISTS profile_metrics (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            name TEXT,
+            total_citations INTEGER,
+            h_index INTEGER,
+            i10_index INTEGER,
+            retrieved_at TEXT NOT NULL,
+            sync_run_id INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_profile_metrics
+            ON profile_metrics (source, retrieved_at);
+        CREATE TABLE IF NOT EXISTS profile_cites_per_year (
+            source TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            retrieved_at TEXT NOT NULL,
+            PRIMARY KEY (source, profile_id, year)
+        );
+        -- The profile each source reported last (a changed profile id replaces the old).
+        CREATE VIEW IF NOT EXISTS latest_profile_metrics AS
+            SELECT m.source, m.profile_id, m.name, m.total_citations, m.h_index,
+                m.i10_index, m.retrieved_at
+            FROM profile_metrics m
+            WHERE m.id = (
+                SELECT m2.id FROM profile_metrics m2 WHERE m2.source = m.source
+                ORDER BY m2.retrieved_at DESC, m2.id DESC LIMIT 1
+            );
+        -- Per source: works, total, h-, g- and i10-index over the latest counts.
+        CREATE VIEW IF NOT EXISTS source_totals AS
+            WITH ranked AS (
+                SELECT l.source, l.count, l.influential, l.retrieved_at,
+                    ROW_NUMBER() OVER w AS rk,
+                    SUM(l.count) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                        AS running
+                FROM latest_citations l
+                JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1
+                WINDOW w AS (PARTITION BY l.source ORDER BY l.count DESC)
+            )
+            SELECT source,
+                COUNT(*) AS works,
+                SUM(count) AS total_citations,
+                COALESCE(MAX(CASE WHEN count >= rk THEN rk END), 0) AS h_index,
+                COALESCE(MAX(CASE WHEN running >= rk * rk THEN rk END), 0) AS g_index,
+                SUM(CASE WHEN count >= 10 THEN 1 ELSE 0 END) AS i10_index,
+                SUM(influential) AS influential_citations,
+                MAX(retrieved_at) AS last_retrieved_at
+            FROM ranked GROUP BY source;
+        -- Per paper, source and year: citations gained that year. basis
+        -- 'counts_by_year' = the source's own per-year counts (OpenAlex), else
+        -- 'history' = last count of the year minus last count of the previous
+        -- recorded year (first year tracked: minus its first count).
+        CREATE VIEW IF NOT EXISTS paper_citations_per_year AS
+            WITH ordered AS (
+                SELECT publication_key, source, count,
+                    CAST(substr(retrieved_at, 1, 4) AS INTEGER) AS year,
+                    ROW_NUMBER() OVER (
+                        PARTITION BY publication_key, source, substr(retrieved_at, 1, 4)
+                        ORDER BY retrieved_at DESC, id DESC) AS rn_last,
+                    ROW_NUMBER() OVER (
+                        PARTITION BY publication_key, source, substr(retrieved_at, 1, 4)
+                        ORDER BY retrieved_at, id) AS rn_first
+                FROM citations
+            ),
+            per_year AS (
+                SELECT publication_key, source, year,
+                    MAX(CASE WHEN rn_last = 1 THEN count END) AS last_count,
+                    MAX(CASE WHEN rn_first = 1 THEN count END) AS first_count
+                FROM ordered GROUP BY publication_key, source, year
+            ),
+            history AS (
+                SELECT publication_key, source, year,
+                    last_count - COALESCE(LAG(last_count) OVER (
+                        PARTITION BY publication_key, source ORDER BY year), first_count)
+                        AS citations
+                FROM per_year
+            )
+            SELECT h.publication_key, h.source, h.year, h.citations, 'history' AS basis
+            FROM history h
+            WHERE NOT EXISTS (
+                SELECT 1 FROM counts_by_year y
+                WHERE y.publication_key = h.publication_key AND y.source = h.source
+            )
+            UNION ALL
+            SELECT publication_key, source, year, count AS citations, 'counts_by_year' AS basis
+            FROM counts_by_year;
+        -- Per source and year over the works in the bib; a source with a profile
+        -- (Google Scholar cites_per_year) uses the profile's figures, basis 'profile'.
+        CREATE VIEW IF NOT EXISTS citations_per_year AS
+            SELECT c.source, c.year, SUM(c.citations) AS citations,
+                CASE WHEN MIN(c.basis) = MAX(c.basis) THEN MIN(c.basis)
+                    ELSE MIN(c.basis) || '+' || MAX(c.basis) END AS basis
+            FROM paper_citations_per_year c
+            JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1
+            WHERE c.source NOT IN (
+                SELECT g.source FROM profile_cites_per_year g
+                JOIN latest_profile_metrics l
+                    ON l.source = g.source AND l.profile_id = g.profile_id
+            )
+            GROUP BY c.source, c.year
+            UNION ALL
+            SELECT g.source, g.year, g.count AS citations, 'profile' AS basis
+            FROM profile_cites_per_year g
+            JOIN latest_profile_metrics l ON l.source = g.source AND l.profile_id = g.profile_id;
+        -- The last count of each day per paper and source.
+        CREATE VIEW IF NOT EXISTS daily_citations AS
+            SELECT publication_key, source, day, count FROM (
+                SELECT publication_key, source, count, substr(retrieved_at, 1, 10) AS day,
+                    ROW_NUMBER() OVER (
+                        PARTITION BY publication_key, source, substr(retrieved_at, 1, 10)
+                        ORDER BY retrieved_at DESC, id DESC) AS rn
+                FROM citations
+            ) WHERE rn = 1;
+        -- Per source and day: the total over the works in the bib, each with its
+        -- latest count on or before that day (carried forward).
+        CREATE VIEW IF NOT EXISTS daily_totals AS
+            WITH days AS (
+                SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day FROM citations
+            ),
+            vals AS (
+                SELECT d.source, d.day, (
+                    SELECT c.count FROM citations c
+                    WHERE c.publication_key = p.key AND c.source = d.source
+                        AND c.retrieved_at < date(d.day, '+1 day')
+                    ORDER BY c.retrieved_at DESC, c.id DESC LIMIT 1
+                ) AS count
+                FROM days d JOIN publications p ON p.in_bib = 1
+            )
+            SELECT source, day, COUNT(count) AS works, SUM(count) AS total_citations
+            FROM vals WHERE count IS NOT NULL GROUP BY source, day;
+        """
+    )
 
 
 # --------------------------------------------------------------------------
@@ -405,6 +571,109 @@ class Store:
             " count = excluded.count, retrieved_at = excluded.retrieved_at",
             [(publication_key, source, y, c, retrieved_at) for y, c in counts.items()],
         )
+
+    # -- stats, history, profiles (read by stats.py and plot.py) ----------------
+
+    def publication_list(self, *, include_removed: bool = False) -> list[dict[str, Any]]:
+        """key, title, year, in_bib of each work, in bib order of keys."""
+        sql = "SELECT key, title, year, in_bib FROM publications"
+        if not include_removed:
+            sql += " WHERE in_bib = 1"
+        return list(self.db.query(sql + " ORDER BY key"))
+
+    def citation_series(
+        self, *, key: str | None = None, source: str | None = None, in_bib_only: bool = True
+    ) -> list[dict[str, Any]]:
+        """Recorded counts, oldest first per (publication_key, source)."""
+        sql = (
+            "SELECT c.publication_key, c.source, c.count, c.influential, c.retrieved_at"
+            " FROM citations c"
+        )
+        where: list[str] = []
+        params: list[Any] = []
+        if in_bib_only:
+            sql += " JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1"
+        if key is not None:
+            where.append("c.publication_key = ?")
+            params.append(key)
+        if source is not None:
+            where.append("c.source = ?")
+            params.append(source)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY c.publication_key, c.source, c.retrieved_at, c.id"
+        return list(self.db.query(sql, params))
+
+    def counts_by_year_all(self) -> dict[tuple[str, str], dict[int, int]]:
+        """{(publication_key, source): {year: count}} as the sources reported them."""
+        out: dict[tuple[str, str], dict[int, int]] = {}
+        for row in self.db.query(
+            "SELECT publication_key, source, year, count FROM counts_by_year ORDER BY year"
+        ):
+            out.setdefault((row["publication_key"], row["source"]), {})[row["year"]] = row["count"]
+        return out
+
+    def record_profile_metrics(
+        self,
+        source: str,
+        profile_id: str,
+        *,
+        retrieved_at: str,
+        name: str | None = None,
+        total_citations: int | None = None,
+        h_index: int | None = None,
+        i10_index: int | None = None,
+        cites_per_year: dict[int, int] | None = None,
+        run_id: int | None = None,
+    ) -> None:
+        """Append a profile's own figures (e.g. Google Scholar's h-index of the whole
+        profile); ``cites_per_year`` replaces the per-year rows of that profile."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO profile_metrics (source, profile_id, name, total_citations,"
+                " h_index, i10_index, retrieved_at, sync_run_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    source,
+                    profile_id,
+                    name,
+                    total_citations,
+                    h_index,
+                    i10_index,
+                    retrieved_at,
+                    run_id,
+                ],
+            )
+            if cites_per_year:
+                self.db.conn.executemany(
+                    "INSERT INTO profile_cites_per_year (source, profile_id, year, count,"
+                    " retrieved_at) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT(source, profile_id, year) DO UPDATE SET"
+                    " count = excluded.count, retrieved_at = excluded.retrieved_at",
+                    [
+                        (source, profile_id, int(y), int(c), retrieved_at)
+                        for y, c in cites_per_year.items()
+                    ],
+                )
+
+    def latest_profiles(self) -> dict[str, dict[str, Any]]:
+        """{source: latest profile row + cites_per_year {year: count}}."""
+        out: dict[str, dict[str, Any]] = {}
+        for row in self.db.query("SELECT * FROM latest_profile_metrics"):
+            row["cites_per_year"] = {
+                r["year"]: r["count"]
+                for r in self.db.query(
+                    "SELECT year, count FROM profile_cites_per_year"
+                    " WHERE source = ? AND profile_id = ? ORDER BY year",
+                    [row["source"], row["profile_id"]],
+                )
+            }
+            out[row["source"]] = row
+        return out
+
+    def known_publication(self, key: str) -> bool:
+        """Whether the key was ever mirrored from the bib (removed works keep history)."""
+        return bool(list(self.db.query("SELECT 1 FROM publications WHERE key = ?", [key])))
 
     # -- sync runs ------------------------------------------------------------
 

@@ -1,0 +1,217 @@
+"""Bibliometric figures as pure functions: no database, no clock, no I/O.
+
+Everything here takes plain numbers or ``(retrieved_at, count)`` series so the
+same figures can be computed for any source and checked by hand in tests. The
+SQL views in ``db.py`` (``source_totals``, ``citations_per_year``, …) compute
+the same numbers for users who query the database directly; tests keep the
+two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+# A citation series: (ISO-8601 UTC timestamp, count), oldest first.
+Series = Sequence[tuple[str, int]]
+
+# Two sources "disagree strongly" on a paper when the larger count is more
+# than DISAGREEMENT_RATIO times the smaller AND at least DISAGREEMENT_MIN_DIFF
+# higher: small counts (2 vs 4) differ by chance, large ones by policy.
+DISAGREEMENT_RATIO = 1.5
+DISAGREEMENT_MIN_DIFF = 5
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def _desc(counts: Iterable[int]) -> list[int]:
+    return sorted((max(0, int(c)) for c in counts), reverse=True)
+
+
+def total_citations(counts: Iterable[int]) -> int:
+    return sum(max(0, int(c)) for c in counts)
+
+
+def h_index(counts: Iterable[int]) -> int:
+    """Largest h such that h papers have at least h citations each."""
+    h = 0
+    for rank, count in enumerate(_desc(counts), start=1):
+        if count >= rank:
+            h = rank
+        else:
+            break
+    return h
+
+
+def g_index(counts: Iterable[int]) -> int:
+    """Largest g such that the g most cited papers have at least g² citations together.
+
+    Capped at the number of papers: we do not pad the list with imaginary
+    uncited papers (Egghe's variant), so one paper with 100 citations has g = 1,
+    the same cap the ``source_totals`` view applies.
+    """
+    g = 0
+    running = 0
+    for rank, count in enumerate(_desc(counts), start=1):
+        running += count
+        if running >= rank * rank:
+            g = rank
+    return g
+
+
+def i10_index(counts: Iterable[int]) -> int:
+    """Papers with at least 10 citations (Google Scholar's i10-index)."""
+    return sum(1 for c in counts if int(c) >= 10)
+
+
+def count_at(series: Series, when: str) -> int | None:
+    """The count as last recorded at or before ``when``; None if nothing was recorded yet."""
+    value: int | None = None
+    for retrieved_at, count in series:
+        if retrieved_at <= when:
+            value = count
+        else:
+            break
+    return value
+
+
+def change_since(series: Series, when: str) -> int | None:
+    """Latest count minus the count at ``when``; None when there was no count then.
+
+    "No count a week ago" is unknown, not zero: the paper was not tracked yet.
+    """
+    if not series:
+        return None
+    before = count_at(series, when)
+    if before is None:
+        return None
+    return series[-1][1] - before
+
+
+def yearly_increase(series: Series) -> dict[int, int]:
+    """Citations gained in each calendar year, from the recorded history.
+
+    For every year with a record: the last count of that year minus the last
+    count of the previous recorded year (or, for the first year tracked, minus
+    the first count of that year: what happened before tracking began is not
+    known). Net changes: a source that merges duplicates can lower a count.
+    Mirrors the ``paper_citations_per_year`` view.
+    """
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for retrieved_at, count in series:
+        year = int(retrieved_at[:4])
+        first.setdefault(year, count)
+        last[year] = count
+    out: dict[int, int] = {}
+    previous: int | None = None
+    for year in sorted(last):
+        base = previous if previous is not None else first[year]
+        out[year] = last[year] - base
+        previous = last[year]
+    return out
+
+
+def add_years(total: dict[int, int], more: Mapping[int, int]) -> dict[int, int]:
+    """Sum per-year dicts in place (and return the result)."""
+    for year, count in more.items():
+        total[int(year)] = total.get(int(year), 0) + int(count)
+    return total
+
+
+def daily_last(series: Series) -> list[tuple[str, int]]:
+    """The last count of each day: ``[("2026-11-20", 12), ...]``."""
+    days: dict[str, int] = {}
+    for retrieved_at, count in series:
+        days[retrieved_at[:10]] = count
+    return sorted(days.items())
+
+
+def totals_by_day(all_series: Iterable[Series]) -> list[tuple[str, int, int]]:
+    """``(day, works, total)`` for every day any paper was recorded.
+
+    Each paper counts with its latest count on or before that day (carried
+    forward), so a day on which only some papers were fetched still shows the
+    whole total. Mirrors the ``daily_totals`` view.
+    """
+    per_paper = [dict(daily_last(s)) for s in all_series]
+    days = sorted({day for paper in per_paper for day in paper})
+    out: list[tuple[str, int, int]] = []
+    for day in days:
+        works = 0
+        total = 0
+        for paper in per_paper:
+            known = [d for d in paper if d <= day]
+            if known:
+                works += 1
+                total += paper[max(known)]
+        out.append((day, works, total))
+    return out
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Sources that count one paper very differently."""
+
+    high_source: str
+    high: int
+    low_source: str
+    low: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.high / self.low if self.low else None
+
+
+def disagreement(
+    counts: Mapping[str, int],
+    *,
+    ratio: float = DISAGREEMENT_RATIO,
+    min_diff: int = DISAGREEMENT_MIN_DIFF,
+) -> Disagreement | None:
+    """The highest and lowest source when they disagree strongly, else None.
+
+    Strongly: high > ratio × low and high − low ≥ min_diff (a zero low counts
+    as infinitely far apart once the difference is big enough).
+    """
+    if len(counts) < 2:
+        return None
+    ordered = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    low_source, low = ordered[0]
+    high_source, high = ordered[-1]
+    if high - low < min_diff:
+        return None
+    if low > 0 and high <= ratio * low:
+        return None
+    return Disagreement(high_source, high, low_source, low)
+
+
+def sparkline(values: Sequence[int | float | None]) -> str:
+    """A tiny text chart, e.g. ``sparkline([1, 5, 9]) == "▁▄█"``.
+
+    Scaled from the smallest to the largest value; a flat series is all
+    ``▁``; a missing value (None) is a space. Meant for Markdown output, where
+    an image would need a file next to the page.
+    """
+    known = [float(v) for v in values if v is not None]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = high - low
+    top = len(SPARK_BARS) - 1
+    chars = []
+    for value in values:
+        if value is None:
+            chars.append(" ")
+        elif span == 0:
+            chars.append(SPARK_BARS[0])
+        else:
+            chars.append(SPARK_BARS[round((float(value) - low) / span * top)])
+    return "".join(chars)
+
+
+def format_change(change: int | None) -> str:
+    """'+3', '-1', '0', or '–' when unknown."""
+    if change is None:
+        return "–"
+    return f"+{change}" if change > 0 else str(change)

@@ -1,0 +1,748 @@
+"""Reports over the citation history: `pubtrack stats`, `history`, `changes`, `badge`.
+
+Data comes from the Store (no SQL here), figures from ``metrics`` (pure
+functions), and each report knows how to print itself as text or JSON so the
+CLI stays a parse-call-print layer. Only works still in the bib count, except
+for ``history KEY`` which also shows a removed work's history.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pubtrack import metrics
+from pubtrack.db import Store, utcnow_datetime
+from pubtrack.errors import BadInputError, DatabaseError, PubtrackError
+from pubtrack.models import SOURCE_LABELS, SOURCE_NAMES
+
+if TYPE_CHECKING:
+    from pubtrack.config import Config
+
+# Sources that count citations, in the order columns are shown.
+CITATION_SOURCES = ("semantic_scholar", "openalex", "crossref", "google_scholar")
+WEEK = timedelta(days=7)
+MONTH = timedelta(days=30)
+
+BASIS_TEXT = {
+    "history": "pubtrack's own history (increase within each calendar year)",
+    "counts_by_year": "the source's per-year counts",
+    "counts_by_year+history": "the source's per-year counts, else pubtrack's history",
+    "profile": "the Scholar profile's cites_per_year (all works on the profile)",
+}
+
+
+def _ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _when(ts: str | None) -> str:
+    """'2026-11-20 03:00' from an ISO timestamp (UTC)."""
+    if not ts:
+        return "–"
+    return f"{ts[:10]} {ts[11:16]}".strip()
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+@contextmanager
+def open_store(config: Config) -> Iterator[Store]:
+    """The project database for reading; read-only when it cannot be written."""
+    path = config.database_path
+    if not path.exists():
+        raise DatabaseError(f"{path}: no database yet (run `pubtrack sync` first)")
+    try:
+        store = Store.open(path, create=False, timeout=10.0)
+    except DatabaseError:
+        store = Store.open_readonly(path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------------------
+# Loading the history once
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _History:
+    """Everything the reports need, read once from the Store."""
+
+    titles: dict[str, str]
+    years: dict[str, int | None]
+    # (key, source) -> [(retrieved_at, count, influential)], oldest first
+    series: dict[tuple[str, str], list[tuple[str, int, int | None]]]
+    counts_by_year: dict[tuple[str, str], dict[int, int]]
+    profiles: dict[str, dict[str, Any]]
+
+    @classmethod
+    def load(cls, store: Store, *, source: str | None = None) -> _History:
+        pubs = store.publication_list()
+        series: dict[tuple[str, str], list[tuple[str, int, int | None]]] = {}
+        for row in store.citation_series(source=source):
+            series.setdefault((row["publication_key"], row["source"]), []).append(
+                (row["retrieved_at"], row["count"], row["influential"])
+            )
+        in_bib = {p["key"] for p in pubs}
+        cby = {k: v for k, v in store.counts_by_year_all().items() if k[0] in in_bib}
+        return cls(
+            titles={p["key"]: p["title"] or "" for p in pubs},
+            years={p["key"]: p["year"] for p in pubs},
+            series=series,
+            counts_by_year=cby,
+            profiles=store.latest_profiles(),
+        )
+
+    def sources_present(self) -> set[str]:
+        return {s for _, s in self.series} | {s for _, s in self.counts_by_year}
+
+    def plain(self, key: str, src: str) -> list[tuple[str, int]]:
+        return [(ts, count) for ts, count, _ in self.series.get((key, src), [])]
+
+
+def _check_source(source: str | None, present: set[str]) -> None:
+    if source is not None and source not in SOURCE_NAMES and source not in present:
+        raise BadInputError(f"unknown source {source!r} (known: {', '.join(CITATION_SOURCES)})")
+
+
+def _report_sources(source: str | None, present: set[str]) -> list[str]:
+    if source is not None:
+        return [source]
+    extra = sorted(present - set(CITATION_SOURCES) - {"arxiv"})  # plugins
+    return [*CITATION_SOURCES, *extra]
+
+
+# ---------------------------------------------------------------------------
+# stats
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class PaperStats:
+    key: str
+    title: str
+    year: int | None
+    count: int
+    influential: int | None
+    retrieved_at: str
+    change_week: int | None
+    change_month: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "year": self.year,
+            "count": self.count,
+            "influential": self.influential,
+            "retrieved_at": self.retrieved_at,
+            "change_7d": self.change_week,
+            "change_30d": self.change_month,
+        }
+
+
+@dataclass
+class SourceStats:
+    source: str
+    works: int = 0
+    total_citations: int | None = None
+    h_index: int | None = None
+    g_index: int | None = None
+    i10_index: int | None = None
+    influential_citations: int | None = None
+    citations_per_year: dict[int, int] = field(default_factory=dict)
+    citations_per_year_basis: str | None = None
+    last_retrieved_at: str | None = None
+    papers: list[PaperStats] = field(default_factory=list)
+    profile: dict[str, Any] | None = None
+
+    @property
+    def has_data(self) -> bool:
+        return self.works > 0 or bool(self.citations_per_year) or self.profile is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "works": self.works,
+            "total_citations": self.total_citations,
+            "h_index": self.h_index,
+            "g_index": self.g_index,
+            "i10_index": self.i10_index,
+            "influential_citations": self.influential_citations,
+            "citations_per_year": {str(y): n for y, n in sorted(self.citations_per_year.items())},
+            "citations_per_year_basis": self.citations_per_year_basis,
+            "last_retrieved_at": self.last_retrieved_at,
+            "papers": [p.to_dict() for p in self.papers],
+            "profile": self.profile,
+        }
+
+
+@dataclass
+class DisagreementRow:
+    key: str
+    title: str
+    counts: dict[str, int]
+    high_source: str
+    high: int
+    low_source: str
+    low: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "counts": self.counts,
+            "high": {"source": self.high_source, "count": self.high},
+            "low": {"source": self.low_source, "count": self.low},
+        }
+
+    def text(self) -> str:
+        ratio = f" ({self.high / self.low:.1f}×)" if self.low else ""
+        return f"{self.key}: {self.high_source} {self.high} vs {self.low_source} {self.low}{ratio}"
+
+
+@dataclass
+class StatsReport:
+    generated_at: str
+    sources: dict[str, SourceStats]
+    disagreements: list[DisagreementRow]
+    works_in_bib: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": {name: s.to_dict() for name, s in self.sources.items()},
+            "disagreements": [d.to_dict() for d in self.disagreements],
+            "works_in_bib": self.works_in_bib,
+            "generated_at": self.generated_at,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def format_text(self) -> str:
+        return "\n".join(_format_stats(self))
+
+
+def build_stats(
+    store: Store, *, source: str | None = None, now: datetime | None = None
+) -> StatsReport:
+    """Per-source figures over the latest counts of the works in the bib."""
+    moment = now or utcnow_datetime()
+    hist = _History.load(store, source=source)
+    present = hist.sources_present() | set(hist.profiles)
+    _check_source(source, present)
+    week_ago, month_ago = _ts(moment - WEEK), _ts(moment - MONTH)
+    report = StatsReport(
+        generated_at=_ts(moment), sources={}, disagreements=[], works_in_bib=len(hist.titles)
+    )
+    latest: dict[str, dict[str, int]] = {}
+    for src in _report_sources(source, present):
+        stats = SourceStats(src)
+        keys = sorted(k for k, s in hist.series if s == src)
+        for key in keys:
+            rows = hist.series[(key, src)]
+            ts, count, influential = rows[-1]
+            plain = hist.plain(key, src)
+            stats.papers.append(
+                PaperStats(
+                    key=key,
+                    title=hist.titles.get(key, ""),
+                    year=hist.years.get(key),
+                    count=count,
+                    influential=influential,
+                    retrieved_at=ts,
+                    change_week=metrics.change_since(plain, week_ago),
+                    change_month=metrics.change_since(plain, month_ago),
+                )
+            )
+            latest.setdefault(key, {})[src] = count
+        counts = [p.count for p in stats.papers]
+        if counts:
+            stats.works = len(counts)
+            stats.total_citations = metrics.total_citations(counts)
+            stats.h_index = metrics.h_index(counts)
+            stats.g_index = metrics.g_index(counts)
+            stats.i10_index = metrics.i10_index(counts)
+            influential = [p.influential for p in stats.papers if p.influential is not None]
+            stats.influential_citations = sum(influential) if influential else None
+            stats.last_retrieved_at = max(p.retrieved_at for p in stats.papers)
+        stats.papers.sort(key=lambda p: (-p.count, p.key))
+        _per_year(stats, hist)
+        profile = hist.profiles.get(src)
+        if profile is not None:
+            stats.profile = {
+                "profile_id": profile["profile_id"],
+                "name": profile["name"],
+                "total_citations": profile["total_citations"],
+                "h_index": profile["h_index"],
+                "i10_index": profile["i10_index"],
+                "retrieved_at": profile["retrieved_at"],
+            }
+        report.sources[src] = stats
+    for key in sorted(latest):
+        found = metrics.disagreement(latest[key])
+        if found:
+            report.disagreements.append(
+                DisagreementRow(
+                    key=key,
+                    title=hist.titles.get(key, ""),
+                    counts=dict(sorted(latest[key].items())),
+                    high_source=found.high_source,
+                    high=found.high,
+                    low_source=found.low_source,
+                    low=found.low,
+                )
+            )
+    return report
+
+
+def _per_year(stats: SourceStats, hist: _History) -> None:
+    """Citations per year: the profile's, else per-year counts, else the history."""
+    src = stats.source
+    profile = hist.profiles.get(src)
+    if profile and profile.get("cites_per_year"):
+        stats.citations_per_year = dict(sorted(profile["cites_per_year"].items()))
+        stats.citations_per_year_basis = "profile"
+        return
+    totals: dict[int, int] = {}
+    bases: set[str] = set()
+    keys = {k for k, s in hist.series if s == src} | {k for k, s in hist.counts_by_year if s == src}
+    for key in sorted(keys):
+        by_year = hist.counts_by_year.get((key, src))
+        if by_year:
+            metrics.add_years(totals, by_year)
+            bases.add("counts_by_year")
+        else:
+            metrics.add_years(totals, metrics.yearly_increase(hist.plain(key, src)))
+            bases.add("history")
+    stats.citations_per_year = dict(sorted(totals.items()))
+    stats.citations_per_year_basis = "+".join(sorted(bases)) if bases else None
+
+
+def _table(rows: list[list[str]], *, left: int = 1) -> list[str]:
+    """Columns padded to their widest cell; the first ``left`` columns left-aligned."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for row in rows:
+        cells = [
+            cell.ljust(widths[i]) if i < left else cell.rjust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def _num(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def _format_stats(report: StatsReport) -> list[str]:
+    sources = list(report.sources.values())
+    lines = [
+        f"Citations of the {report.works_in_bib} works in the bib "
+        f"(as of {_when(report.generated_at)} UTC)",
+        "",
+    ]
+    rows = [["", *(s.source for s in sources)]]
+    rows.append(["works", *(str(s.works) if s.works else "–" for s in sources)])
+    for label, attr in (
+        ("citations", "total_citations"),
+        ("h-index", "h_index"),
+        ("g-index", "g_index"),
+        ("i10-index", "i10_index"),
+        ("influential", "influential_citations"),
+    ):
+        rows.append([label, *(_num(getattr(s, attr)) for s in sources)])
+    rows.append(
+        [
+            "last fetched",
+            *(s.last_retrieved_at[:10] if s.last_retrieved_at else "–" for s in sources),
+        ]
+    )
+    lines += _table(rows)
+    for s in sources:
+        if s.profile:
+            p = s.profile
+            lines.append(
+                f"{SOURCE_LABELS.get(s.source, s.source)} profile {p['profile_id']} (all works on "
+                f"the profile): {_num(p['total_citations'])} citations, h-index "
+                f"{_num(p['h_index'])}, i10-index {_num(p['i10_index'])} "
+                f"({(p['retrieved_at'] or '')[:10]})"
+            )
+    if not any(s.works for s in sources):
+        lines += ["", "No citation counts recorded yet: run `pubtrack sync`."]
+        return lines
+
+    with_years = [s for s in sources if s.citations_per_year]
+    if with_years:
+        years = sorted({y for s in with_years for y in s.citations_per_year})
+        lines += ["", "Citations per year"]
+        rows = [["year", *(s.source for s in with_years)]]
+        for year in years:
+            rows.append([str(year), *(_num(s.citations_per_year.get(year)) for s in with_years)])
+        lines += _table(rows)
+        for s in with_years:
+            basis = s.citations_per_year_basis or ""
+            lines.append(f"  {s.source}: {BASIS_TEXT.get(basis, basis)}")
+
+    lines += ["", "Papers (count, change in the last 7 and 30 days, influential citations)"]
+    by_key: dict[str, list[tuple[str, PaperStats]]] = {}
+    for s in sources:
+        for p in s.papers:
+            by_key.setdefault(p.key, []).append((s.source, p))
+    order = sorted(by_key, key=lambda k: (-max(p.count for _, p in by_key[k]), k))
+    rows = [["", "count", "7 days", "30 days", "influential"]]
+    titles: dict[int, str] = {}
+    for key in order:
+        entries = by_key[key]
+        titles[len(rows)] = f"{key}  {_short(entries[0][1].title, 60)}"
+        rows.append(["", "", "", "", ""])
+        for src, p in entries:
+            rows.append(
+                [
+                    f"  {src}",
+                    str(p.count),
+                    metrics.format_change(p.change_week),
+                    metrics.format_change(p.change_month),
+                    _num(p.influential),
+                ]
+            )
+    table = _table(rows)
+    for i, line in enumerate(table):
+        lines.append(titles.get(i, line))
+
+    if report.disagreements:
+        lines += ["", "Sources disagree strongly on:"]
+        lines += [f"  {d.text()}" for d in report.disagreements]
+    return lines
+
+
+def stats_report(config: Config, *, source: str | None = None) -> StatsReport:
+    with open_store(config) as store:
+        return build_stats(store, source=source)
+
+
+# ---------------------------------------------------------------------------
+# history
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryRow:
+    retrieved_at: str
+    source: str
+    count: int
+    change: int | None
+    influential: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "retrieved_at": self.retrieved_at,
+            "source": self.source,
+            "count": self.count,
+            "change": self.change,
+            "influential": self.influential,
+        }
+
+
+@dataclass
+class PaperHistory:
+    key: str
+    title: str
+    rows: list[HistoryRow]
+
+
+@dataclass
+class HistoryReport:
+    generated_at: str
+    papers: list[PaperHistory]
+
+    def to_json(self) -> str:
+        data = {
+            "papers": [
+                {"key": p.key, "title": p.title, "history": [r.to_dict() for r in p.rows]}
+                for p in self.papers
+            ],
+            "generated_at": self.generated_at,
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False)
+
+    def format_text(self) -> str:
+        if not self.papers:
+            return "No citation counts recorded yet: run `pubtrack sync`."
+        lines: list[str] = []
+        for paper in self.papers:
+            if lines:
+                lines.append("")
+            lines.append(f"{paper.key}  {_short(paper.title, 70)}")
+            rows = [
+                [
+                    f"  {_when(r.retrieved_at)}",
+                    r.source,
+                    str(r.count),
+                    "" if r.change is None else metrics.format_change(r.change),
+                ]
+                for r in paper.rows
+            ]
+            lines += _table(rows, left=2)
+        return "\n".join(lines)
+
+
+def build_history(
+    store: Store, *, key: str | None = None, source: str | None = None
+) -> HistoryReport:
+    """Every recorded count, grouped by paper, then source, oldest first."""
+    if key is not None and not store.known_publication(key):
+        raise BadInputError(f"no publication with key {key!r} in the database")
+    rows = store.citation_series(key=key, source=source, in_bib_only=key is None)
+    titles = {p["key"]: p["title"] or "" for p in store.publication_list(include_removed=True)}
+    papers: dict[str, PaperHistory] = {}
+    previous: dict[tuple[str, str], int] = {}
+    for row in rows:
+        pkey, src = row["publication_key"], row["source"]
+        before = previous.get((pkey, src))
+        previous[(pkey, src)] = row["count"]
+        paper = papers.setdefault(pkey, PaperHistory(pkey, titles.get(pkey, ""), []))
+        paper.rows.append(
+            HistoryRow(
+                retrieved_at=row["retrieved_at"],
+                source=src,
+                count=row["count"],
+                change=None if before is None else row["count"] - before,
+                influential=row["influential"],
+            )
+        )
+    return HistoryReport(generated_at=_ts(utcnow_datetime()), papers=list(papers.values()))
+
+
+def history_report(
+    config: Config, *, key: str | None = None, source: str | None = None
+) -> HistoryReport:
+    with open_store(config) as store:
+        return build_history(store, key=key, source=source)
+
+
+# ---------------------------------------------------------------------------
+# changes (for notifications from the scheduled job)
+# ---------------------------------------------------------------------------
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """'7d', '12h' (before now) or an ISO date/time ('2026-11-01')."""
+    from pubtrack.config import parse_duration
+
+    if _DATE.match(text.strip()):
+        try:
+            value = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise BadInputError(f"--since {text!r}: not a date (e.g. 2026-11-01 or 7d)") from None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return now - timedelta(seconds=parse_duration(text))
+    except PubtrackError:
+        raise BadInputError(
+            f"--since {text!r}: use a duration (7d, 12h, 2w) or a date (2026-11-01)"
+        ) from None
+
+
+@dataclass
+class CountChange:
+    source: str
+    before: int | None  # None: first recorded within the window
+    after: int
+
+    @property
+    def delta(self) -> int:
+        return self.after - (self.before or 0)
+
+    def text(self) -> str:
+        if self.before is None:
+            return f"{self.source} first recorded: {self.after}"
+        return f"{self.source} {metrics.format_change(self.delta)} (now {self.after})"
+
+
+@dataclass
+class PaperChange:
+    key: str
+    title: str
+    changes: list[CountChange]
+
+
+@dataclass
+class ChangesReport:
+    since: str
+    generated_at: str
+    papers: list[PaperChange]
+    h_index: dict[str, tuple[int | None, int]]  # source -> (before, after), changed only
+
+    @property
+    def empty(self) -> bool:
+        return not self.papers and not self.h_index
+
+    def totals(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for paper in self.papers:
+            for c in paper.changes:
+                if c.before is not None:
+                    out[c.source] = out.get(c.source, 0) + c.delta
+        return out
+
+    def to_json(self) -> str:
+        data = {
+            "since": self.since,
+            "generated_at": self.generated_at,
+            "papers": [
+                {
+                    "key": p.key,
+                    "title": p.title,
+                    "changes": {
+                        c.source: {"before": c.before, "after": c.after, "change": c.delta}
+                        for c in p.changes
+                    },
+                }
+                for p in self.papers
+            ],
+            "h_index": {s: {"before": b, "after": a} for s, (b, a) in self.h_index.items()},
+            "new_citations": self.totals(),
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False)
+
+    def format_text(self) -> str:
+        if self.empty:
+            return f"No changes since {_when(self.since)} UTC."
+        lines = [f"Changes since {_when(self.since)} UTC:"]
+        for paper in self.papers:
+            what = ", ".join(c.text() for c in paper.changes)
+            lines.append(f"- {_short(paper.title, 60) or paper.key} ({paper.key}): {what}")
+        for src, (before, after) in self.h_index.items():
+            was = "–" if before is None else str(before)
+            lines.append(f"- h-index ({src}): {was} → {after}")
+        totals = self.totals()
+        if totals:
+            lines.append(
+                "New citations: "
+                + ", ".join(f"{s} {metrics.format_change(n)}" for s, n in totals.items())
+            )
+        return "\n".join(lines)
+
+
+def build_changes(store: Store, *, since: str, now: datetime | None = None) -> ChangesReport:
+    """What moved between ``since`` and now, per paper and source, plus h-index."""
+    moment = now or utcnow_datetime()
+    cutoff = _ts(parse_since(since, moment))
+    hist = _History.load(store)
+    papers: dict[str, PaperChange] = {}
+    before_counts: dict[str, list[int]] = {}
+    after_counts: dict[str, list[int]] = {}
+    for key, src in sorted(hist.series):
+        plain = hist.plain(key, src)
+        before = metrics.count_at(plain, cutoff)
+        after = plain[-1][1]
+        if before is not None:
+            before_counts.setdefault(src, []).append(before)
+        after_counts.setdefault(src, []).append(after)
+        if plain[-1][0] <= cutoff or before == after:
+            continue  # nothing recorded since, or the count did not move
+        paper = papers.setdefault(key, PaperChange(key, hist.titles.get(key, ""), []))
+        paper.changes.append(CountChange(src, before, after))
+    h_changes: dict[str, tuple[int | None, int]] = {}
+    for src, counts in after_counts.items():
+        old = metrics.h_index(before_counts[src]) if src in before_counts else None
+        new = metrics.h_index(counts)
+        if old != new:
+            h_changes[src] = (old, new)
+    return ChangesReport(
+        since=cutoff, generated_at=_ts(moment), papers=list(papers.values()), h_index=h_changes
+    )
+
+
+def changes_report(config: Config, *, since: str) -> ChangesReport:
+    with open_store(config) as store:
+        return build_changes(store, since=since)
+
+
+# ---------------------------------------------------------------------------
+# badges (shields.io endpoint JSON)
+# ---------------------------------------------------------------------------
+
+BADGE_METRICS = ("citations", "h-index")
+
+
+def badge_payload(report: StatsReport, metric: str, source: str | None = None) -> dict[str, Any]:
+    """``{"schemaVersion": 1, "label": ..., "message": ..., "color": "blue"}``."""
+    if metric not in BADGE_METRICS:
+        raise BadInputError(f"unknown badge metric {metric!r} (known: citations, h-index)")
+    candidates = [source] if source else list(report.sources)
+    chosen = next((s for s in candidates if s in report.sources and report.sources[s].works), None)
+    if chosen is None:
+        where = f" from {source}" if source else ""
+        raise PubtrackError(f"no citation counts{where} yet: run `pubtrack sync` first")
+    stats = report.sources[chosen]
+    value = stats.total_citations if metric == "citations" else stats.h_index
+    return {"schemaVersion": 1, "label": metric, "message": str(value), "color": "blue"}
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Temp file next to the target + os.replace: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class BadgeResult:
+    written: list[Path]
+    payload: dict[str, Any] | None  # printed when no --output was given
+
+
+def badges(
+    config: Config,
+    *,
+    metric: str | None = None,
+    source: str | None = None,
+    output: str | None = None,
+) -> BadgeResult:
+    """One badge (``metric``) to a file or stdout, or every badge into a directory.
+
+    With ``metric``: ``output`` is the file to write (stdout when None).
+    Without: ``output`` is a directory (default ``badges/``) receiving
+    ``citations.json`` and ``h-index.json``.
+    """
+    report = stats_report(config, source=source)
+    if metric is not None:
+        payload = badge_payload(report, metric, source)
+        if output is None:
+            return BadgeResult([], payload)
+        path = Path(output)
+        write_atomic(path, (json.dumps(payload) + "\n").encode())
+        return BadgeResult([path], None)
+    directory = Path(output or "badges")
+    if directory.exists() and not directory.is_dir():
+        raise BadInputError(f"{directory}: not a directory (give --metric to write one file)")
+    payloads = {m: badge_payload(report, m, source) for m in BADGE_METRICS}
+    written = []
+    for name, payload in payloads.items():
+        path = directory / f"{name}.json"
+        write_atomic(path, (json.dumps(payload) + "\n").encode())
+        written.append(path)
+    return BadgeResult(written, None)
