@@ -105,3 +105,96 @@ def render_example():
         publication="liu2024modelbalancing",
     )
     return Library(works=works, talks=[talk])
+
+
+# -- stats (issue 4): a database holding several simulated days of syncs ------
+
+STATS_NOW = "2026-11-28T12:00:00Z"
+# (retrieved_at, {source: {key: count}}); p4 is removed from the bib later.
+STATS_DAYS = [
+    (
+        "2025-12-20T03:00:00Z",
+        {"semantic_scholar": {"p1": 8, "p2": 2, "p4": 100}, "openalex": {"p1": 6}},
+    ),
+    (
+        "2026-01-10T03:00:00Z",
+        {
+            "semantic_scholar": {"p1": 10, "p2": 3, "p3": 0, "p4": 100},
+            "openalex": {"p1": 7, "p2": 1},
+            "crossref": {"p1": 5},
+        },
+    ),
+    (
+        "2026-11-01T03:00:00Z",
+        {
+            "semantic_scholar": {"p1": 20, "p2": 9, "p3": 4},
+            "openalex": {"p1": 12, "p2": 4},
+            "crossref": {"p1": 9},
+        },
+    ),
+    (
+        "2026-11-21T03:00:00Z",
+        {
+            "semantic_scholar": {"p1": 22, "p2": 10, "p3": 4},
+            "openalex": {"p1": 13, "p2": 4},
+            "crossref": {"p1": 9},
+        },
+    ),
+    (
+        "2026-11-27T03:00:00Z",
+        {
+            "semantic_scholar": {"p1": 25, "p2": 12, "p3": 5},
+            "openalex": {"p1": 14, "p2": 4},
+            "crossref": {"p1": 9},
+            "google_scholar": {"p1": 40, "p2": 15},
+        },
+    ),
+]
+
+
+def fill_stats_db(path: Path) -> None:
+    """Three works in the bib (p1..p3), one removed (p4), five days of counts,
+    OpenAlex counts_by_year for p1 and a Google Scholar profile."""
+    from pubtrack.db import Store
+    from pubtrack.models import CitationCount, Library, Work
+
+    titles = {"p1": "Alpha: Learning Things", "p2": "Beta Networks", "p3": "Gamma Rays"}
+    works = [Work(k, "article", t, year=2022 + i) for i, (k, t) in enumerate(titles.items())]
+    with Store.open(path) as store:
+        store.sync_library(Library(works=[*works, Work("p4", "article", "Delta (removed)")]))
+        for day, per_source in STATS_DAYS:
+            store.record_citations(
+                CitationCount(
+                    key, src, n, day, influential=n // 5 if src == "semantic_scholar" else None
+                )
+                for src, counts in per_source.items()
+                for key, n in counts.items()
+            )
+        store.sync_library(Library(works=works))
+        store.save_counts_by_year(
+            "p1", "openalex", {2024: 2, 2025: 5, 2026: 7}, "2026-11-27T03:00:00Z"
+        )
+        store.record_profile_metrics(
+            "google_scholar",
+            "ABCDEFGAAAAJ",
+            retrieved_at="2026-11-27T03:00:00Z",
+            name="Test Owner",
+            total_citations=60,
+            h_index=3,
+            i10_index=2,
+            cites_per_year={2024: 10, 2025: 20, 2026: 30},
+        )
+
+
+@pytest.fixture
+def stats_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project dir (cwd) whose data/pubtrack.db went through STATS_DAYS; now = STATS_NOW."""
+    root = tmp_path / "statsproject"
+    (root / "data").mkdir(parents=True)
+    (root / "pubtrack.toml").write_text('[owner]\nname = "Test Owner"\n', encoding="utf-8")
+    fill_stats_db(root / "data" / "pubtrack.db")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PUBTRACK_CONFIG", raising=False)
+    monkeypatch.delenv("PUBTRACK_DB", raising=False)
+    monkeypatch.setenv("PUBTRACK_NOW", STATS_NOW)
+    return root

@@ -357,6 +357,112 @@ def sync(
 # stats, history, changes, plot (issue: stats and history)
 # ---------------------------------------------------------------------------
 
+_SOURCE_HELP = "Only this source (semantic_scholar, openalex, crossref, google_scholar)."
+
+
+@cli.command()
+@click.option("--source", default=None, metavar="NAME", help=_SOURCE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (documented in the README).")
+@pass_project
+def stats(project: Project, source: str | None, as_json: bool) -> None:
+    """Citations, h-, g- and i10-index and citations per year, per source and per paper."""
+    from pubtrack.stats import stats_report
+
+    report = stats_report(project.config, source=source)
+    click.echo(report.to_json() if as_json else report.format_text())
+
+
+@cli.command()
+@click.argument("key", required=False)
+@click.option("--source", default=None, metavar="NAME", help=_SOURCE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_project
+def history(project: Project, key: str | None, source: str | None, as_json: bool) -> None:
+    """Every recorded count (date, source, count, change); one paper or all of them."""
+    from pubtrack.stats import history_report
+
+    report = history_report(project.config, key=key, source=source)
+    click.echo(report.to_json() if as_json else report.format_text())
+
+
+@cli.command()
+@click.option(
+    "--since",
+    default="7d",
+    show_default=True,
+    help="A duration before now (12h, 7d, 2w) or a date (2026-11-01).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_project
+def changes(project: Project, since: str, as_json: bool) -> None:
+    """What changed since then: new citations per paper and source, new h-index.
+
+    Short plain text, fit for a notification from the scheduled job; exit 0
+    also when nothing changed.
+    """
+    from pubtrack.stats import changes_report
+
+    report = changes_report(project.config, since=since)
+    click.echo(report.to_json() if as_json else report.format_text())
+
+
+@cli.command()
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Image to write: .svg or .png.",
+)
+@click.option(
+    "--top",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 50),
+    help="How many of the most cited papers get their own line.",
+)
+@click.option("--source", default=None, metavar="NAME", help=_SOURCE_HELP)
+@pass_project
+def plot(project: Project, output: str, top: int, source: str | None) -> None:
+    """Draw citations over time and citations per year (needs pubtrack[plot])."""
+    from pubtrack.plot import plot_project
+
+    click.echo(f"Wrote {plot_project(project.config, output, top=top, source=source)}")
+
+
+@cli.command()
+@click.option(
+    "--metric",
+    type=click.Choice(["citations", "h-index"]),
+    default=None,
+    help="One badge (default: both).",
+)
+@click.option(
+    "--source",
+    default=None,
+    metavar="NAME",
+    help="Source of the figures (default: the first with counts).",
+)
+@click.option(
+    "--output",
+    "-o",
+    default=None,
+    type=click.Path(),
+    help="With --metric: the file (default: print). Without: a directory (default: badges/).",
+)
+@pass_project
+def badge(project: Project, metric: str | None, source: str | None, output: str | None) -> None:
+    """Write shields.io endpoint JSON for total citations and h-index."""
+    import json
+
+    from pubtrack.stats import badges
+
+    result = badges(project.config, metric=metric, source=source, output=output)
+    if result.payload is not None:
+        click.echo(json.dumps(result.payload))
+    for path in result.written:
+        click.echo(f"Wrote {path}")
+
 
 def main() -> None:
     cli(prog_name="pubtrack")

@@ -564,6 +564,7 @@ class CountChange:
     source: str
     before: int | None  # None: first recorded within the window
     after: int
+    first_recorded: str = ""  # when before is None: the first record in the window
 
     @property
     def delta(self) -> int:
@@ -571,7 +572,7 @@ class CountChange:
 
     def text(self) -> str:
         if self.before is None:
-            return f"{self.source} first recorded: {self.after}"
+            return f"{self.source} now {self.after} (tracked since {self.first_recorded[:10]})"
         return f"{self.source} {metrics.format_change(self.delta)} (now {self.after})"
 
 
@@ -610,7 +611,11 @@ class ChangesReport:
                     "key": p.key,
                     "title": p.title,
                     "changes": {
-                        c.source: {"before": c.before, "after": c.after, "change": c.delta}
+                        c.source: {
+                            "before": c.before,
+                            "after": c.after,
+                            "change": None if c.before is None else c.delta,
+                        }
                         for c in p.changes
                     },
                 }
@@ -658,7 +663,8 @@ def build_changes(store: Store, *, since: str, now: datetime | None = None) -> C
         if plain[-1][0] <= cutoff or before == after:
             continue  # nothing recorded since, or the count did not move
         paper = papers.setdefault(key, PaperChange(key, hist.titles.get(key, ""), []))
-        paper.changes.append(CountChange(src, before, after))
+        first = next(ts for ts, _ in plain if ts > cutoff)
+        paper.changes.append(CountChange(src, before, after, first_recorded=first))
     h_changes: dict[str, tuple[int | None, int]] = {}
     for src, counts in after_counts.items():
         old = metrics.h_index(before_counts[src]) if src in before_counts else None
@@ -703,6 +709,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a badge is meant to be served
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -746,3 +755,53 @@ def badges(
         write_atomic(path, (json.dumps(payload) + "\n").encode())
         written.append(path)
     return BadgeResult(written, None)
+
+
+# ---------------------------------------------------------------------------
+# timeline (for plots)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Timeline:
+    """Daily figures for drawing: totals per source and the top papers' counts."""
+
+    totals: dict[str, list[tuple[str, int]]]  # source -> [(day, total)]
+    papers: dict[str, list[tuple[str, int]]]  # key -> [(day, count)] for `paper_source`
+    paper_source: str | None
+    titles: dict[str, str]
+    per_year: dict[str, dict[int, int]]  # source -> {year: citations}
+    per_year_basis: dict[str, str | None]
+
+
+def build_timeline(store: Store, *, source: str | None = None, top: int = 5) -> Timeline:
+    """Totals over time per source (carried forward per day) and the ``top`` papers
+    of the source with the most citations (or of ``source``)."""
+    report = build_stats(store, source=source)
+    hist = _History.load(store, source=source)
+    totals: dict[str, list[tuple[str, int]]] = {}
+    for src in report.sources:
+        series = [hist.plain(k, s) for k, s in sorted(hist.series) if s == src]
+        if series:
+            totals[src] = [(day, total) for day, _, total in metrics.totals_by_day(series)]
+    with_counts = [s for s in report.sources.values() if s.works]
+    # Top papers from the source with the longest recorded history, then the most citations.
+    main = max(
+        with_counts,
+        key=lambda s: (len(totals.get(s.source, [])), s.total_citations or 0),
+        default=None,
+    )
+    papers: dict[str, list[tuple[str, int]]] = {}
+    if main is not None:
+        for paper in main.papers[:top]:
+            papers[paper.key] = metrics.daily_last(hist.plain(paper.key, main.source))
+    return Timeline(
+        totals=totals,
+        papers=papers,
+        paper_source=main.source if main else None,
+        titles=hist.titles,
+        per_year={
+            s: r.citations_per_year for s, r in report.sources.items() if r.citations_per_year
+        },
+        per_year_basis={s: r.citations_per_year_basis for s, r in report.sources.items()},
+    )
