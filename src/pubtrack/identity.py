@@ -195,3 +195,109 @@ def find_duplicate_works(
                 how = "both entries have" if direct else "a source links them through"
                 pairs[pair] = f"{how} {_ID_LABELS.get(kind, kind)} {value}"
     return [(a, b, reason) for (a, b), reason in sorted(pairs.items())]
+
+
+# --------------------------------------------------------------------------
+# Title matching (Semantic Scholar /paper/search/match). A search engine
+# always returns *something*; a wrong automatic match silently attaches
+# another paper's citations to the user's work (betterbib #203). So a
+# candidate is accepted only when the title is nearly the same AND at least
+# one author is shared AND the year fits; anything else stays unresolved.
+# --------------------------------------------------------------------------
+
+TITLE_MATCH_THRESHOLD = 0.9
+YEAR_TOLERANCE = 1
+
+
+def normalize_title(title: str | None) -> str:
+    """Lower case ASCII words: no accents, punctuation, LaTeX braces or extra spaces."""
+    import unicodedata
+
+    if not title:
+        return ""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"\\[a-zA-Z]+", " ", text)  # stray LaTeX commands
+    text = re.sub(r"[^\w\s]", " ", text.lower())
+    return " ".join(text.replace("_", " ").split())
+
+
+def title_similarity(a: str | None, b: str | None) -> float:
+    """0..1: how alike two titles are once case, accents and punctuation are ignored.
+
+    The character-level ratio (difflib) catches small edits; it is capped by
+    the word overlap so that a short title contained in a longer one (a
+    different paper with a subtitle) does not score high.
+    """
+    from difflib import SequenceMatcher
+
+    left, right = normalize_title(a), normalize_title(b)
+    if not left or not right:
+        return 0.0
+    if left == right:
+        return 1.0
+    ratio = SequenceMatcher(None, left, right, autojunk=False).ratio()
+    words_a, words_b = set(left.split()), set(right.split())
+    jaccard = len(words_a & words_b) / len(words_a | words_b)
+    return min(ratio, (ratio + jaccard) / 2 + 0.05)
+
+
+def _author_key(name: str) -> tuple[str, str]:
+    """(surname, first initial) of 'First Last', 'F. Last' or 'Last, First'."""
+    clean = normalize_title(name.replace(",", " , ")) if "," not in name else ""
+    if "," in name:
+        last, _, first = name.partition(",")
+        last_words = normalize_title(last).split()
+        first_words = normalize_title(first).split()
+        surname = last_words[-1] if last_words else ""
+        return surname, first_words[0][:1] if first_words else ""
+    words = clean.split()
+    if not words:
+        return "", ""
+    return words[-1], words[0][:1] if len(words) > 1 else ""
+
+
+def author_overlap(a: Iterable[str], b: Iterable[str]) -> int:
+    """How many authors of ``a`` also appear in ``b`` (same surname, compatible initial)."""
+    keys_b = [_author_key(n) for n in b]
+    shared = 0
+    for name in a:
+        surname, initial = _author_key(name)
+        if not surname:
+            continue
+        for other_surname, other_initial in keys_b:
+            if other_surname == surname and (
+                not initial or not other_initial or initial == other_initial
+            ):
+                shared += 1
+                break
+    return shared
+
+
+def is_confident_match(
+    title: str,
+    authors: Iterable[str],
+    year: int | None,
+    candidate_title: str | None,
+    candidate_authors: Iterable[str],
+    candidate_year: int | None,
+    *,
+    threshold: float = TITLE_MATCH_THRESHOLD,
+) -> tuple[bool, str]:
+    """(accepted, reason): a title-search hit is the work only if title, authors and year agree.
+
+    The reason says why a candidate was rejected, for the sync summary and logs.
+    """
+    similarity = title_similarity(title, candidate_title)
+    if similarity < threshold:
+        return False, f"title similarity {similarity:.2f} < {threshold:.2f}"
+    authors = list(authors)
+    if not authors:
+        return False, "the bib entry has no authors to compare"
+    if author_overlap(authors, list(candidate_authors)) == 0:
+        return False, "no author in common"
+    if year is not None and candidate_year is not None and abs(year - candidate_year) > (
+        YEAR_TOLERANCE
+    ):
+        return False, f"year {candidate_year} does not fit {year}"
+    return True, f"title similarity {similarity:.2f}, authors and year agree"
