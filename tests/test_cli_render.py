@@ -209,3 +209,42 @@ def test_unwritable_database_is_read_read_only(
     code, out, err = run()
     assert code == 0 and "Cited by 3 (OpenAlex, 28 Nov 2026)" in out
     assert "readonly database; reading it without updating it" in err
+
+
+def test_output_cache_is_reused_and_invalidated(
+    fake_reader: Library, example_project: Path
+) -> None:
+    from pubtrack.config import load_config
+    from pubtrack.render import RenderOptions, render_project
+
+    config = load_config()
+    Store.open(config.database_path).close()
+
+    def json_out(generated_at: str) -> dict:
+        options = RenderOptions(format="json", generated_at=generated_at)
+        return json.loads(render_project(config, options).text)
+
+    first = json_out("2026-11-28T01:00:00Z")
+    cached = list((config.cache_dir / "render").iterdir())
+    assert len(cached) == 1
+    cached[0].write_text(cached[0].read_text("utf-8").replace("Fei Su", "Cached Su"), "utf-8")
+    second = json_out("2026-11-28T02:00:00Z")
+    # Served from the cache (the edit shows), with this run's generated_at.
+    assert second["publications"][1]["authors"][-1] == "Cached Su"
+    assert (first["generated_at"], second["generated_at"]) == (
+        "2026-11-28T01:00:00Z",
+        "2026-11-28T02:00:00Z",
+    )
+    # New counts in the database: a new key, rendered afresh.
+    with Store.open(config.database_path) as store:
+        store.record_citations(
+            [CitationCount("du2022ensemblemot", "semantic_scholar", 2, "2026-11-28T03:00:00Z")]
+        )
+    third = json_out("2026-11-28T03:00:00Z")
+    assert third["publications"][1]["authors"][-1] == "Fei Su"
+    assert third["publications"][1]["citations"]["semantic_scholar"]["count"] == 2
+    # So does a changed bib (fingerprint) and different options.
+    fake_reader.fingerprint = "fp-other"  # type: ignore[attr-defined]
+    json_out("2026-11-28T04:00:00Z")
+    render_project(config, RenderOptions(format="md"))
+    assert len(list((config.cache_dir / "render").iterdir())) == 4

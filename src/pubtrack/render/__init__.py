@@ -8,9 +8,10 @@ warning. Warnings go to the ``warn`` callback (the CLI prints them on stderr).
 
 from __future__ import annotations
 
+import json as jsonlib  # `json` here is the pubtrack.render.json module
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,6 @@ class RenderOptions:
 class RenderResult:
     text: str
     library: Library
-    context: RenderContext
     warnings: list[str] = field(default_factory=list)
 
 
@@ -233,9 +233,10 @@ def load_for_render(config: Config, options: RenderOptions, warn: Warn) -> Libra
     return library
 
 
-def _prepare(
+def _load(
     config: Config, options: RenderOptions, warn: Warn | None
-) -> tuple[Library, RenderContext, list[str]]:
+) -> tuple[Library, StoredData, list[str]]:
+    """Bib files and database, with every warning collected (and passed on)."""
     warnings: list[str] = []
 
     def _warn(message: str) -> None:
@@ -245,19 +246,58 @@ def _prepare(
 
     library = load_for_render(config, options, _warn)
     stored = load_stored(config, library, _warn)
-    ctx = build_context(
-        library, options, owner_names=config.owner_names(), stored=stored, settings=config.render
+    return library, stored, warnings
+
+
+def _cached(
+    config: Config,
+    options: RenderOptions,
+    library: Library,
+    stored: StoredData,
+    variant: str,
+    produce: Callable[[RenderContext], str],
+) -> str:
+    """``produce(context)``, or the text it gave last time for the same input."""
+    from pubtrack.render import cache
+
+    def build() -> str:
+        ctx = build_context(
+            library,
+            replace(options, generated_at=cache.GENERATED_AT_PLACEHOLDER),
+            owner_names=config.owner_names(),
+            stored=stored,
+            settings=config.render,
+        )
+        return produce(ctx)
+
+    generated_at = options.generated_at or now_iso()
+    fingerprint = getattr(library, "fingerprint", None)
+    if fingerprint is None:
+        return cache.fill(build(), generated_at)
+    key = cache.cache_key(
+        str(fingerprint),
+        {**asdict(replace(options, generated_at=None, strict=False)), "variant": variant},
+        {"render": config.render, "owner": config.owner_names()},
+        (stored.citations, stored.external_ids),
     )
-    return library, ctx, warnings
+    directory = config.cache_dir / "render"
+    text = cache.load(directory, key)
+    if text is None:
+        text = build()
+        cache.store(directory, key, text)
+    return cache.fill(text, generated_at)
 
 
 def render_project(
     config: Config, options: RenderOptions, *, warn: Warn | None = None
 ) -> RenderResult:
-    """The whole job of `pubtrack render` (it writes nothing but the database)."""
+    """The whole job of `pubtrack render` (it writes nothing but the database and cache)."""
     options = resolve_options(config, options)
-    library, ctx, warnings = _prepare(config, options, warn)
-    return RenderResult(render_context(ctx, options), library, ctx, warnings)
+    library, stored, warnings = _load(config, options, warn)
+    text = _cached(
+        config, options, library, stored, "stdout", lambda ctx: render_context(ctx, options)
+    )
+    return RenderResult(text, library, warnings)
 
 
 def write_output(path: Path, text: str) -> None:
@@ -281,11 +321,18 @@ def inject_project(
     sections = list(SECTIONS) if options.section == "all" else [options.section]
 
     def render_sections(names: list[str]) -> dict[str, str]:
-        _, ctx, _ = _prepare(config, options, warn)
-        return {
-            name: render_context(replace(ctx, sections=[name], headings=False), options)
-            for name in names
-        }
+        library, stored, _ = _load(config, options, warn)
+
+        def produce(ctx: RenderContext) -> str:
+            return jsonlib.dumps(
+                {
+                    name: render_context(replace(ctx, sections=[name], headings=False), options)
+                    for name in names
+                }
+            )
+
+        variant = "inject:" + ",".join(names)
+        return dict(jsonlib.loads(_cached(config, options, library, stored, variant, produce)))
 
     return inject_file(path, options.format or "md", render_sections, sections)
 

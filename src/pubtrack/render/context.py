@@ -31,19 +31,46 @@ KIND_LABELS = {
 }
 
 
-@dataclass(frozen=True)
 class AuthorView:
-    """One slot of a (possibly truncated) author list."""
+    """One slot of a (possibly truncated) author list.
 
-    name: str  # display name, "Zihang Liu"; "…" for an ellipsis; "et al." for others
-    short: str  # "Z. Liu"
-    marks: str = ""  # "*", "†", ... (equal contribution, corresponding author)
-    is_owner: bool = False
-    is_ellipsis: bool = False  # stands for authors left out by --max-authors
-    is_others: bool = False  # "and others"
+    Names are computed on use: a long list keeps only a few authors, and the
+    compact style needs only the short form.
+    """
+
+    __slots__ = ("author", "is_owner", "is_ellipsis")
+
+    def __init__(
+        self, author: Author | None, is_owner: bool = False, is_ellipsis: bool = False
+    ) -> None:
+        self.author = author
+        self.is_owner = is_owner
+        self.is_ellipsis = is_ellipsis  # stands for authors left out by --max-authors
+
+    @property
+    def name(self) -> str:
+        """Display name, "Zihang Liu"; "…" for an ellipsis; "et al." for others."""
+        return self.author.display if self.author else "…"
+
+    @property
+    def short(self) -> str:
+        """ "Z. Liu"."""
+        return self.author.short if self.author else "…"
+
+    @property
+    def marks(self) -> str:
+        """ "*", "†", ... (equal contribution, corresponding author)."""
+        return "".join(self.author.marks) if self.author else ""
+
+    @property
+    def is_others(self) -> bool:
+        return bool(self.author and self.author.is_others)
+
+    def __repr__(self) -> str:
+        return f"AuthorView({self.name!r}, owner={self.is_owner})"
 
 
-ELLIPSIS = AuthorView(name="…", short="…", is_ellipsis=True)
+ELLIPSIS = AuthorView(None, is_ellipsis=True)
 
 
 @dataclass(frozen=True)
@@ -185,29 +212,19 @@ def truncate_authors(
 
     ``max_authors`` <= 0 keeps everyone. "and others" stays last as "et al.".
     """
-    views = [
-        AuthorView(
-            name=a.display,
-            short=a.short,
-            marks="".join(a.marks),
-            is_owner=owner,
-            is_others=a.is_others,
-        )
-        for a, owner in zip(authors, owner_flags, strict=True)
-    ]
-    n = len(views)
+    n = len(authors)
     if max_authors <= 0 or n <= max_authors:
-        return views
+        return [AuthorView(a, owner) for a, owner in zip(authors, owner_flags, strict=True)]
     keep = set(range(max(max_authors - 1, 1))) | {n - 1}
-    owners = [i for i, v in enumerate(views) if v.is_owner]
-    if owners and owners[0] not in keep:
-        keep = set(range(max(max_authors - 2, 1))) | {owners[0], n - 1}
+    owner = next((i for i, flag in enumerate(owner_flags) if flag), None)
+    if owner is not None and owner not in keep:
+        keep = set(range(max(max_authors - 2, 1))) | {owner, n - 1}
     out: list[AuthorView] = []
     previous = -1
     for i in sorted(keep):
         if i != previous + 1:
             out.append(ELLIPSIS)
-        out.append(views[i])
+        out.append(AuthorView(authors[i], owner_flags[i]))
         previous = i
     return out
 

@@ -13,6 +13,7 @@ from pubtrack.render.base import Format
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _ENTITY = re.compile(r"&(?=#?\w+;)")  # "&amp;" would be read as an entity
 _LINE_START = re.compile(r"^(?:([#+=-])|(\d+)([.)])(?=\s|$))")
+_NEEDS_ESCAPE = re.compile(r"[\\`*_\[\]<>|~$&]|^(?:[#+=-]|\d)")
 _URL_UNSAFE = str.maketrans(
     {c: f"%{ord(c):02X}" for c in ' ()<>\\`"'} | {chr(i): f"%{i:02X}" for i in range(32)}
 )
@@ -28,6 +29,8 @@ class Markdown(Format):
     templates = {"default": "publications.md.j2", "compact": "compact.md.j2"}
 
     def escape(self, text: str) -> str:
+        if not _NEEDS_ESCAPE.search(text):
+            return text  # the common case, and render's hot path
         text = _ENTITY.sub(r"\\&", _SPECIAL.sub(r"\\\1", text))
         # Whatever starts the text may start a line: "# x", "- x", "1. x" stay text.
         return _LINE_START.sub(_escape_line_start, text)

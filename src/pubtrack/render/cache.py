@@ -1,0 +1,69 @@
+"""Rendered output, remembered: a second render of unchanged input is a file read.
+
+The key covers everything the text depends on: the library fingerprint (bib
+files), the resolved options, the owner names and ``[render]`` settings, the
+counts and ids read from the database, the user's template and the bundled
+templates and code. ``generated_at`` is the one value that changes every
+run; it is rendered as a placeholder and filled in on the way out.
+Entries live in ``<database dir>/.cache/render/``; a failure to read or
+write the cache only costs speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pubtrack import __version__
+from pubtrack.errors import PubtrackError
+
+GENERATED_AT_PLACEHOLDER = "PUBTRACK-GENERATED-AT-PLACEHOLDER"
+KEEP = 32  # entries kept (one per format/options combination in use)
+_CODE_DIR = Path(__file__).parent
+
+
+def _code_stamp() -> list[tuple[str, int]]:
+    """Bundled templates and render code: an edited install never serves stale text."""
+    files = [*_CODE_DIR.glob("*.py"), *(_CODE_DIR / "templates").glob("*")]
+    return sorted((f.name, f.stat().st_mtime_ns) for f in files)
+
+
+def cache_key(
+    fingerprint: str, options: dict[str, Any], settings: dict[str, Any], stored: Any
+) -> str:
+    digest = hashlib.sha256()
+    for part in (fingerprint, __version__, json.dumps(options, sort_keys=True, default=str)):
+        digest.update(part.encode("utf-8") + b"\0")
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode("utf-8") + b"\0")
+    digest.update(repr(_code_stamp()).encode("utf-8") + b"\0")
+    template = options.get("template")
+    if template:
+        digest.update(Path(template).read_bytes() + b"\0")
+    digest.update(repr(stored).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def load(directory: Path, key: str) -> str | None:
+    try:
+        return (directory / key).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def store(directory: Path, key: str, text: str) -> None:
+    from pubtrack.render.inject import write_atomic
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_atomic(directory / key, text)
+        entries = sorted(directory.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[KEEP:]:
+            old.unlink(missing_ok=True)
+    except (OSError, PubtrackError):
+        return  # a cache that cannot be written only costs speed
+
+
+def fill(text: str, generated_at: str) -> str:
+    return text.replace(GENERATED_AT_PLACEHOLDER, generated_at)
