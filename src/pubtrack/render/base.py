@@ -16,6 +16,8 @@ template idea works everywhere while escaping stays right for each:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -122,32 +124,35 @@ def _lower(label: str) -> str:
     return label.lower() if label[1:].islower() else label
 
 
+_MARKER_PAIRS = (
+    (re.compile(f"{EM_OPEN}([^{EM_OPEN}-{STRONG_CLOSE}]*){EM_CLOSE}"), "emph"),
+    (re.compile(f"{STRONG_OPEN}([^{EM_OPEN}-{STRONG_CLOSE}]*){STRONG_CLOSE}"), "strong"),
+)
+
+
 def _replace_markers(escaped: str, fmt: Format) -> str:
-    """Markers -> format emphasis; unbalanced markers are dropped, never leaked."""
-    out: list[str] = []
-    stack: list[tuple[str, int]] = []
-    for ch in escaped:
-        if ch in (EM_OPEN, STRONG_OPEN):
-            stack.append((ch, len(out)))
-            out.append("")
-        elif ch in (EM_CLOSE, STRONG_CLOSE):
-            want = EM_OPEN if ch == EM_CLOSE else STRONG_OPEN
-            if stack and stack[-1][0] == want:
-                _, start = stack.pop()
-                inner = "".join(out[start + 1 :])
-                del out[start:]
-                core = inner.strip()
-                if core:
-                    # Spaces stay outside: "* x*" is not emphasis in Markdown.
-                    lead = inner[: len(inner) - len(inner.lstrip())]
-                    trail = inner[len(inner.rstrip()) :]
-                    core = fmt.emph(core) if want == EM_OPEN else fmt.strong(core)
-                    out.append(lead + core + trail)
-                else:
-                    out.append(inner)
-        else:
-            out.append(ch)
-    return "".join(out)
+    """Markers -> format emphasis, innermost pairs first; unbalanced ones are dropped."""
+
+    def wrap(how: str) -> Callable[[re.Match[str]], str]:
+        def repl(match: re.Match[str]) -> str:
+            inner = match.group(1)
+            core = inner.strip()
+            if not core:
+                return inner
+            # Spaces stay outside: "* x*" is not emphasis in Markdown.
+            lead = inner[: len(inner) - len(inner.lstrip())]
+            trail = inner[len(inner.rstrip()) :]
+            return lead + getattr(fmt, how)(core) + trail
+
+        return repl
+
+    while True:
+        new = escaped
+        for pattern, how in _MARKER_PAIRS:
+            new = pattern.sub(wrap(how), new)
+        if new == escaped:
+            return plain(new)
+        escaped = new
 
 
 # ---------------------------------------------------------------------------
