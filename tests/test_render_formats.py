@@ -284,3 +284,27 @@ def test_markdown_renders_as_intended_in_commonmark() -> None:
     assert f"<strong>{title}</strong><br />" in html
     assert "- not a list, 2023<br />" in html
     assert "<strong>Zihang Liu</strong>*" in html
+
+
+def test_unbalanced_markers_never_leak() -> None:
+    title = f"A {EM_OPEN}open and {STRONG_OPEN}x{STRONG_CLOSE} close{EM_CLOSE}{EM_CLOSE} {EM_OPEN}z"
+    for fmt in ("md", "html", "tex", "json"):
+        out = render([work(title)], fmt)
+        assert not any(c in out for c in (EM_OPEN, EM_CLOSE, STRONG_OPEN, STRONG_CLOSE))
+    assert "**A *open and **x** close* z**" in render([work(title)], "md")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "heading", "continued"),
+    [
+        ("md", "### 2023\n\n2. **Old**", None),
+        ("html", '<h3 class="pubtrack-group">2023</h3>', '<ol class="pubtrack-list" start="2">'),
+        ("tex", "\\subsection*{2023}", "\\setcounter{enumi}{1}"),
+    ],
+)
+def test_grouped_numbering_continues(fmt: str, heading: str, continued: str | None) -> None:
+    works = [work("New", key="a", year=2024), work("Old", key="b", year=2023)]
+    out = render(works, fmt, group_by="year")
+    assert heading in out
+    if continued:
+        assert continued in out

@@ -166,7 +166,9 @@ def build_context(
     pubs = build_publications(
         library.works,
         is_owner=OwnerMatcher(owner_names),
-        max_authors=int(options.max_authors if options.max_authors is not None else 10),
+        max_authors=int(
+            options.max_authors if options.max_authors is not None else DEFAULT_MAX_AUTHORS
+        ),
         selected_only=options.selected,
         citations=stored.citations,
         external_ids=stored.external_ids,
