@@ -8,9 +8,11 @@ warning. Warnings go to the ``warn`` callback (the CLI prints them on stderr).
 
 from __future__ import annotations
 
+import gc
 import json as jsonlib  # `json` here is the pubtrack.render.json module
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -290,15 +292,33 @@ def _cached(
     return cache.fill(text, generated_at)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic GC while one big, acyclic object graph (the library) is built and read.
+
+    Each full collection walks every work, author and view; on a 10,000-entry
+    bib that was a third of the render time. Reference counting still frees
+    everything; the collector is back on when the job is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def render_project(
     config: Config, options: RenderOptions, *, warn: Warn | None = None
 ) -> RenderResult:
     """The whole job of `pubtrack render` (it writes nothing but the database and cache)."""
     options = resolve_options(config, options)
-    library, stored, warnings = _load(config, options, warn)
-    text = _cached(
-        config, options, library, stored, "stdout", lambda ctx: render_context(ctx, options)
-    )
+    with gc_paused():
+        library, stored, warnings = _load(config, options, warn)
+        text = _cached(
+            config, options, library, stored, "stdout", lambda ctx: render_context(ctx, options)
+        )
     return RenderResult(text, library, warnings)
 
 
@@ -336,7 +356,8 @@ def inject_project(
         variant = "inject:" + ",".join(names)
         return dict(jsonlib.loads(_cached(config, options, library, stored, variant, produce)))
 
-    return inject_file(path, options.format or "md", render_sections, sections)
+    with gc_paused():
+        return inject_file(path, options.format or "md", render_sections, sections)
 
 
 __all__ = [

@@ -12,6 +12,7 @@ template idea works everywhere while escaping stays right for each:
 ``links``    a work's or talk's links joined by the format's separator
 ``cited_by`` "Cited by N (Source, 28 Nov 2026)" (plus other sources), or ""
 ``sentence`` add a final period unless there is one
+``joined``   ``parts|joined(sep)``: the non-empty parts joined by sep
 """
 
 from __future__ import annotations
@@ -31,8 +32,15 @@ from pubtrack.render.context import AuthorView, CitationView, PublicationView
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
+_CACHE_LIMIT = 200_000  # escaped strings remembered per format (names and venues repeat)
+
+
 class Format:
     """Plain-text defaults; subclasses override the escaping and markup."""
+
+    def __init__(self) -> None:
+        self._text_cache: dict[str, str] = {}
+        self._author_cache: dict[tuple[Any, ...], str] = {}
 
     name = "text"
     autoescape = False
@@ -70,10 +78,17 @@ class Format:
     # -- filters -----------------------------------------------------------
     def text(self, value: Any) -> str:
         """Escape, then turn the reader's emphasis markers into this format's."""
-        escaped = self.escape(" ".join(str(value or "").split()))
-        if EM_OPEN in escaped or STRONG_OPEN in escaped:
-            escaped = _replace_markers(escaped, self)
-        return self.markup(escaped)
+        key = str(value or "")
+        done = self._text_cache.get(key)
+        if done is None:
+            escaped = self.escape(" ".join(key.split()))
+            if EM_OPEN in escaped or STRONG_OPEN in escaped:
+                escaped = _replace_markers(escaped, self)
+            done = self.markup(escaped)
+            if len(self._text_cache) > _CACHE_LIMIT:
+                self._text_cache.clear()
+            self._text_cache[key] = done
+        return done
 
     def sentence(self, value: str) -> str:
         """End with a period unless the text already ends a sentence ("et al.", "?")."""
@@ -82,18 +97,34 @@ class Format:
         return self.markup(value + ".") if isinstance(value, str) else value
 
     def join(self, parts: list[str], sep: str) -> str:
+        """Join already escaped pieces, skipping empty ones."""
         return self.markup(sep.join(p for p in parts if p))
 
+    def joined(self, parts: list[Any], sep: str) -> str:
+        """Template filter: like ``select|join``, in one step (render's hot path)."""
+        return self.markup(sep.join([p for p in parts if p]))
+
     def authors(self, authors: list[AuthorView], style: str = "full") -> str:
+        short = style == "short"
+        cache = self._author_cache
         parts = []
         for a in authors:
             if a.is_ellipsis:
                 parts.append(self.ellipsis)
                 continue
-            name = self.escape(a.short if style == "short" and not a.is_owner else a.name)
-            if a.is_owner:
-                name = self.owner(name)
-            parts.append(name + (self.mark(a.marks) if a.marks else ""))
+            author = a.author
+            key = (author.first, author.von, author.last, author.jr, author.marks, author.is_others)
+            key += (a.is_owner, short)
+            done = cache.get(key)
+            if done is None:
+                name = self.escape(a.short if short and not a.is_owner else a.name)
+                if a.is_owner:
+                    name = self.owner(name)
+                done = name + (self.mark(a.marks) if a.marks else "")
+                if len(cache) > _CACHE_LIMIT:
+                    cache.clear()
+                cache[key] = done
+            parts.append(done)
         return self.join(parts, ", ")
 
     def links(self, links: list[Link], sep: str | None = None, lower: bool = False) -> str:
@@ -182,6 +213,7 @@ def make_environment(fmt: Format, template_dir: Path | None = None) -> jinja2.En
         links=fmt.links,
         cited_by=fmt.cited_by,
         sentence=fmt.sentence,
+        joined=fmt.joined,
     )
     env.globals.update(link=fmt.link, format=fmt.name)
     return env

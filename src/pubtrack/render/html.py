@@ -7,6 +7,7 @@ names (``pubtrack-…``) are there for the user's stylesheet.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
@@ -34,6 +35,10 @@ class Html(Format):
 
     def markup(self, text: str) -> str:
         return Markup(text)
+
+    def joined(self, parts: list[Any], sep: str) -> str:
+        """Parts that are not Markup (plain template strings) are escaped here."""
+        return Markup(escape(sep)).join([p for p in parts if p])
 
     def strong(self, escaped: str) -> str:
         return f"<strong>{escaped}</strong>"
