@@ -1,0 +1,144 @@
+"""Metric functions against hand-computed cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from pubtrack import metrics
+
+# (counts, h, g, i10, total) — worked out by hand:
+CASES = [
+    # nothing at all
+    ([], 0, 0, 0, 0),
+    # zeros only: no paper has >= 1 citation; sum of top 1 = 0 < 1
+    ([0, 0, 0], 0, 0, 0, 0),
+    # one paper: h = 1 (1 paper with >= 1); g capped at the paper count
+    ([100], 1, 1, 1, 100),
+    ([1], 1, 1, 0, 1),
+    # ties: three papers with 3 each -> h = 3; g: 3>=1, 6>=4, 9>=9 -> 3
+    ([3, 3, 3], 3, 3, 0, 9),
+    # ties at the threshold: four papers with 3: h stays 3 (4th needs >= 4);
+    # g: 3, 6, 9 >= 9 -> 3; 12 < 16 -> g = 3
+    ([3, 3, 3, 3], 3, 3, 0, 12),
+    # Hirsch's example shape: 10, 8, 5, 4, 3 -> h = 4 (4 >= 4, 3 < 5)
+    # g: 10>=1, 18>=4, 23>=9, 27>=16, 30>=25 -> g = 5
+    ([10, 8, 5, 4, 3], 4, 5, 1, 30),
+    # unsorted input, zeros mixed in: 0, 25, 0, 12, 5 -> sorted 25, 12, 5, 0, 0
+    # h: 25>=1, 12>=2, 5>=3, 0<4 -> 3; g: 25, 37>=4, 42>=9, 42>=16, 42>=25 -> 5
+    ([0, 25, 0, 12, 5], 3, 5, 2, 42),
+    # g would exceed the paper count (sum 200 >= 3^2 and beyond): capped at 3
+    ([150, 40, 10], 3, 3, 3, 200),
+    # i10 boundary: 9 does not count, 10 does
+    ([9, 10, 11], 3, 3, 2, 30),
+]
+
+
+@pytest.mark.parametrize(("counts", "h", "g", "i10", "total"), CASES)
+def test_indices(counts: list[int], h: int, g: int, i10: int, total: int) -> None:
+    assert metrics.h_index(counts) == h
+    assert metrics.g_index(counts) == g
+    assert metrics.i10_index(counts) == i10
+    assert metrics.total_citations(counts) == total
+
+
+def test_many_papers() -> None:
+    # 50 papers with 50 citations each: h = 50 (every one of 50 has >= 50);
+    # g: sum of top g = 50 g >= g^2 for every g <= 50 -> 50 (capped).
+    assert metrics.h_index([50] * 50) == 50
+    assert metrics.g_index([50] * 50) == 50
+    # 1..100: h = 50 (the 50th most cited has 51 >= 50, the 51st has 50 < 51).
+    counts = list(range(1, 101))
+    assert metrics.h_index(counts) == 50
+    # g: top g sum = sum_{k=0}^{g-1} (100 - k) = 100 g - g(g-1)/2 >= g^2
+    #  <=> 100 - (g-1)/2 >= g <=> g <= 67 -> 67
+    assert metrics.g_index(counts) == 67
+    assert metrics.i10_index(counts) == 91
+
+
+SERIES = [
+    ("2025-12-20T03:00:00Z", 8),
+    ("2026-01-10T03:00:00Z", 10),
+    ("2026-11-01T03:00:00Z", 20),
+    ("2026-11-21T03:00:00Z", 22),
+    ("2026-11-27T03:00:00Z", 25),
+]
+
+
+def test_count_at_and_change_since() -> None:
+    assert metrics.count_at(SERIES, "2025-12-01T00:00:00Z") is None
+    assert metrics.count_at(SERIES, "2025-12-20T03:00:00Z") == 8  # inclusive
+    assert metrics.count_at(SERIES, "2026-11-21T12:00:00Z") == 22
+    assert metrics.change_since(SERIES, "2026-11-21T12:00:00Z") == 3
+    assert metrics.change_since(SERIES, "2026-10-29T12:00:00Z") == 15
+    # before tracking began: unknown, not "everything is new"
+    assert metrics.change_since(SERIES, "2025-01-01T00:00:00Z") is None
+    assert metrics.change_since([], "2026-01-01T00:00:00Z") is None
+
+
+def test_yearly_increase() -> None:
+    # 2025: first year tracked: 8 - 8 = 0; 2026: 25 - 8 (last of 2025) = 17
+    assert metrics.yearly_increase(SERIES) == {2025: 0, 2026: 17}
+    # a gap year: 2024 last 5, nothing in 2025, 2026 last 9 -> all 4 go to 2026
+    gap = [("2024-03-01T00:00:00Z", 2), ("2024-12-01T00:00:00Z", 5), ("2026-02-01T00:00:00Z", 9)]
+    assert metrics.yearly_increase(gap) == {2024: 3, 2026: 4}
+    # a source lowering a count (merged duplicates) gives a net negative year
+    assert metrics.yearly_increase([("2025-06-01T00:00:00Z", 10), ("2026-06-01T00:00:00Z", 7)]) == {
+        2025: 0,
+        2026: -3,
+    }
+    assert metrics.yearly_increase([]) == {}
+
+
+def test_daily_last_and_totals_by_day() -> None:
+    a = [("2026-11-01T01:00:00Z", 1), ("2026-11-01T05:00:00Z", 2), ("2026-11-03T00:00:00Z", 4)]
+    b = [("2026-11-02T00:00:00Z", 10)]
+    assert metrics.daily_last(a) == [("2026-11-01", 2), ("2026-11-03", 4)]
+    # day 1: only a (2); day 2: a carried (2) + b 10; day 3: a 4 + b carried 10
+    assert metrics.totals_by_day([a, b]) == [
+        ("2026-11-01", 1, 2),
+        ("2026-11-02", 2, 12),
+        ("2026-11-03", 2, 14),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        (
+            {"semantic_scholar": 97, "openalex": 39, "google_scholar": 135},
+            ("google_scholar", 135, "openalex", 39),
+        ),
+        # ratio 2 but difference 2 < 5: chance, not a disagreement
+        ({"a": 2, "b": 4}, None),
+        # difference 10 but ratio 110/100 = 1.1: fine
+        ({"a": 100, "b": 110}, None),
+        # exactly 1.5x is not "more than 1.5x"
+        ({"a": 10, "b": 15}, None),
+        ({"a": 10, "b": 16}, ("b", 16, "a", 10)),
+        # zero on one side: far apart once the difference is >= 5
+        ({"a": 0, "b": 5}, ("b", 5, "a", 0)),
+        ({"a": 0, "b": 4}, None),
+        ({"only": 50}, None),
+    ],
+)
+def test_disagreement(counts: dict[str, int], expected: tuple[str, int, str, int] | None) -> None:
+    found = metrics.disagreement(counts)
+    if expected is None:
+        assert found is None
+    else:
+        assert found == metrics.Disagreement(*expected)
+
+
+def test_sparkline() -> None:
+    assert metrics.sparkline([]) == ""
+    assert metrics.sparkline([1, 5, 9]) == "▁▅█"
+    assert metrics.sparkline([0, 7]) == "▁█"
+    # 0..7 map one to one onto the eight bars
+    assert metrics.sparkline(list(range(8))) == "▁▂▃▄▅▆▇█"
+    assert metrics.sparkline([3, 3, 3]) == "▁▁▁"
+    assert metrics.sparkline([1, None, 3]) == "▁ █"
+    assert metrics.sparkline([None]) == ""
+
+
+def test_format_change() -> None:
+    assert [metrics.format_change(c) for c in (3, 0, -2, None)] == ["+3", "0", "-2", "–"]
