@@ -76,9 +76,15 @@ class Format:
         return self.markup(f"{self.escape(label)} ({self.url(url)})")
 
     # -- filters -----------------------------------------------------------
-    def text(self, value: Any) -> str:
-        """Escape, then turn the reader's emphasis markers into this format's."""
+    def text(self, value: Any, bold: bool = False) -> str:
+        """Escape, then turn the reader's emphasis markers into this format's.
+
+        ``bold=True`` for text the template already sets in bold: inner bold
+        markers are dropped (Markdown cannot nest ``**`` in ``**``).
+        """
         key = str(value or "")
+        if bold and STRONG_OPEN in key:
+            key = key.replace(STRONG_OPEN, "").replace(STRONG_CLOSE, "")
         done = self._text_cache.get(key)
         if done is None:
             escaped = self.escape(" ".join(key.split()))
