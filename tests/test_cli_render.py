@@ -248,3 +248,65 @@ def test_output_cache_is_reused_and_invalidated(
     json_out("2026-11-28T04:00:00Z")
     render_project(config, RenderOptions(format="md"))
     assert len(list((config.cache_dir / "render").iterdir())) == 4
+
+
+def _real_reader() -> None:
+    try:
+        from pubtrack.bibtex import load_library  # noqa: F401
+    except ImportError:  # pragma: no cover - only while the reader is being written
+        pytest.skip("the BibTeX reader is not there yet")
+
+
+BROKEN = """
+@article{good2020,
+  title = {A Good Entry},
+  author = {Liu, Zihang},
+  journal = {J},
+  year = {2020},
+}
+
+@article{broken2021,
+  title = {Unbalanced {braces,
+  author = {Liu, Zihang},
+  year = {2021},
+}
+"""
+
+
+def test_real_reader_broken_bib_warns_then_strict_fails(example_project: Path) -> None:
+    _real_reader()
+    (example_project / "bib" / "extra.bib").write_text(BROKEN, encoding="utf-8")
+    code, out, err = run()
+    assert code == 0
+    assert "**A Good Entry**" in out and "1. **Model Balancing" in out
+    warnings = [ln for ln in err.splitlines() if ln.startswith("Warning: ")]
+    assert warnings and all(ln.startswith("Warning: bib/extra.bib:") for ln in warnings)
+    readme = example_project / "README.md"
+    readme.write_text("<!-- pubtrack:publications -->\n<!-- /pubtrack:publications -->\n")
+    before = readme.read_bytes()
+    code, out, err = run("--strict", "--inject", "README.md")
+    assert code == 2 and out == ""
+    assert "--strict" in err.splitlines()[-1] and err.splitlines()[-1].startswith("Error: ")
+    assert readme.read_bytes() == before  # nothing written
+
+
+def test_real_reader_inject_and_database(example_project: Path) -> None:
+    _real_reader()
+    readme = example_project / "README.md"
+    readme.write_text(
+        "# CV\r\n\r\n## Talks\r\n<!-- pubtrack:talks -->\r\n<!-- /pubtrack:talks -->\r\n"
+        "## Papers\r\n<!-- pubtrack:publications -->\r\nold\r\n<!-- /pubtrack:publications -->\r\n",
+        encoding="utf-8",
+    )
+    Store.open(example_project / "data" / "pubtrack.db").close()
+    code, _, err = run("--inject", "README.md", "--exit-code")
+    assert code == 4, err
+    data = readme.read_bytes()
+    assert b"\r\n| Nov 12, 2024 | EMNLP 2024 | Model Balancing" in data
+    assert b"\r\n1. **Model Balancing" in data and b"old" not in data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert run("--inject", "README.md", "--exit-code")[0] == 0
+    with Store.open(example_project / "data" / "pubtrack.db") as store:
+        rows = {r["key"] for r in store.db.query("select key from publications")}
+        assert rows == {"liu2024modelbalancing", "du2022ensemblemot"}
+        assert store.get_meta("library_fingerprint")
