@@ -180,6 +180,8 @@ class Library:
     works: list[Work] = field(default_factory=list)
     talks: list[Talk] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Hash of every input file's content + pubtrack version: "did the bib change?"
+    fingerprint: str = ""
 
     @property
     def errors(self) -> list[Problem]:

@@ -1,0 +1,666 @@
+"""Reading .bib files into Works and Talks, reporting every problem with FILE:LINE.
+
+Only bibtexparser's splitter is used (blocks, keys, raw values, line numbers,
+failed blocks); the default middleware stack is skipped because it is slow,
+resolves only whole-value macros, and drops entries on a duplicate field or an
+unsplittable name. Everything after the split happens here in one pass:
+@string macros across files (``#``, month macros, case-insensitive names),
+crossref inheritance, the checks for silent mis-parses, LaTeX decoding of
+displayed fields only, names, ids and links.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date as Date  # noqa: N812
+from pathlib import Path
+
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    Entry,
+    ParsingFailedBlock,
+    String,
+)
+from bibtexparser.splitter import Splitter
+
+from pubtrack.bibtex.encoding import decode_bytes
+from pubtrack.bibtex.latex import decode, unescape_url
+from pubtrack.bibtex.names import parse_names
+from pubtrack.bibtex.values import (
+    PREDEFINED_MACROS,
+    day_number,
+    month_number,
+    parse_date,
+    resolve,
+    year_number,
+)
+from pubtrack.errors import BibError
+from pubtrack.identity import arxiv_id_from_doi, normalize_arxiv_id, normalize_doi, normalize_id
+from pubtrack.models import Identifiers, Library, Link, Location, Problem, Talk, Work
+
+# The splitter logs a warning per aborted block; we report those ourselves.
+logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
+
+_FIELD_NAME = re.compile(r"^[A-Za-z0-9_.:+/-]+$")
+_GOOD_NAMES: dict[str, str] = {}  # field name as written -> lower case (valid names only)
+_ACL_URL = re.compile(r"aclanthology\.org/([A-Za-z0-9][\w.-]*?)(?:\.pdf)?/?$", re.IGNORECASE)
+_ACL_DOI = re.compile(r"^10\.18653/v1/(.+)$")
+_ARXIV_IN_TEXT = re.compile(
+    r"arxiv[:\s]*(?:preprint\s*)?(?:arxiv:)?\s*([a-z\-.]*/?\d{4}\.?\d{3,5}(?:v\d+)?)", re.I
+)
+_PREPRINT_WORDS = re.compile(r"arxiv|preprint|biorxiv|medrxiv|ssrn|openreview", re.I)
+_TRUE = {"true", "yes", "1", "y", "on"}
+
+_CONFERENCE_TYPES = {"inproceedings", "conference"}
+_THESIS_TYPES = {"phdthesis", "mastersthesis", "thesis"}
+_BOOK_TYPES = {"book", "mvbook", "collection", "mvcollection", "proceedings", "mvproceedings"}
+_CHAPTER_TYPES = {"incollection", "inbook", "bookinbook", "suppbook", "suppcollection"}
+_REPORT_TYPES = {"techreport", "report"}
+# Parents whose title becomes the child's booktitle (biblatex inheritance).
+_IN_TYPES = _CHAPTER_TYPES | {"inproceedings", "conference"}
+_NOT_INHERITED = {"crossref", "xref", "ids", "entryset", "shorthand", "label", "sortkey", "key"}
+
+
+@dataclass
+class RawEntry:
+    """One entry after macro resolution, before models are built."""
+
+    key: str
+    entry_type: str
+    fields: dict[str, str]
+    file: str
+    line: int
+    talk: bool = False
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+
+class Reader:
+    """Reads files in order; macros and keys are shared across files."""
+
+    def __init__(self, root: Path | None = None, encoding: str | None = None) -> None:
+        self.root = root.resolve() if root else None
+        self.encoding = encoding or None
+        self.macros: dict[str, str] = dict(PREDEFINED_MACROS)
+        self.macro_where: dict[str, str] = {}
+        self.problems: list[Problem] = []
+        self.entries: list[RawEntry] = []
+        self.keys: dict[str, RawEntry] = {}
+
+    # -- input ----------------------------------------------------------------
+    def display_path(self, path: Path) -> str:
+        """Path relative to the project root when inside it (for FILE:LINE)."""
+        if self.root is not None:
+            try:
+                return str(path.resolve().relative_to(self.root))
+            except ValueError:
+                pass
+        return str(path)
+
+    def add_file(self, path: Path, *, talk: bool = False, data: bytes | None = None) -> None:
+        """Read one file; raises BibError only if it cannot be read at all."""
+        name = self.display_path(path)
+        if data is None:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise BibError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        decoded = decode_bytes(data, self.encoding)
+        if decoded.lossy:
+            self._problem(
+                name,
+                1,
+                f"not valid {decoded.encoding}: undecodable bytes were replaced by '\ufffd' "
+                "(set [bib] encoding in pubtrack.toml)",
+            )
+        elif decoded.how == "detected":
+            self._problem(
+                name,
+                1,
+                f"file is not UTF-8; read as {decoded.encoding} (a guess: add a "
+                "'% -*- coding: ... -*-' first line or set [bib] encoding in pubtrack.toml)",
+                "warning",
+            )
+        self.add_text(decoded.text, name, talk=talk)
+
+    def add_text(self, text: str, file: str = "<string>", *, talk: bool = False) -> None:
+        """Parse one file's text; @string definitions stay visible to later files."""
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        library = Splitter(text).split()
+        lines: list[str] | None = None
+        for block in library.blocks:
+            kind = type(block)
+            if kind is Entry:
+                if lines is None:
+                    lines = text.split("\n")
+                self._entry(block, file, talk, lines)
+            elif kind is String:
+                self._string(block, file)
+            elif kind is DuplicateBlockKeyBlock:
+                inner = block.ignore_error_block
+                if isinstance(inner, String):
+                    self._string(inner, file)
+                elif isinstance(inner, Entry):
+                    if lines is None:
+                        lines = text.split("\n")
+                    self._entry(inner, file, talk, lines)
+            elif kind is DuplicateFieldKeyBlock:
+                inner = block.ignore_error_block
+                if isinstance(inner, Entry):
+                    if lines is None:
+                        lines = text.split("\n")
+                    self._entry(inner, file, talk, lines)
+            elif isinstance(block, ParsingFailedBlock):
+                self._failed(block, file)
+
+    def _problem(self, file: str, line: int, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(file, line, message, severity))
+
+    def _failed(self, block: ParsingFailedBlock, file: str) -> None:
+        line = (block.start_line or 0) + 1
+        error = block.error
+        reason = getattr(error, "abort_reason", None) or str(error) or type(error).__name__
+        head = (block.raw or "").lstrip().split("{", 1)[0].split("(", 1)[0].strip()
+        what = f"{head} block" if head.startswith("@") else "block"
+        self._problem(file, line, f"syntax error in {what}: {reason.strip()} (block skipped)")
+
+    def _string(self, block: String, file: str) -> None:
+        line = (block.start_line or 0) + 1
+        name = block.key.strip()
+        if not name:
+            self._problem(file, line, "@string without a name (ignored)")
+            return
+        res = resolve(block.value, self.macros)
+        self._report_value(res, file, line, f"@string {name}")
+        lower = name.lower()
+        previous = self.macro_where.get(lower)
+        if previous is not None:
+            self._problem(
+                file,
+                line,
+                f"@string {name} redefined (first defined at {previous}); the new value is used",
+                "warning",
+            )
+        self.macros[lower] = res.value
+        self.macro_where[lower] = f"{file}:{line}"
+
+    def _report_value(self, res, file: str, line: int, where: str) -> None:  # type: ignore[no-untyped-def]
+        for offset, message in res.errors:
+            self._problem(file, line + offset, f"{where}: {message}")
+        for offset, message in res.warnings:
+            self._problem(file, line + offset, f"{where}: {message}", "warning")
+        for name in dict.fromkeys(res.undefined):
+            self._problem(
+                file,
+                line,
+                f"{where}: undefined @string macro '{name}' (kept as text)",
+                "warning",
+            )
+
+    def _entry(self, block: Entry, file: str, talk: bool, lines: list[str]) -> None:
+        line = (block.start_line or 0) + 1
+        key = block.key.strip()
+        entry_type = block.entry_type.lower()
+        source_line = lines[line - 1] if line - 1 < len(lines) else ""
+        if source_line.lstrip().startswith("%"):
+            self._problem(
+                file,
+                line,
+                f"entry '{key}' is on a line starting with '%', which does not comment out "
+                "an entry (BibTeX still reads it); pubtrack skips it: delete the '@' or use "
+                "@comment",
+                "warning",
+            )
+            return
+        if not key:
+            self._problem(file, line, f"@{entry_type} entry without a key (entry skipped)")
+            return
+        if "," in key or "=" in key:
+            self._problem(file, line, f"invalid entry key {key!r} (entry skipped)")
+            return
+        fields: dict[str, str] = {}
+        field_lines: dict[str, int] = {}
+        macros = self.macros
+        for f in block.fields:
+            name = f.key
+            if name not in _GOOD_NAMES:
+                if _FIELD_NAME.match(name):
+                    _GOOD_NAMES[name] = name.lower()
+                else:
+                    repaired = self._repair_field_name(name, file, (f.start_line or 0) + 1)
+                    if repaired is None:
+                        continue
+                    name = repaired
+                    _GOOD_NAMES.setdefault(name, name.lower())
+            self._field(
+                key,
+                _GOOD_NAMES[name],
+                f.value,
+                (f.start_line or 0) + 1,
+                file,
+                fields,
+                field_lines,
+                macros,
+            )
+        raw = RawEntry(key, entry_type, fields, file, line, talk, field_lines)
+        first = self.keys.get(key)
+        if first is not None:
+            self._problem(
+                file,
+                line,
+                f"duplicate key '{key}' (first at {first.file}:{first.line}); "
+                "this entry is ignored",
+            )
+            return
+        self.keys[key] = raw
+        self.entries.append(raw)
+
+    def _field(
+        self,
+        key: str,
+        name: str,
+        raw_value: str,
+        line: int,
+        file: str,
+        fields: dict[str, str],
+        field_lines: dict[str, int],
+        macros: dict[str, str],
+    ) -> None:
+        res = resolve(raw_value, macros)
+        if res.errors or res.warnings or res.undefined:
+            self._report_value(res, file, line, f"{key}: field '{name}'")
+        if name in fields:
+            self._problem(
+                file,
+                line,
+                f"{key}: duplicate field '{name}' (first at line {field_lines[name]}); "
+                "the first value is used",
+            )
+        else:
+            fields[name] = res.value
+            field_lines[name] = line
+        for folded_name, folded_raw, offset in res.folded:
+            self._problem(
+                file,
+                line + offset,
+                f"{key}: missing comma before field '{folded_name}' "
+                "(BibTeX would read it as part of the previous value); read as a field",
+            )
+            self._field(
+                key,
+                folded_name.lower(),
+                folded_raw,
+                line + offset,
+                file,
+                fields,
+                field_lines,
+                macros,
+            )
+
+    def _repair_field_name(self, raw_name: str, file: str, line: int) -> str | None:
+        """`% comment\\n  title` (a '%' "comment" inside an entry) -> `title`, reported."""
+        if "%" in raw_name:
+            candidate = raw_name.rsplit("\n", 1)[-1].strip()
+            if "\n" in raw_name and _FIELD_NAME.match(candidate):
+                self._problem(
+                    file,
+                    line,
+                    f"'%' is not a comment inside a BibTeX entry: the text before field "
+                    f"'{candidate}' becomes part of its name in BibTeX; ignored here",
+                    "warning",
+                )
+                return candidate
+        shown = " ".join(raw_name.split())[:60]
+        self._problem(file, line, f"invalid field name {shown!r} (field skipped)")
+        return None
+
+    # -- output ---------------------------------------------------------------
+    def finish(self) -> Library:
+        """Crossref inheritance, then Works and Talks, then cross-entry checks."""
+        self._crossrefs()
+        works: list[Work] = []
+        talks: list[Talk] = []
+        for raw in self.entries:
+            if raw.talk:
+                talks.append(self._talk(raw))
+            else:
+                works.append(self._work(raw))
+        self._same_work(works)
+        known = {w.key for w in works}
+        for talk in talks:
+            if talk.publication and talk.publication not in known:
+                loc = talk.location or Location("", 0)
+                line = self.keys[talk.key].field_lines.get("publication", loc.line)
+                self._problem(
+                    loc.file,
+                    line,
+                    f"{talk.key}: publication '{talk.publication}' names no publication entry",
+                    "warning",
+                )
+        return Library(works=works, talks=talks, problems=list(self.problems))
+
+    def _lookup(self, key: str) -> RawEntry | None:
+        found = self.keys.get(key)
+        if found is None:
+            lower = key.lower()
+            for candidate, raw in self.keys.items():
+                if candidate.lower() == lower:
+                    return raw
+        return found
+
+    def _crossrefs(self) -> None:
+        done: set[str] = set()
+
+        def inherit(raw: RawEntry, trail: tuple[str, ...]) -> None:
+            if raw.key in done:
+                return
+            done.add(raw.key)
+            target = raw.fields.get("crossref")
+            if not target:
+                return
+            parent = self._lookup(target)
+            if parent is None:
+                self._problem(
+                    raw.file,
+                    raw.field_lines.get("crossref", raw.line),
+                    f"{raw.key}: crossref target '{target}' not found (nothing inherited)",
+                    "warning",
+                )
+                return
+            if parent.key in trail:
+                self._problem(
+                    raw.file, raw.line, f"{raw.key}: crossref cycle through '{parent.key}'"
+                )
+                return
+            inherit(parent, (*trail, raw.key))
+            for name, value in parent.fields.items():
+                if name not in raw.fields and name not in _NOT_INHERITED:
+                    raw.fields[name] = value
+            if (
+                raw.entry_type in _IN_TYPES
+                and "booktitle" not in raw.fields
+                and "title" in parent.fields
+            ):
+                raw.fields["booktitle"] = parent.fields["title"]
+
+        for raw in self.entries:
+            if "crossref" in raw.fields:
+                inherit(raw, ())
+
+    def _name_problems(self, raw: RawEntry, name: str, messages: list[str]) -> None:
+        for message in messages:
+            self._problem(
+                raw.file, raw.field_lines.get(name, raw.line), f"{raw.key}: {message}", "warning"
+            )
+
+    def _work(self, raw: RawEntry) -> Work:
+        f = raw.fields
+        authors = []
+        for name in ("author", "editor"):
+            if f.get(name):
+                authors, messages = parse_names(f[name])
+                self._name_problems(raw, name, messages)
+                break
+        year, month, day = _when(f)
+        ids = _identifiers(f)
+        journal = f.get("journal") or f.get("journaltitle") or ""
+        booktitle = f.get("booktitle") or ""
+        kind = _kind(raw.entry_type, f, ids, journal, booktitle)
+        venue = f.get("abbr") or journal or booktitle
+        if not venue and kind == "preprint":
+            venue = "arXiv preprint" if ids.arxiv else "Preprint"
+        if not venue:
+            venue = next(
+                (
+                    f[k]
+                    for k in ("publisher", "school", "institution", "howpublished", "organization")
+                    if f.get(k)
+                ),
+                "",
+            )
+        award = f.get("award_name") or f.get("award")
+        return Work(
+            key=raw.key,
+            entry_type=raw.entry_type,
+            title=decode(f.get("title", "")),
+            authors=authors,
+            year=year,
+            month=month,
+            day=day,
+            venue=decode(venue),
+            award=decode(award) if award else None,
+            kind=kind,
+            ids=ids,
+            links=_links(f, ids),
+            selected=f.get("selected", "").strip().lower() in _TRUE,
+            abstract=decode(f.get("abstract", "")),
+            note=decode(f.get("note", "")),
+            location=Location(raw.file, raw.line),
+            fields=f,
+        )
+
+    def _talk(self, raw: RawEntry) -> Talk:
+        f = raw.fields
+        year, month, day = _when(f)
+        when = None
+        if year and month and day:
+            try:
+                when = Date(year, month, day)
+            except ValueError:
+                self._problem(raw.file, raw.line, f"{raw.key}: invalid date", "warning")
+        event = next(
+            (
+                f[k]
+                for k in ("eventtitle", "event", "booktitle", "howpublished", "organization")
+                if f.get(k)
+            ),
+            "",
+        )
+        place = next((f[k] for k in ("location", "address", "venue") if f.get(k)), "")
+        links: list[Link] = []
+        for name, label in (("slides", "Slides"), ("video", "Recording"), ("url", "Website")):
+            if f.get(name):
+                links.append(Link(label, unescape_url(f[name])))
+        if f.get("pdf"):
+            links.append(Link("PDF", unescape_url(f["pdf"])))
+        publication = f.get("publication", "").strip() or None
+        return Talk(
+            key=raw.key,
+            title=decode(f.get("title", "")),
+            event=decode(event),
+            date=when,
+            year=None if when else year,
+            month=None if when else month,
+            location_name=decode(place),
+            talk_type=decode(f.get("type", "")),
+            links=links,
+            publication=publication,
+            location=Location(raw.file, raw.line),
+            fields=f,
+        )
+
+    def _same_work(self, works: list[Work]) -> None:
+        """Two entries with one arXiv id or DOI: reported, never merged."""
+        seen: dict[tuple[str, str], Work] = {}
+        for work in works:
+            for kind, value in (("arXiv id", work.ids.arxiv), ("DOI", work.ids.doi)):
+                if not value:
+                    continue
+                first = seen.setdefault((kind, value), work)
+                if first is not work:
+                    loc = work.location or Location("", 0)
+                    self._problem(
+                        loc.file,
+                        loc.line,
+                        f"{work.key}: same work as {first.key} ({first.location}): "
+                        f"both have {kind} {value}",
+                        "warning",
+                    )
+                    break
+
+
+def _when(f: dict[str, str]) -> tuple[int | None, int | None, int | None]:
+    year, month, day = parse_date(f.get("date"))
+    if f.get("year"):
+        year = year_number(f["year"]) or year
+    if f.get("month"):
+        month = month_number(f["month"]) or month
+        if f["month"][:1].isdigit() and not f["month"].strip().isdigit():
+            day = day_number(f["month"]) or day  # "1~" # mar
+    if f.get("day"):
+        day = day_number(f["day"]) or day
+    return year, month, day
+
+
+def _identifiers(f: dict[str, str]) -> Identifiers:
+    ids = Identifiers()
+    eprint = f.get("eprint", "").strip()
+    prefix = (f.get("archiveprefix") or f.get("eprinttype") or "").strip().lower()
+    if eprint and (prefix == "arxiv" or not prefix):
+        ids.arxiv = normalize_arxiv_id(eprint)
+    if not ids.arxiv and f.get("arxiv"):
+        ids.arxiv = normalize_arxiv_id(f["arxiv"])
+    url = unescape_url(f.get("url", ""))
+    if not ids.arxiv and "arxiv.org/" in url:
+        ids.arxiv = normalize_arxiv_id(url.split("?", 1)[0])
+    if not ids.arxiv:
+        for name in ("journal", "journaltitle", "howpublished"):
+            m = _ARXIV_IN_TEXT.search(f.get(name, ""))
+            if m:
+                ids.arxiv = normalize_arxiv_id(m.group(1))
+                if ids.arxiv:
+                    break
+    doi = normalize_doi(unescape_url(f.get("doi", ""))) if f.get("doi") else None
+    if not doi and re.search(r"//(?:dx\.)?doi\.org/", url):
+        doi = normalize_doi(url)
+    if doi and arxiv_id_from_doi(doi):
+        ids.arxiv = ids.arxiv or arxiv_id_from_doi(doi)
+        doi = None
+    ids.doi = doi
+    s2 = f.get("semantic_scholar") or f.get("s2_id")
+    if s2:
+        ids.semantic_scholar = normalize_id("semantic_scholar", s2)
+    if f.get("openalex"):
+        ids.openalex = normalize_id("openalex", f["openalex"])
+    corpus = f.get("s2_corpus_id") or f.get("corpus_id") or f.get("corpusid")
+    if corpus and corpus.strip().isdigit():
+        ids.corpus_id = corpus.strip()
+    acl = None
+    m = _ACL_URL.search(url) if "aclanthology.org" in url else None
+    if m:
+        acl = m.group(1)
+    elif doi:
+        m = _ACL_DOI.match(doi)
+        acl = m.group(1) if m else None
+    ids.acl = acl
+    return ids
+
+
+def _kind(
+    entry_type: str, f: dict[str, str], ids: Identifiers, journal: str, booktitle: str
+) -> str:
+    venue_text = f"{journal} {f.get('howpublished', '')}"
+    looks_preprint = (ids.arxiv and not journal and not booktitle) or _PREPRINT_WORDS.search(
+        venue_text
+    )
+    if looks_preprint and entry_type not in _THESIS_TYPES and entry_type not in _BOOK_TYPES:
+        return "preprint"
+    if entry_type in ("misc", "online", "unpublished") and f.get("eprint"):
+        return "preprint"
+    if entry_type in _CONFERENCE_TYPES:
+        return "conference"
+    if entry_type == "article":
+        return "journal" if journal else "other"
+    if entry_type in _THESIS_TYPES:
+        return "thesis"
+    if entry_type in _BOOK_TYPES:
+        return "book"
+    if entry_type in _CHAPTER_TYPES:
+        return "chapter"
+    if entry_type in _REPORT_TYPES:
+        return "report"
+    return "other"
+
+
+def _links(f: dict[str, str], ids: Identifiers) -> list[Link]:
+    links: list[Link] = []
+    used: set[str] = set()
+
+    def add(label: str, url: str) -> None:
+        if url and url not in used:
+            used.add(url)
+            links.append(Link(label, url))
+
+    if ids.arxiv:
+        add("arXiv", f"https://arxiv.org/abs/{ids.arxiv}")
+    if ids.doi:
+        add("DOI", f"https://doi.org/{ids.doi}")
+    url = unescape_url(f.get("url", ""))
+    if f.get("pdf"):
+        add("PDF", unescape_url(f["pdf"]))
+    elif url.lower().endswith(".pdf"):
+        add("PDF", url)
+    for name, label in (("code", "Code"), ("slides", "Slides"), ("poster", "Poster")):
+        if f.get(name):
+            add(label, unescape_url(f[name]))
+    if f.get("video"):
+        add("Recording", unescape_url(f["video"]))
+    for name in ("url", "html"):
+        value = unescape_url(f.get(name, ""))
+        if not value or value in used or _same_as_id_link(value, ids):
+            continue
+        add("Website", value)
+        break
+    return links
+
+
+def _same_as_id_link(url: str, ids: Identifiers) -> bool:
+    """A `url` that is just the arXiv or DOI page already linked."""
+    if ids.arxiv and "arxiv.org/abs/" in url and normalize_arxiv_id(url) == ids.arxiv:
+        return True
+    return bool(ids.doi and "doi.org/" in url and normalize_doi(url) == ids.doi)
+
+
+def read_string(
+    text: str, file: str = "<string>", *, talks: bool = False, macros: dict[str, str] | None = None
+) -> Library:
+    """Parse BibTeX text (tests, tools): a Library with its problems."""
+    reader = Reader()
+    if macros:
+        reader.macros.update({k.lower(): v for k, v in macros.items()})
+    reader.add_text(text, file, talk=talks)
+    return reader.finish()
+
+
+def read_file(
+    path: str | Path,
+    *,
+    talks: bool = False,
+    encoding: str | None = None,
+    root: Path | None = None,
+) -> Library:
+    """Parse one .bib file (any encoding, see encoding.py); BibError if unreadable."""
+    reader = Reader(root, encoding)
+    reader.add_file(Path(path), talk=talks)
+    return reader.finish()
+
+
+def read_files(
+    paths: list[Path],
+    *,
+    talk_paths: list[Path] | None = None,
+    encoding: str | None = None,
+    root: Path | None = None,
+) -> Library:
+    """Several files in order (macros of earlier files visible in later ones)."""
+    reader = Reader(root, encoding)
+    for path in paths:
+        reader.add_file(Path(path))
+    for path in talk_paths or []:
+        reader.add_file(Path(path), talk=True)
+    return reader.finish()
