@@ -426,3 +426,36 @@ def test_a_bad_history_file_is_refused_with_its_line(tmp_path: Path) -> None:
     config = _config(tmp_path, ["semantic_scholar"])
     with pytest.raises(BadInputError, match=r"citations.csv:2: bad row"):
         _sync(config, Library(works=[]), history_file=str(history))
+
+
+def test_profile_figures_of_a_profile_source_are_stored(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    class Profile(FakeSource):
+        name = "google_scholar"
+
+        def profile_figures(self) -> SimpleNamespace:
+            return SimpleNamespace(
+                profile_id="abcDEF",
+                name="Zihang Liu",
+                total_citations=120,
+                h_index=5,
+                i10_index=3,
+                cites_per_year={2025: 80, 2026: 40},
+            )
+
+    FakeSource.table = {"DOI:10.1001/a": (7, {})}
+    config = _config(tmp_path, ["google_scholar"])
+    run_sync(
+        config,
+        SyncOptions(),
+        library=Library(works=[_work("a", doi="10.1001/a")]),
+        source_classes={"google_scholar": Profile},
+        http=FakeHttp(),
+    )
+    with Store.open(config.database_path) as store:
+        rows = list(store.db.query("select * from profile_metrics"))
+        assert [(r["profile_id"], r["h_index"], r["total_citations"]) for r in rows] == [
+            ("abcDEF", 5, 120)
+        ]
+        assert store.latest_citations()["a"]["google_scholar"].count == 7

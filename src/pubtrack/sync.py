@@ -513,6 +513,7 @@ def _run(
                 for key, message in failures.items():
                     store.save_source_error(key, source.name, message)
                 store.record_citations(counts, run_id)
+                _store_profile(store, source, fetched_at, run_id)
             for count in counts:
                 new_counts[(count.publication_key, count.source)] = count.count
             emit(
@@ -582,8 +583,9 @@ def _fetch_source(
         ("ids", [ref for ref, _ in with_id[i : i + batch_size]])
         for i in range(0, len(with_id), batch_size)
     ]
-    if resolves and without:
-        batches.append(("titles", without))
+    if resolves:
+        # One work per call: progress moves, and a failure costs one work, not all.
+        batches += [("titles", [ref]) for ref in without]
     done = 0
     consecutive = 0
     for kind, batch in batches:
@@ -721,6 +723,25 @@ def _store_result(
     }
     if by_year:
         store.save_counts_by_year(result.key, source.name, by_year, fetched_at)
+
+
+def _store_profile(store: Store, source: Source, fetched_at: str, run_id: int) -> None:
+    """A profile source (Google Scholar) also reports the profile's own figures."""
+    figures_of = getattr(source, "profile_figures", None)
+    figures = figures_of() if callable(figures_of) else None
+    if figures is None:
+        return
+    store.record_profile_metrics(
+        source.name,
+        figures.profile_id,
+        retrieved_at=fetched_at,
+        name=figures.name,
+        total_citations=figures.total_citations,
+        h_index=figures.h_index,
+        i10_index=figures.i10_index,
+        cites_per_year=figures.cites_per_year or None,
+        run_id=run_id,
+    )
 
 
 def _changes(
