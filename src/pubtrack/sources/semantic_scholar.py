@@ -1,0 +1,213 @@
+"""Semantic Scholar Graph v1: batch lookup by id, careful title match for the rest.
+
+Up to 500 ids of mixed forms go in one ``POST /paper/batch``; the answer is
+an array in input order with ``null`` for ids S2 does not know. Works with
+no usable id are looked up with ``/paper/search/match`` and accepted only
+when the title is nearly the same, an author is shared and the year fits
+(``identity.is_confident_match``): a wrong match would attach another
+paper's citations to the user's work, so anything less stays unresolved.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from pubtrack.errors import MalformedResponseError
+from pubtrack.identity import (
+    arxiv_id_from_doi,
+    is_confident_match,
+    normalize_arxiv_id,
+    normalize_doi,
+)
+from pubtrack.sources.base import Source, SourceResult, WorkRef
+
+if TYPE_CHECKING:
+    from pubtrack.config import Config
+    from pubtrack.sources.http import HttpClient, HttpResponse
+
+FIELDS = (
+    "paperId,externalIds,title,venue,year,publicationDate,openAccessPdf,tldr,"
+    "citationCount,influentialCitationCount,authors,journal"
+)
+_S2_ID = re.compile(r"^[0-9a-f]{40}$")
+
+
+class SemanticScholar(Source):
+    name = "semantic_scholar"
+    label = "Semantic Scholar"
+    batch_size = 500
+    min_interval = 1.0
+
+    def __init__(self, config: Config, http: HttpClient) -> None:
+        super().__init__(config, http)
+        self.base_url = config.api_url(self.name)
+        self.api_key = os.environ.get("S2_API_KEY", "").strip() or None
+        self.http.add_secret(self.api_key)
+
+    def __repr__(self) -> str:
+        return (
+            f"SemanticScholar(base_url={self.base_url!r}, key={'set' if self.api_key else 'unset'})"
+        )
+
+    def _headers(self) -> dict[str, str]:
+        return {"x-api-key": self.api_key} if self.api_key else {}
+
+    def lookup_id(self, work: WorkRef) -> str | None:
+        """S2 id > corpus id > DOI of the published version > arXiv id."""
+        ids = work.ids
+        if ids.semantic_scholar and _S2_ID.match(ids.semantic_scholar.lower()):
+            return ids.semantic_scholar.lower()
+        if ids.corpus_id and str(ids.corpus_id).isdigit():
+            return f"CorpusId:{ids.corpus_id}"
+        doi = normalize_doi(ids.doi)
+        arxiv = normalize_arxiv_id(ids.arxiv) or arxiv_id_from_doi(doi)
+        if doi and not arxiv_id_from_doi(doi):
+            return f"DOI:{doi}"
+        if arxiv:
+            return f"ARXIV:{arxiv}"
+        return None
+
+    def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
+        """One POST for up to ``batch_size`` works (more are split, 500 at most each)."""
+        wanted = [(work, self.lookup_id(work)) for work in works]
+        wanted_ids = [(w, i) for w, i in wanted if i is not None]
+        results: list[SourceResult] = []
+        size = max(1, min(self.batch_size, 500))
+        for start in range(0, len(wanted_ids), size):
+            chunk = wanted_ids[start : start + size]
+            ids = [ident for _, ident in chunk]
+            response = self.http.request(
+                self.name,
+                "POST",
+                f"{self.base_url}/paper/batch",
+                params={"fields": FIELDS},
+                json={"ids": ids},
+                headers=self._headers(),
+                min_interval=self.min_interval,
+                validate=_expect_list(len(ids)),
+            )
+            for (work, _), paper in zip(chunk, response.body, strict=True):
+                if paper is None:
+                    results.append(SourceResult(work.key, "not_found"))
+                elif isinstance(paper, dict):
+                    results.append(paper_result(work.key, paper))
+                else:
+                    raise MalformedResponseError(
+                        f"{self.name}: unexpected item in the batch answer: {str(paper)[:60]}",
+                        source=self.name,
+                    )
+        return results
+
+    def resolve_unidentified(self, works: list[WorkRef]) -> list[SourceResult]:
+        """Title match, one request per work; 'unresolved' unless clearly the same paper."""
+        results = []
+        for work in works:
+            title = " ".join(work.title.split())
+            if len(title) < 8:
+                results.append(
+                    SourceResult(work.key, "unresolved", data={"reason": "title too short"})
+                )
+                continue
+            response = self.http.request(
+                self.name,
+                "GET",
+                f"{self.base_url}/paper/search/match",
+                params={"query": title, "fields": FIELDS},
+                headers=self._headers(),
+                min_interval=self.min_interval,
+                allow_status=(404,),
+            )
+            results.append(self._judge(work, response))
+        return results
+
+    def _judge(self, work: WorkRef, response: HttpResponse) -> SourceResult:
+        if response.status == 404:
+            return SourceResult(work.key, "unresolved", data={"reason": "no title match"})
+        data = response.body.get("data") if isinstance(response.body, dict) else None
+        if not data or not isinstance(data[0], dict):
+            return SourceResult(work.key, "unresolved", data={"reason": "no title match"})
+        candidate = data[0]
+        names = [a.get("name", "") for a in candidate.get("authors") or [] if isinstance(a, dict)]
+        year = candidate.get("year") if isinstance(candidate.get("year"), int) else None
+        accepted, reason = is_confident_match(
+            work.title, work.authors, work.year, candidate.get("title"), names, year
+        )
+        if not accepted:
+            return SourceResult(
+                work.key,
+                "unresolved",
+                data={"reason": f"rejected title match {candidate.get('paperId')}: {reason}"},
+            )
+        result = paper_result(work.key, candidate)
+        result.data["matched_by"] = "title"
+        result.data["match"] = reason
+        return result
+
+
+def _expect_list(n: int):  # noqa: ANN202 - a validator for HttpClient.request
+    def check(response: HttpResponse) -> None:
+        if not isinstance(response.body, list) or len(response.body) != n:
+            got = len(response.body) if isinstance(response.body, list) else type(response.body)
+            raise ValueError(f"expected a list of {n} papers, got {got}")
+
+    return check
+
+
+def external_ids(paper: dict[str, Any]) -> dict[str, str]:
+    """S2 ``externalIds`` as pubtrack ids (the arXiv DOI is an arXiv id, not a DOI)."""
+    raw = paper.get("externalIds") or {}
+    out: dict[str, str] = {}
+    if isinstance(paper.get("paperId"), str):
+        out["semantic_scholar"] = paper["paperId"].lower()
+    if not isinstance(raw, dict):
+        return out
+    arxiv = normalize_arxiv_id(str(raw["ArXiv"])) if raw.get("ArXiv") else None
+    doi = normalize_doi(str(raw["DOI"])) if raw.get("DOI") else None
+    if doi and arxiv_id_from_doi(doi):
+        arxiv = arxiv or arxiv_id_from_doi(doi)
+        doi = None
+    if arxiv:
+        out["arxiv"] = arxiv
+    if doi:
+        out["doi"] = doi
+    if raw.get("CorpusId") is not None:
+        out["corpus_id"] = str(raw["CorpusId"])
+    if raw.get("ACL"):
+        out["acl"] = str(raw["ACL"])
+    return out
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def paper_result(key: str, paper: dict[str, Any]) -> SourceResult:
+    """One S2 paper object as a SourceResult (missing fields stay None)."""
+    pdf = paper.get("openAccessPdf")
+    tldr = paper.get("tldr")
+    journal = paper.get("journal")
+    data: dict[str, Any] = {
+        "title": paper.get("title"),
+        "venue": paper.get("venue") or None,
+        "year": paper.get("year"),
+        "publication_date": paper.get("publicationDate"),
+        "pdf_url": (pdf.get("url") or None) if isinstance(pdf, dict) else None,
+        "tldr": tldr.get("text") if isinstance(tldr, dict) else None,
+        "journal": journal.get("name") if isinstance(journal, dict) else None,
+        "authors": [
+            a.get("name")
+            for a in paper.get("authors") or []
+            if isinstance(a, dict) and a.get("name")
+        ],
+    }
+    return SourceResult(
+        key=key,
+        status="found",
+        external_id=paper.get("paperId"),
+        citation_count=_count(paper.get("citationCount")),
+        influential=_count(paper.get("influentialCitationCount")),
+        external_ids=external_ids(paper),
+        data={k: v for k, v in data.items() if v not in (None, [], "")},
+    )
