@@ -259,3 +259,78 @@ def test_timeline_for_plots(store: Store) -> None:
     assert timeline.paper_source == "semantic_scholar"
     assert list(timeline.papers) == ["p1", "p2"]
     assert timeline.per_year["google_scholar"] == {2024: 10, 2025: 20, 2026: 30}
+
+
+# ---------------------------------------------------------------------------
+# End to end: the real sync against the fake API server on several "days"
+# ---------------------------------------------------------------------------
+
+DAYS = ["2026-11-20T03:00:00Z", "2026-11-21T03:00:00Z", "2026-11-27T03:00:00Z"]
+
+
+def test_sync_over_several_days_then_stats_history_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_api = pytest.importorskip("pubtrack.testing.fake_api")
+    from click.testing import CliRunner
+
+    from pubtrack import metrics
+    from pubtrack.cli import cli
+
+    papers = fake_api.make_papers(6, seed=3)
+    root = tmp_path / "e2e"
+    (root / "data").mkdir(parents=True)
+    fake_api.write_bib(papers, root / "bib" / "publications.bib")
+    (root / "pubtrack.toml").write_text(
+        '[owner]\nname = "Nobody"\n\n[sync]\nsources = ["semantic_scholar", "openalex", '
+        '"crossref"]\n\n' + fake_api.fast_sync_settings(0.01),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(root)
+    for var in ("PUBTRACK_CONFIG", "PUBTRACK_DB", "S2_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OPENALEX_API_KEY", "test-key")
+    runner = CliRunner()
+    first = {p.key: p.citation_count for p in papers}
+    with fake_api.FakeApiServer(papers, time_scale=0.01, openalex_api_key="test-key") as server:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        for day, now in enumerate(DAYS):
+            if day == 1:
+                server.set_citations({papers[0].s2_id: first[papers[0].key] + 5})
+            if day == 2:
+                server.set_citations(bump=2)
+            monkeypatch.setenv("PUBTRACK_NOW", now)
+            result = runner.invoke(cli, ["sync", "--all", "--quiet"])
+            assert result.exit_code == 0, result.output
+    final = {p.key: p.citation_count for p in papers}
+    assert final[papers[0].key] == first[papers[0].key] + 7
+
+    # stats (as of the last day): semantic_scholar knows every paper
+    monkeypatch.setenv("PUBTRACK_NOW", "2026-11-27T12:00:00Z")
+    stats = json.loads(runner.invoke(cli, ["stats", "--json"]).output)
+    s2 = stats["sources"]["semantic_scholar"]
+    assert s2["works"] == 6
+    assert s2["total_citations"] == sum(final.values())
+    assert s2["h_index"] == metrics.h_index(final.values())
+    assert s2["g_index"] == metrics.g_index(final.values())
+    assert s2["i10_index"] == metrics.i10_index(final.values())
+    week = {p["key"]: p["change_7d"] for p in s2["papers"]}
+    assert week == {k: final[k] - first[k] for k in final}  # 7 days back = the first sync
+    assert stats["sources"]["openalex"]["citations_per_year_basis"] == "counts_by_year"
+
+    # history: three fetches per paper and source, with the changes
+    history = json.loads(runner.invoke(cli, ["history", papers[0].key, "--json"]).output)
+    rows = [r for r in history["papers"][0]["history"] if r["source"] == "semantic_scholar"]
+    assert [(r["retrieved_at"], r["count"], r["change"]) for r in rows] == [
+        (DAYS[0], first[papers[0].key], None),
+        (DAYS[1], first[papers[0].key] + 5, 5),
+        (DAYS[2], first[papers[0].key] + 7, 2),
+    ]
+
+    # changes since the second day: +2 on every paper and source that counts
+    changes = runner.invoke(cli, ["changes", "--since", "2026-11-22"])
+    assert changes.exit_code == 0
+    assert f"semantic_scholar +2 (now {final[papers[0].key]})" in changes.output
+    assert changes.output.splitlines()[-1].startswith("New citations: ")
+    assert "semantic_scholar +12" in changes.output.splitlines()[-1]
