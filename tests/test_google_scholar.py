@@ -307,6 +307,10 @@ def test_sync_blocked_keeps_earlier_count_and_exits_3(tmp_path: Path, fake: Fake
         latest = store.latest_citations()
     assert latest["balancing"]["google_scholar"].count == 12
     assert "survey" not in latest  # unmatched: no count at all
+    with Store.open(config.database_path) as store:
+        profile = store.latest_profiles()["google_scholar"]
+    assert (profile["h_index"], profile["i10_index"], profile["total_citations"]) == (4, 2, 150)
+    assert profile["cites_per_year"] == {2023: 20, 2024: 50, 2025: 80}
 
     module = gs.load_scholarly()
     fake.error = module.MaxTriesExceededException("Cannot Fetch from Google Scholar.")  # type: ignore[union-attr]
@@ -317,6 +321,8 @@ def test_sync_blocked_keeps_earlier_count_and_exits_3(tmp_path: Path, fake: Fake
         latest = store.latest_citations()
     assert [r["count"] for r in rows] == [9, 12]  # nothing appended by the blocked run
     assert latest["balancing"]["google_scholar"].count == 12
+    with Store.open(config.database_path) as store:
+        assert store.db["profile_metrics"].count == 1  # no profile row from the failure
 
 
 def test_scholarly_imports_next_to_bibtexparser_2() -> None:
