@@ -459,3 +459,30 @@ def test_profile_figures_of_a_profile_source_are_stored(tmp_path: Path) -> None:
             ("abcDEF", 5, 120)
         ]
         assert store.latest_citations()["a"]["google_scholar"].count == 7
+
+
+def test_ids_learned_late_are_fetched_in_the_same_run(tmp_path: Path) -> None:
+    """S2 runs after arXiv and teaches an arXiv id: arXiv catches up in the same run,
+    so the next sync has nothing to do."""
+
+    class Matching(FakeSource):
+        def resolve_unidentified(self, works: list[WorkRef]) -> list[SourceResult]:
+            return [
+                SourceResult(w.key, "found", citation_count=2, external_ids={"arxiv": "2401.00009"})
+                for w in works
+            ]
+
+    FakeArxiv.table = {"ARXIV:2401.00009": (0, {})}
+    config = _config(tmp_path, ["arxiv", "semantic_scholar"])
+    classes = {"arxiv": FakeArxiv, "semantic_scholar": Matching}
+    library = Library(works=[_work("noid")])
+    report = run_sync(
+        config, SyncOptions(), library=library, source_classes=classes, http=FakeHttp()
+    )
+    assert FakeArxiv.calls == [["noid"]]
+    assert report.sources[0].found == 1
+    again = run_sync(
+        config, SyncOptions(), library=library, source_classes=classes, http=FakeHttp()
+    )
+    assert FakeArxiv.calls == [["noid"]]
+    assert again.summary_lines()[0].startswith("Nothing to fetch")

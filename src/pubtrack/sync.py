@@ -440,8 +440,11 @@ def _dry_run(
         per_source = {k: v[source.name] for k, v in records.items() if source.name in v}
         fingerprints = {w.key: bib_fingerprint(w.ids) for w in library.works}
         with_id, without = _plan(source, refs, per_source, cutoff, options.all, fingerprints)
-        report.due_keys = [r.key for r, _ in with_id] + [r.key for r in without]
-        report.due = len(with_id) + (len(without) if _resolves(source) else 0)
+        resolves = _resolves(source)
+        report.due_keys = [r.key for r, _ in with_id] + (
+            [r.key for r in without] if resolves else []
+        )
+        report.due = len(report.due_keys)
         report.planned_requests = _estimate(source, len(with_id), len(without))
     return SyncReport(
         run_id=None,
@@ -490,7 +493,32 @@ def _run(
             if ext:
                 learned.setdefault(rec_key, []).append(ext)
 
+    def sync_source(
+        source: Source, report: SourceReport, subset: dict[str, WorkRef], emit: Progress
+    ) -> list[str]:
+        """Fetch, then store in one transaction; the keys this source had no id for."""
+        results, failures, no_id = _fetch_source(
+            source, subset, records, cutoff, options.all, fingerprints, report, emit, http
+        )
+        fetched_at = utcnow()
+        counts: list[CitationCount] = []
+        with store.transaction():
+            for result in results.values():
+                _store_result(store, source, result, fetched_at, counts)
+                if result.status == "found":
+                    updated.add(result.key)
+                    if result.external_ids:
+                        learned.setdefault(result.key, []).append(result.external_ids)
+            for key, message in failures.items():
+                store.save_source_error(key, source.name, message)
+            store.record_citations(counts, run_id)
+            _store_profile(store, source, fetched_at, run_id)
+        for count in counts:
+            new_counts[(count.publication_key, count.source)] = count.count
+        return no_id
+
     try:
+        no_ids: dict[str, list[str]] = {}
         for source in sources:
             report = SourceReport(source.name)
             reports.append(report)
@@ -498,24 +526,7 @@ def _run(
             if reason:
                 report.skipped = reason  # told once, in the 'start' line
                 continue
-            results, failures = _fetch_source(
-                source, refs, records, cutoff, options.all, fingerprints, report, emit, http
-            )
-            fetched_at = utcnow()
-            with store.transaction():
-                counts: list[CitationCount] = []
-                for result in results.values():
-                    _store_result(store, source, result, fetched_at, counts)
-                    if result.status == "found":
-                        updated.add(result.key)
-                        if result.external_ids:
-                            learned.setdefault(result.key, []).append(result.external_ids)
-                for key, message in failures.items():
-                    store.save_source_error(key, source.name, message)
-                store.record_citations(counts, run_id)
-                _store_profile(store, source, fetched_at, run_id)
-            for count in counts:
-                new_counts[(count.publication_key, count.source)] = count.count
+            no_ids[source.name] = sync_source(source, report, refs, emit)
             emit(
                 SyncEvent(
                     "source_end",
@@ -526,6 +537,15 @@ def _run(
                     requests=report.requests,
                 )
             )
+        # Catch-up: a later source may have taught an id an earlier one can use
+        # (S2's title match finds the arXiv id of an entry that had none). Fetch
+        # those now, so that the next sync has nothing left to do.
+        for source, report in zip(sources, reports, strict=True):
+            if report.skipped or report.status == "failed":
+                continue
+            late = {k: refs[k] for k in no_ids.get(source.name, []) if source.lookup_id(refs[k])}
+            if late:
+                sync_source(source, report, late, lambda event: None)
     except BaseException:
         with contextlib.suppress(Exception):
             store.finish_run(
@@ -561,16 +581,17 @@ def _fetch_source(
     report: SourceReport,
     emit: Progress,
     http: Any,
-) -> tuple[dict[str, SourceResult], dict[str, str]]:
-    """All answers of one source (in memory until its transaction), and failures."""
+) -> tuple[dict[str, SourceResult], dict[str, str], list[str]]:
+    """All answers of one source (in memory until its transaction), the failures, and
+    the due works it had no id for and could not resolve."""
     started = time.monotonic()
     per_source = {k: v[source.name] for k, v in records.items() if source.name in v}
     with_id, without = _plan(source, refs, per_source, cutoff, everything, fingerprints)
     resolves = _resolves(source)
     total = len(with_id) + (len(without) if resolves else 0)
-    report.due = total
-    report.due_keys = [r.key for r, _ in with_id] + ([r.key for r in without] if resolves else [])
-    report.planned_requests = _estimate(source, len(with_id), len(without))
+    report.due += total
+    report.due_keys += [r.key for r, _ in with_id] + ([r.key for r in without] if resolves else [])
+    report.planned_requests += _estimate(source, len(with_id), len(without))
     emit(SyncEvent("source_start", source=source.name, total=total))
 
     sent_before = _requests_sent(http, source.name)
@@ -658,10 +679,11 @@ def _fetch_source(
                 requests=_sent(http, source.name, sent_before, calls),
             )
         )
-    report.failed = sorted(failures)
-    report.requests = _sent(http, source.name, sent_before, calls)
-    report.seconds = time.monotonic() - started
-    return results, failures
+    report.failed = sorted(set(report.failed) | set(failures))
+    report.requests += _sent(http, source.name, sent_before, calls)
+    report.seconds += time.monotonic() - started
+    no_id = [r.key for r in without if r.key not in results and r.key not in failures]
+    return results, failures, no_id
 
 
 def _requests_sent(http: Any, name: str) -> int | None:
@@ -808,7 +830,11 @@ def format_summary(report: SyncReport) -> list[str]:
             )
         return lines
 
-    lines.append(f"Updated {_plural(len(report.updated), 'work')}.")
+    ran = [s for s in report.sources if not s.skipped]
+    if ran and not any(s.due for s in ran):
+        lines.append("Nothing to fetch: every work is fresh (--all fetches them anyway).")
+    else:
+        lines.append(f"Updated {_plural(len(report.updated), 'work')}.")
     if report.changes or report.unchanged:
         parts = []
         for change in report.changes[:SUMMARY_PAPERS]:
