@@ -334,3 +334,15 @@ def test_sync_over_several_days_then_stats_history_changes(
     assert f"semantic_scholar +2 (now {final[papers[0].key]})" in changes.output
     assert changes.output.splitlines()[-1].startswith("New citations: ")
     assert "semantic_scholar +12" in changes.output.splitlines()[-1]
+
+
+def test_paper_sparklines(store: Store) -> None:
+    from pubtrack.stats import paper_sparklines
+
+    # semantic_scholar has the longest history; p1 8, 10, 20, 22, 25:
+    # (v - 8) / 17 * 7 -> 0, 0.8, 4.9, 5.8, 7 -> ▁▂▆▇█
+    lines = paper_sparklines(store)
+    assert lines["p1"] == "▁▂▆▇█"
+    assert set(lines) == {"p1", "p2", "p3"}
+    assert paper_sparklines(store, source="crossref", points=2) == {"p1": "▁▁"}  # 9, 9: flat
+    assert paper_sparklines(store, source="google_scholar") == {}  # one day only

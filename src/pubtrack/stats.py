@@ -805,3 +805,31 @@ def build_timeline(store: Store, *, source: str | None = None, top: int = 5) -> 
         },
         per_year_basis={s: r.citations_per_year_basis for s, r in report.sources.items()},
     )
+
+
+def paper_sparklines(
+    store: Store, *, source: str | None = None, points: int = 12
+) -> dict[str, str]:
+    """{key: "▁▂▅█"}: each work's last ``points`` daily counts as a text sparkline.
+
+    For the Markdown render (no image file needed). ``source`` defaults to the
+    source with the longest recorded history; a work needs two days to get one.
+    """
+    hist = _History.load(store, source=source)
+    days: dict[str, set[str]] = {}
+    for (_key, src), rows in hist.series.items():
+        days.setdefault(src, set()).update(ts[:10] for ts, _, _ in rows)
+    if source is None:
+        if not days:
+            return {}
+        order = {name: -i for i, name in enumerate(CITATION_SOURCES)}
+        # the longest history; on a tie the first in the usual column order
+        source = max(sorted(days), key=lambda s: (len(days[s]), order.get(s, -99)))
+    out: dict[str, str] = {}
+    for key, src in sorted(hist.series):
+        if src != source:
+            continue
+        values = [count for _, count in metrics.daily_last(hist.plain(key, src))][-points:]
+        if len(values) >= 2:
+            out[key] = metrics.sparkline(values)
+    return out
