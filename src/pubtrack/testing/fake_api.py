@@ -986,6 +986,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        self._finish(status)
         self.end_headers()
         try:
             self.wfile.write(data)
@@ -1037,14 +1038,25 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake._active[api] += 1
             concurrent = fake._active[api] > 1
+        self._current = (api, record)
         try:
-            status = self._answer(api, method, record, parts.query, body, too_fast, concurrent)
+            self._answer(api, method, record, parts.query, body, too_fast, concurrent)
         finally:
-            with fake._lock:
-                fake._active[api] -= 1
-        record.status = status
-        if status:
-            with fake._lock:
+            self._finish(0)
+
+    def _finish(self, status: int) -> None:
+        """Account for the answer BEFORE its last bytes go out: the client may send
+        its next request the moment it has read them."""
+        current = getattr(self, "_current", None)
+        if current is None:
+            return
+        self._current = None
+        api, record = current
+        fake = self.fake
+        with fake._lock:
+            fake._active[api] -= 1
+            record.status = status
+            if status:
                 fake.status_counts[(api, status)] += 1
 
     def _answer(
@@ -1121,6 +1133,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data) + 500))
+            self._finish(200)
             self.end_headers()
             try:
                 self.wfile.write(data[: len(data) // 2])
