@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pubtrack.bibtex import cache
-from pubtrack.bibtex.reader import Reader, read_file, read_files, read_string
+from pubtrack.bibtex.reader import Reader, no_gc, read_file, read_files, read_string
 from pubtrack.config import Config
 from pubtrack.errors import BibError
 from pubtrack.models import Library
@@ -48,13 +48,15 @@ def load_library(config: Config) -> Library:
         settings=f"{config.root}|{encoding or ''}",
     )
     cache_dir = config.cache_dir
-    cached = cache.load(cache_dir, key)
+    with no_gc():
+        cached = cache.load(cache_dir, key)
     if cached is not None:
         cached.fingerprint = key
         return cached
-    for path, talk, _name, data in inputs:
-        reader.add_file(path, talk=talk, data=data)
-    library = reader.finish()
-    library.fingerprint = key
-    cache.save(cache_dir, key, library)
+    with no_gc():
+        for path, talk, _name, data in inputs:
+            reader.add_file(path, talk=talk, data=data)
+        library = reader.finish()
+        library.fingerprint = key
+        cache.save(cache_dir, key, library)
     return library

@@ -34,7 +34,8 @@ _BRACES_QUOTE = re.compile(r'[{}"]')
 _WORD = re.compile(r"[^\s#%,{}\"=]+")
 _FIELD_START = re.compile(r"([^\s=,{}\"#%]+)\s*=\s*")
 _SPACE = re.compile(r"\s+")
-_WORD_DIGITS = re.compile(r"\d")
+_MACRO = re.compile(r"[^\s#%,{}\"=\d][^\s#%,{}\"=]*")
+_UNCLEAN = re.compile(r"\s\s|[\t\n\r]")
 
 
 @dataclass
@@ -87,28 +88,31 @@ def _match_quote(raw: str, start: int) -> int:
     return -1
 
 
+def quick(raw: str, macros: dict[str, str]) -> str | None:
+    """The value for the common simple shapes (one group, one string, a number, one
+    macro); None when the full `resolve` is needed."""
+    first = raw[:1]
+    if first == "{":
+        if raw[-1] == "}" and "#" not in raw and _match_brace(raw, 0) == len(raw) - 1:
+            return _clean(raw[1:-1])
+    elif first == '"':
+        if raw[-1] == '"' and len(raw) > 1 and raw.count('"') == 2 and "#" not in raw:
+            inner = raw[1:-1]
+            if ("{" not in inner and "}" not in inner) or _balanced(inner):
+                return _clean(inner)
+    elif raw.isdigit():
+        return raw
+    elif _MACRO.fullmatch(raw):
+        return macros.get(raw.lower())
+    return None
+
+
 def resolve(raw: str, macros: dict[str, str]) -> Resolved:
     """Resolve one raw field value (as written after ``=``) against ``macros``.
 
     Macro names are case-insensitive (``macros`` has lower-case keys). An
     undefined macro is kept as its bare name and reported.
     """
-    # Fast paths: one `{...}` group, one "..." string, a number, one macro.
-    first = raw[:1]
-    if first == "{":
-        if raw[-1] == "}" and "#" not in raw and _match_brace(raw, 0) == len(raw) - 1:
-            return Resolved(_clean(raw[1:-1]))
-    elif first == '"':
-        if raw[-1] == '"' and len(raw) > 1 and raw.count('"') == 2 and "#" not in raw:
-            inner = raw[1:-1]
-            if ("{" not in inner and "}" not in inner) or _balanced(inner):
-                return Resolved(_clean(inner))
-    elif raw.isdigit():
-        return Resolved(raw)
-    elif _WORD.fullmatch(raw) and not _WORD_DIGITS.match(raw):
-        value = macros.get(raw.lower())
-        if value is not None:
-            return Resolved(value)
     result = Resolved("")
     parts: list[str] = []
     pos = 0
@@ -203,7 +207,7 @@ def resolve(raw: str, macros: dict[str, str]) -> Resolved:
 
 def _clean(value: str) -> str:
     """BibTeX collapses white space (newlines included) to single spaces."""
-    if "\n" in value or "\t" in value or "  " in value or "\r" in value:
+    if _UNCLEAN.search(value):
         value = _SPACE.sub(" ", value)
     return value.strip()
 
