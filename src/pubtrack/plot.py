@@ -44,6 +44,7 @@ def _short(text: str, width: int = 40) -> str:
 def render_timeline(timeline: Timeline, fmt: str) -> bytes:
     """The figure as SVG or PNG bytes: citations over time (top), per year (bottom)."""
     figure_cls = _matplotlib()
+    from matplotlib import dates as mdates
     fig = figure_cls(figsize=(9, 7.5), layout="constrained")
     over_time, per_year = fig.subplots(2, 1, height_ratios=[3, 2])
 
@@ -64,8 +65,10 @@ def render_timeline(timeline: Timeline, fmt: str) -> bytes:
     over_time.set_ylabel("citations")
     over_time.grid(True, alpha=0.3)
     if timeline.totals:
-        over_time.legend(fontsize=8, loc="upper left")
-    over_time.tick_params(axis="x", labelrotation=30)
+        over_time.legend(fontsize=8, loc="best")
+    locator = mdates.AutoDateLocator()
+    over_time.xaxis.set_major_locator(locator)
+    over_time.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
     sources = list(timeline.per_year)
     years = sorted({y for s in sources for y in timeline.per_year[s]})
