@@ -16,7 +16,7 @@ def test_changes_default_week(stats_project: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "Changes since 2026-11-21 12:00 UTC:"
-    assert lines[-1] == "New citations: openalex +1, semantic_scholar +6"
+    assert lines[-1] == "New citations: semantic_scholar +6, openalex +1"
     assert "- Gamma Rays (p3): semantic_scholar +1 (now 5)" in lines
 
 

@@ -45,3 +45,19 @@ def test_history_unknown_key(stats_project: Path) -> None:
     result = CliRunner().invoke(cli, ["history", "nope"])
     assert result.exit_code == 2
     assert "Error: no publication with key 'nope'" in result.output
+
+
+def test_history_unknown_source(stats_project: Path) -> None:
+    result = CliRunner().invoke(cli, ["history", "--source", "scopus"])
+    assert result.exit_code == 2
+    assert "Error: unknown source 'scopus'" in result.output
+
+
+def test_history_sources_in_column_order(stats_project: Path) -> None:
+    result = CliRunner().invoke(cli, ["history", "p2"])
+    sources = []
+    for line in result.output.splitlines()[1:]:
+        name = line.split()[2]
+        if name not in sources:
+            sources.append(name)
+    assert sources == ["semantic_scholar", "openalex", "google_scholar"]

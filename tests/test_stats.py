@@ -194,7 +194,7 @@ def test_changes_last_week(store: Store) -> None:
     assert "- Alpha: Learning Things (p1): " in text
     assert "semantic_scholar +3 (now 25)" in text
     assert "google_scholar now 40 (tracked since 2026-11-27)" in text
-    assert text.splitlines()[-1] == "New citations: openalex +1, semantic_scholar +6"
+    assert text.splitlines()[-1] == "New citations: semantic_scholar +6, openalex +1"
 
 
 def test_changes_new_h_index(store: Store) -> None:

@@ -113,6 +113,12 @@ class _History:
         return [(ts, count) for ts, count, _ in self.series.get((key, src), [])]
 
 
+def _source_rank(source: str) -> tuple[int, str]:
+    """Column order: semantic_scholar, openalex, crossref, google_scholar, then others."""
+    order = CITATION_SOURCES.index(source) if source in CITATION_SOURCES else len(CITATION_SOURCES)
+    return order, source
+
+
 def _check_source(source: str | None, present: set[str]) -> None:
     if source is not None and source not in SOURCE_NAMES and source not in present:
         raise BadInputError(f"unknown source {source!r} (known: {', '.join(CITATION_SOURCES)})")
@@ -507,6 +513,9 @@ def build_history(
     if key is not None and not store.known_publication(key):
         raise BadInputError(f"no publication with key {key!r} in the database")
     rows = store.citation_series(key=key, source=source, in_bib_only=key is None)
+    if source is not None and not rows:
+        _check_source(source, set())
+    rows.sort(key=lambda r: (r["publication_key"], _source_rank(r["source"])))  # stable
     titles = {p["key"]: p["title"] or "" for p in store.publication_list(include_removed=True)}
     papers: dict[str, PaperHistory] = {}
     previous: dict[tuple[str, str], int] = {}
@@ -600,7 +609,7 @@ class ChangesReport:
             for c in paper.changes:
                 if c.before is not None:
                     out[c.source] = out.get(c.source, 0) + c.delta
-        return out
+        return dict(sorted(out.items(), key=lambda kv: _source_rank(kv[0])))
 
     def to_json(self) -> str:
         data = {
@@ -653,7 +662,7 @@ def build_changes(store: Store, *, since: str, now: datetime | None = None) -> C
     papers: dict[str, PaperChange] = {}
     before_counts: dict[str, list[int]] = {}
     after_counts: dict[str, list[int]] = {}
-    for key, src in sorted(hist.series):
+    for key, src in sorted(hist.series, key=lambda ks: (ks[0], _source_rank(ks[1]))):
         plain = hist.plain(key, src)
         before = metrics.count_at(plain, cutoff)
         after = plain[-1][1]
@@ -666,7 +675,7 @@ def build_changes(store: Store, *, since: str, now: datetime | None = None) -> C
         first = next(ts for ts, _ in plain if ts > cutoff)
         paper.changes.append(CountChange(src, before, after, first_recorded=first))
     h_changes: dict[str, tuple[int | None, int]] = {}
-    for src, counts in after_counts.items():
+    for src, counts in sorted(after_counts.items(), key=lambda kv: _source_rank(kv[0])):
         old = metrics.h_index(before_counts[src]) if src in before_counts else None
         new = metrics.h_index(counts)
         if old != new:
