@@ -113,7 +113,7 @@ def test_a_failed_source_exits_3_and_keeps_the_rest(fakes: Path) -> None:
     CountingSource.broken = True
     code, out, err = run("--all", "--quiet")
     assert code == 3
-    assert "Failed: semantic_scholar: semantic_scholar: HTTP 503" in out
+    assert "Failed: semantic_scholar: HTTP 503" in out
     assert "2 works kept their earlier values" in out
     assert err == ""  # --quiet: no progress lines
     with Store.open(fakes / "data" / "pubtrack.db") as store:

@@ -7,6 +7,7 @@ No SQL, no HTTP and no formatting logic lives here. Library errors
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Any
@@ -341,6 +342,13 @@ def sync(
         history_file=history_file,
     )
     output = _SyncOutput(quiet=quiet)
+    # The HTTP layer logs each give-up; the summary already says it (once, in
+    # order), so its log lines are shown only with PUBTRACK_DEBUG=1.
+    logger = logging.getLogger("pubtrack")
+    if not logger.handlers:
+        logger.addHandler(logging.StreamHandler() if _debug() else logging.NullHandler())
+        logger.setLevel(logging.INFO if _debug() else logging.WARNING)
+        logger.propagate = False
     try:
         report = run_sync(project.config, options, progress=output)
     finally:

@@ -702,6 +702,9 @@ def _sent(http: Any, name: str, before: int | None, calls: int) -> int:
 
 
 def _note_error(report: SourceReport, message: str) -> None:
+    prefix = f"{report.name}: "
+    if message.startswith(prefix):  # the summary names the source already
+        message = message[len(prefix) :]
     if message not in report.errors:
         report.errors.append(message)
 
