@@ -448,10 +448,13 @@ class Store:
                 f"ON CONFLICT(key) DO UPDATE SET {updates}"
             )
             self.db.conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
-        keys = [r["key"] for r in rows]
-        self.db.execute(f"UPDATE {table} SET in_bib = 0 WHERE in_bib = 1")
-        self.db.conn.executemany(
-            f"UPDATE {table} SET in_bib = 1 WHERE key = ?", [(k,) for k in keys]
+        # The upsert set in_bib = 1 on every present row; flag the others in one
+        # statement (render mirrors a 10,000-entry bib: one UPDATE, not 10,000).
+        keys = json.dumps([r["key"] for r in rows])
+        self.db.execute(
+            f"UPDATE {table} SET in_bib = 0"
+            " WHERE in_bib = 1 AND key NOT IN (SELECT value FROM json_each(?))",
+            [keys],
         )
 
     # -- citations -----------------------------------------------------------
