@@ -481,8 +481,18 @@ def _full_url(url: str, params: dict[str, Any] | None) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(params, safe=',:/|')}"
 
 
-def _short_url(url: str, limit: int = 160) -> str:
-    return url if len(url) <= limit else url[: limit - 1] + "…"
+def _short_url(url: str, value_limit: int = 48) -> str:
+    """The URL with long query values shortened (every parameter name stays visible)."""
+    base, sep, query = url.partition("?")
+    if not sep:
+        return url
+    parts = []
+    for pair in query.split("&"):
+        name, eq, value = pair.partition("=")
+        if len(value) > value_limit:
+            value = value[: value_limit - 1] + "…"
+        parts.append(f"{name}{eq}{value}")
+    return f"{base}?{'&'.join(parts)}"
 
 
 def _reason(response: requests.Response) -> str:
@@ -500,13 +510,16 @@ def _api_message(response: requests.Response) -> str:
         data = response.json()
     except ValueError:
         return ""
-    if isinstance(data, dict):
-        for key in ("message", "error", "detail"):
-            value = data.get(key)
-            if isinstance(value, str) and value:
-                value = " ".join(value.split())
-                return f": {value[:80]}"
-    return ""
+    if not isinstance(data, dict):
+        return ""
+    words = [
+        " ".join(value.split())[:80]
+        for key in ("error", "message", "detail")
+        if isinstance(value := data.get(key), str) and value.strip()
+    ]
+    if not words:
+        return ""
+    return f": {words[0]}" + (f" ({words[1]})" if len(words) > 1 else "")
 
 
 def _connection_problem(exc: requests.exceptions.ConnectionError) -> str:
