@@ -110,12 +110,12 @@ def parse_name(raw: str) -> Parsed:
         parts = parse_single_name_into_parts(name, strict=True)
     except InvalidNameError as exc:
         return ("", "", decode(name), "", marks, False, False), (
-            f"name {name!r} cannot be split into first and last name "
+            f"name '{name}' cannot be split into first and last name "
             f"({getattr(exc, 'reason', None) or exc}); kept as written"
         )
     except Exception as exc:  # a bug or an odd name in the splitter must not drop the entry
         return ("", "", decode(name), "", marks, False, False), (
-            f"name {name!r} cannot be split ({exc}); kept as written"
+            f"name '{name}' cannot be split ({exc}); kept as written"
         )
     first = decode(" ".join(parts.first))
     von = decode(" ".join(parts.von))
