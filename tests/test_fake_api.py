@@ -372,7 +372,7 @@ def test_subprocess_mode(tmp_path):
         assert proc.wait(timeout=10) == 0
 
 
-# -- catalogue helpers ------------------------------------------------------------------------------
+# -- catalogue helpers ---------------------------------------------------------------
 
 
 def test_make_papers_is_deterministic_and_varied():
