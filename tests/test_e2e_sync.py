@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -308,3 +309,63 @@ def test_dry_run_sends_nothing(project: Project) -> None:
     assert dict(project.server.request_counts) == {}
     assert not project.db_path.exists()
     assert "semantic_scholar  24 works due, 2 requests" in result.stdout
+
+
+def test_kills_at_random_moments_never_corrupt_the_database(project: Project) -> None:
+    project.server.inject("crossref", "slow", times=None, delay=0.02)
+    for delay in (0.45, 0.6, 0.8, 1.0):
+        proc = project.popen("--all")
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        if project.db_path.exists():
+            conn = sqlite3.connect(project.db_path)
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            # Every source's rows come from whole runs: all works or none.
+            per_run = conn.execute(
+                "SELECT count(*) FROM citations WHERE source = 'semantic_scholar'"
+                " GROUP BY sync_run_id"
+            ).fetchall()
+            conn.close()
+            assert all(n == len(project.papers) for (n,) in per_run)
+    project.server.clear_faults()
+    result = project.sync()
+    assert result.returncode == 0, result.stderr
+    assert project.latest("semantic_scholar") == {p.key: p.citation_count for p in project.papers}
+
+
+def test_progress_bars_on_a_terminal(project: Project) -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pubtrack", "sync"],
+        cwd=project.root,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # read while it runs: a full pty buffer would block the sync
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    out, _ = proc.communicate(timeout=60)
+    reader.join(timeout=10)
+    os.close(master)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "\r  semantic_scholar  ━━━━━━━━━━━━━━━━━━━━ 24/24  2 requests" in screen
+    assert "\r  crossref          ━━━━━━━━━━━━━━━━━━━━ 18/18  18 requests" in screen
+    assert "Updated 24 works." in out
