@@ -605,7 +605,9 @@ class Store:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY c.publication_key, c.source, c.retrieved_at, c.id"
-        return list(self.db.query(sql, params))
+        cursor = self.db.execute(sql, params)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor]  # the history can be long
 
     def counts_by_year_all(self) -> dict[tuple[str, str], dict[int, int]]:
         """{(publication_key, source): {year: count}} as the sources reported them."""

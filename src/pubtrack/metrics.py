@@ -134,18 +134,18 @@ def totals_by_day(all_series: Iterable[Series]) -> list[tuple[str, int, int]]:
     forward), so a day on which only some papers were fetched still shows the
     whole total. Mirrors the ``daily_totals`` view.
     """
-    per_paper = [dict(daily_last(s)) for s in all_series]
-    days = sorted({day for paper in per_paper for day in paper})
+    events: dict[str, list[tuple[int, int]]] = {}
+    for index, series in enumerate(all_series):
+        for day, count in daily_last(series):
+            events.setdefault(day, []).append((index, count))
+    current: dict[int, int] = {}
+    total = 0
     out: list[tuple[str, int, int]] = []
-    for day in days:
-        works = 0
-        total = 0
-        for paper in per_paper:
-            known = [d for d in paper if d <= day]
-            if known:
-                works += 1
-                total += paper[max(known)]
-        out.append((day, works, total))
+    for day in sorted(events):
+        for index, count in events[day]:
+            total += count - current.get(index, 0)
+            current[index] = count
+        out.append((day, len(current), total))
     return out
 
 

@@ -245,8 +245,11 @@ def build_stats(
     store: Store, *, source: str | None = None, now: datetime | None = None
 ) -> StatsReport:
     """Per-source figures over the latest counts of the works in the bib."""
+    return _build_stats(_History.load(store, source=source), source=source, now=now)
+
+
+def _build_stats(hist: _History, *, source: str | None, now: datetime | None) -> StatsReport:
     moment = now or utcnow_datetime()
-    hist = _History.load(store, source=source)
     present = hist.sources_present() | set(hist.profiles)
     _check_source(source, present)
     week_ago, month_ago = _ts(moment - WEEK), _ts(moment - MONTH)
@@ -786,8 +789,8 @@ class Timeline:
 def build_timeline(store: Store, *, source: str | None = None, top: int = 5) -> Timeline:
     """Totals over time per source (carried forward per day) and the ``top`` papers
     of the source with the most citations (or of ``source``)."""
-    report = build_stats(store, source=source)
     hist = _History.load(store, source=source)
+    report = _build_stats(hist, source=source, now=None)
     totals: dict[str, list[tuple[str, int]]] = {}
     for src in report.sources:
         series = [hist.plain(k, s) for k, s in sorted(hist.series) if s == src]
