@@ -72,3 +72,27 @@ def test_badge_one_metric_to_stdout_and_file(stats_project: Path) -> None:
 def test_badge_bad_metric(stats_project: Path) -> None:
     result = CliRunner().invoke(cli, ["badge", "--metric", "followers"])
     assert result.exit_code == 2
+
+
+def test_stats_on_a_read_only_database_from_before_the_stats_migration(
+    stats_project: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A database pubtrack may not write (and so not migrate) still gives stats."""
+    from pubtrack.db import Store
+    from pubtrack.errors import DatabaseError
+
+    with Store.open(stats_project / "data" / "pubtrack.db") as store:
+        store.db.executescript(
+            "DROP VIEW latest_profile_metrics; DROP VIEW citations_per_year;"
+            " DROP TABLE profile_metrics; DROP TABLE profile_cites_per_year;"
+        )
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise DatabaseError("attempt to write a readonly database")
+
+    monkeypatch.setattr(Store, "open", refuse)
+    result = CliRunner().invoke(cli, ["stats", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["sources"]["semantic_scholar"]["total_citations"] == 42
+    assert data["sources"]["google_scholar"]["profile"] is None

@@ -664,6 +664,8 @@ class Store:
     def latest_profiles(self) -> dict[str, dict[str, Any]]:
         """{source: latest profile row + cites_per_year {year: count}}."""
         out: dict[str, dict[str, Any]] = {}
+        if not self.db["profile_metrics"].exists():
+            return out  # a read-only database from before m030_stats
         for row in self.db.query("SELECT * FROM latest_profile_metrics"):
             row["cites_per_year"] = {
                 r["year"]: r["count"]
