@@ -45,6 +45,7 @@ def render_timeline(timeline: Timeline, fmt: str) -> bytes:
     """The figure as SVG or PNG bytes: citations over time (top), per year (bottom)."""
     figure_cls = _matplotlib()
     from matplotlib import dates as mdates
+
     fig = figure_cls(figsize=(9, 7.5), layout="constrained")
     over_time, per_year = fig.subplots(2, 1, height_ratios=[3, 2])
 
