@@ -467,11 +467,12 @@ class _Decoder:
             self.i += 1
             return self._command(kind, value, math, None)[0]
         if kind == "text":
+            value = value.lstrip()  # `\~ Z`: TeX skips spaces before an argument
             if len(value) > 1:
-                self.toks[self.i] = ("text", value[1:], raw[1:])
+                self.toks[self.i] = ("text", value[1:], value[1:])
             else:
                 self.i += 1
-            return value[0]
+            return value[:1]
         self.i += 1
         return value
 
@@ -558,6 +559,8 @@ class _Decoder:
                 if kind == "sym" and value == ")" and stop == "\\)":
                     return "".join(out)
                 text, rest_of_group = self._command(kind, value, math, stop)
+                if math and len(text) > 1 and out and out[-1][-1:].isalnum() and text.isalpha():
+                    out.append(" ")  # `\log\log n`: operator names stay apart
                 out.append(text)
                 if len(text) > 1 and raw[-1] in " \t\n" and text.isalpha():
                     out.append(" ")  # `\log n`, `\LaTeX is`: keep words apart

@@ -183,7 +183,7 @@ class Reader:
         if not name:
             self._problem(file, line, "@string without a name (ignored)")
             return
-        res = resolve(block.value, self.macros)
+        res = resolve(block.value, self.macros, strip=False)
         self._report_value(res, file, line, f"@string {name}")
         lower = name.lower()
         previous = self.macro_where.get(lower)

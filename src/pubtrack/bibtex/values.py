@@ -88,18 +88,18 @@ def _match_quote(raw: str, start: int) -> int:
     return -1
 
 
-def quick(raw: str, macros: dict[str, str]) -> str | None:
+def quick(raw: str, macros: dict[str, str], strip: bool = True) -> str | None:
     """The value for the common simple shapes (one group, one string, a number, one
     macro); None when the full `resolve` is needed."""
     first = raw[:1]
     if first == "{":
         if raw[-1] == "}" and "#" not in raw and _match_brace(raw, 0) == len(raw) - 1:
-            return _clean(raw[1:-1])
+            return _clean(raw[1:-1], strip)
     elif first == '"':
         if raw[-1] == '"' and len(raw) > 1 and raw.count('"') == 2 and "#" not in raw:
             inner = raw[1:-1]
             if ("{" not in inner and "}" not in inner) or _balanced(inner):
-                return _clean(inner)
+                return _clean(inner, strip)
     elif raw.isdigit():
         return raw
     elif _MACRO.fullmatch(raw):
@@ -107,7 +107,7 @@ def quick(raw: str, macros: dict[str, str]) -> str | None:
     return None
 
 
-def resolve(raw: str, macros: dict[str, str]) -> Resolved:
+def resolve(raw: str, macros: dict[str, str], strip: bool = True) -> Resolved:
     """Resolve one raw field value (as written after ``=``) against ``macros``.
 
     Macro names are case-insensitive (``macros`` has lower-case keys). An
@@ -201,15 +201,18 @@ def resolve(raw: str, macros: dict[str, str]) -> Resolved:
                 (offset, f"unexpected text after the value: {rest.splitlines()[0][:40]!r}")
             )
         break
-    result.value = _clean("".join(parts))
+    result.value = _clean("".join(parts), strip)
     return result
 
 
-def _clean(value: str) -> str:
-    """BibTeX collapses white space (newlines included) to single spaces."""
+def _clean(value: str, strip: bool = True) -> str:
+    """BibTeX collapses white space (newlines included) to single spaces.
+
+    @string values keep their outer spaces (``" Symposium"`` is concatenated).
+    """
     if _UNCLEAN.search(value):
         value = _SPACE.sub(" ", value)
-    return value.strip()
+    return value.strip() if strip else value
 
 
 def month_number(value: str | None) -> int | None:
