@@ -101,9 +101,16 @@ def check(project: Project) -> None:
 
     library = load_library(project.config)
     for problem in library.problems:
-        click.echo(str(problem))
+        label = "warning: " if problem.severity == "warning" else ""
+        click.echo(f"{problem.file}:{problem.line}: {label}{problem.message}")
     if library.problems:
-        click.echo(f"{len(library.problems)} problem(s) found.", err=True)
+        errors = len(library.errors)
+        warnings = len(library.problems) - errors
+        click.echo(
+            f"{len(library.problems)} problem(s) found: {errors} error(s), {warnings} warning(s); "
+            f"{len(library.works)} publication(s), {len(library.talks)} talk(s) read.",
+            err=True,
+        )
         sys.exit(EXIT_BAD_INPUT)
     click.echo(
         f"No problems: {len(library.works)} publication(s), {len(library.talks)} talk(s).",

@@ -1,0 +1,104 @@
+"""`pubtrack check`: every problem as FILE:LINE: message, exit 2 if any, 0 when clean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pubtrack.cli import cli
+
+
+@pytest.fixture(autouse=True)
+def _no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBTRACK_NO_CACHE", "1")
+
+
+def _project(root: Path, files: dict[str, bytes], toml: str = "") -> Path:
+    (root / "bib").mkdir(parents=True)
+    for name, data in files.items():
+        (root / "bib" / name).write_bytes(data)
+    (root / "pubtrack.toml").write_text(toml, encoding="utf-8")
+    return root
+
+
+def test_bundled_example_is_clean(example_project: Path) -> None:
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "No problems: 2 publication(s), 1 talk(s)." in result.output
+
+
+def test_problems_listed_as_file_line_message_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(
+        tmp_path / "p",
+        {
+            "publications.bib": (
+                b"@article{a, title = {A}}\n"
+                b"@article{a, title = {Again}}\n"
+                b"@article{b,\n  title = {B},\n  title = {B2}\n}\n"
+                b"@article{c, title = {C}, journal = nosuchmacro}\n"
+                b"@article{d,\n  title = {Unbalanced\n}\n"
+            ),
+            "talks.bib": b"@misc{t, title = {T}, publication = {zzz}}\n",
+        },
+    )
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 2
+    lines = result.stdout.splitlines()
+    assert (
+        "bib/publications.bib:2: duplicate key 'a' (first at bib/publications.bib:1); "
+        in (lines[0])
+    )
+    assert any(
+        line.startswith("bib/publications.bib:5: b: duplicate field 'title'") for line in lines
+    )
+    assert any(
+        line.startswith("bib/publications.bib:7: warning: c: field 'journal': undefined")
+        for line in lines
+    )
+    assert any(line.startswith("bib/publications.bib:8: syntax error") for line in lines)
+    assert any(line.startswith("bib/talks.bib:1: warning: t: publication 'zzz'") for line in lines)
+    assert "3 error(s), 2 warning(s)" in result.stderr
+
+
+def test_non_utf8_file_is_read_correctly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "% -*- coding: latin-1 -*-\n@book{k, title = {Söme title}, author = {Müller, Jörg}}\n"
+    root = _project(tmp_path / "p", {"publications.bib": text.encode("latin-1")})
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "1 publication(s)" in result.stderr
+
+    from pubtrack.bibtex import load_library
+    from pubtrack.config import load_config
+
+    work = load_library(load_config(root / "pubtrack.toml")).works[0]
+    assert work.title == "Söme title" and work.authors[0].display == "Jörg Müller"
+
+
+def test_undetected_encoding_is_reported_as_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(
+        tmp_path / "p", {"publications.bib": "@book{k, title = {Crème brûlée}}\n".encode("cp1252")}
+    )
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 2
+    assert "bib/publications.bib:1: warning: file is not UTF-8; read as" in result.stdout
+
+
+def test_unreadable_configured_file_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path / "p", {}, '[bib]\npublications = ["bib/pubs.bib"]\n')
+    (root / "bib" / "pubs.bib").mkdir()  # exists, but cannot be read as a file
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: bib/pubs.bib: cannot read")
+    assert "Traceback" not in result.output
