@@ -33,22 +33,11 @@ _HEADER = re.compile(
     rb"(?:-\*-.*?coding:\s*([\w.:-]+).*?-\*-|^%+\s*encoding:\s*([\w.:-]+))",
     re.IGNORECASE | re.MULTILINE,
 )
-# Candidates offered to charset_normalizer: what legacy .bib files are written in.
-_CANDIDATES = [
-    "cp1252",
-    "latin_1",
-    "iso8859_15",
-    "iso8859_2",
-    "cp1250",
-    "cp1251",
-    "koi8_r",
-    "gb18030",
-    "big5",
-    "shift_jis",
-    "euc_jp",
-    "euc_kr",
-]
-_CJK = {"gb18030", "gbk", "gb2312", "big5", "shift_jis", "euc_jp", "euc_kr", "cp949", "cp932"}
+# Candidates offered to charset_normalizer for text in a non-Latin script.
+_SINGLE_BYTE_OTHER = ["cp1251", "koi8_r", "iso8859_5", "cp1253", "iso8859_7", "cp1255", "cp1256"]
+_MULTI_BYTE = ["big5", "shift_jis", "euc_jp", "euc_kr"]
+_CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 
 
 @dataclass(frozen=True)
@@ -83,29 +72,37 @@ def header_encoding(data: bytes) -> str | None:
 
 
 def _detect(data: bytes) -> str:
-    """Best guess for non-UTF-8 bytes (charset_normalizer, restricted to likely codecs).
+    """Best guess for bytes that are not UTF-8 (always reported to the user as a guess).
 
-    On tiny files its guess among the CJK multi-byte codecs is unreliable (a
-    GBK sample comes back as EUC-KR); GB18030 (a superset of GBK/GB2312) is by
-    far the most common of these in bibliographies, so it wins whenever the
-    bytes are valid GB18030. ``[bib] encoding`` overrides every guess.
+    Latin-script text has its non-ASCII bytes alone between ASCII letters
+    (``Crème``); other scripts have runs of them (whole words). Latin script is
+    read as Windows-1252 (Latin-1 when it has bytes cp1252 leaves undefined):
+    by far the most common legacy encoding of .bib files, and statistical
+    detectors cannot tell cp1252 from cp1250 on a few accented words. Runs
+    that are valid GB18030 are read as GB18030 (a superset of GBK/GB2312, the
+    most common CJK legacy encoding in bibliographies). Otherwise
+    charset_normalizer chooses among a short list of plausible codecs.
     """
-    best = None
+    runs = _HIGH_RUN.findall(data)
+    high = sum(len(r) for r in runs)
+    in_runs = sum(len(r) for r in runs if len(r) >= 2)
+    if high == 0 or in_runs * 2 < high:
+        return "iso8859-1" if any(b in _CP1252_UNDEFINED for b in data) else "cp1252"
+    try:
+        data.decode("gb18030")
+        if all(len(r) % 2 == 0 for r in runs):
+            return "gb18030"
+    except UnicodeDecodeError:
+        pass
     try:
         from charset_normalizer import from_bytes
 
-        match = from_bytes(data, cp_isolation=_CANDIDATES).best()
-        best = match.encoding if match else None
-    except Exception:  # detection is best effort, never fatal
-        best = None
-    if best is None or best.replace("-", "_") in _CJK:
-        try:
-            data.decode("gb18030")
-            if any(b >= 0x80 for b in data):
-                return "gb18030"
-        except UnicodeDecodeError:
-            pass
-    return codecs.lookup(best).name if best else "cp1252"
+        match = from_bytes(data, cp_isolation=_MULTI_BYTE + _SINGLE_BYTE_OTHER).best()
+        if match is not None:
+            return codecs.lookup(match.encoding).name
+    except Exception:  # noqa: BLE001 - detection is best effort, never fatal
+        pass
+    return "cp1252"
 
 
 def decode_bytes(data: bytes, forced: str | None = None) -> Decoded:
