@@ -96,3 +96,18 @@ def test_stats_on_a_read_only_database_from_before_the_stats_migration(
     data = json.loads(result.output)
     assert data["sources"]["semantic_scholar"]["total_citations"] == 42
     assert data["sources"]["google_scholar"]["profile"] is None
+
+
+def test_badge_output_errors_are_one_line(stats_project: Path) -> None:
+    (stats_project / "taken").mkdir()
+    result = CliRunner().invoke(cli, ["badge", "--metric", "citations", "-o", "taken"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "Error: taken: is a directory, not a file"
+    (stats_project / "afile").write_text("x")
+    result = CliRunner().invoke(cli, ["badge", "-o", "afile"])
+    assert result.exit_code == 2
+    assert "not a directory" in result.output
+    result = CliRunner().invoke(cli, ["badge", "--metric", "citations", "-o", "afile/sub/c.json"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: afile/sub/c.json: cannot write:")
+    assert "Traceback" not in result.output
