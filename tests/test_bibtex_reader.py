@@ -97,6 +97,13 @@ def test_crossref_inheritance_child_fields_win() -> None:
     assert warning.startswith("<string>:12:")
 
 
+def test_unusable_year_or_month_is_a_warning() -> None:
+    lib = read_string("@misc{k, title={T},\n  year={n.d.},\n  month={someday}}\n")
+    assert [(p.line, p.severity) for p in lib.problems] == [(2, "warning"), (3, "warning")]
+    assert "year 'n.d.' is not understood" in lib.problems[0].message
+    assert lib.works[0].sort_date == (0, 0, 0)
+
+
 def test_biblatex_date_fields() -> None:
     lib = read_string(
         "@article{a, title={A}, date={2024-11-12}}\n"

@@ -428,6 +428,7 @@ class Reader:
                 self._name_problems(raw, name, messages)
                 break
         year, month, day = _when(f)
+        self._check_date(raw, year, month)
         ids = _identifiers(f)
         journal = f.get("journal") or f.get("journaltitle") or ""
         booktitle = f.get("booktitle") or ""
@@ -465,9 +466,22 @@ class Reader:
             fields=f,
         )
 
+    def _check_date(self, raw: RawEntry, year: int | None, month: int | None) -> None:
+        """A year or month that says nothing a date can use: warned, entry kept."""
+        f = raw.fields
+        for name, value in (("year", year), ("month", month)):
+            if f.get(name) and value is None:
+                self._problem(
+                    raw.file,
+                    raw.field_lines.get(name, raw.line),
+                    f"{raw.key}: {name} '{f[name]}' is not understood (sorted as unknown)",
+                    "warning",
+                )
+
     def _talk(self, raw: RawEntry) -> Talk:
         f = raw.fields
         year, month, day = _when(f)
+        self._check_date(raw, year, month)
         when = None
         if year and month and day:
             try:
