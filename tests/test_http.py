@@ -282,7 +282,9 @@ def test_rate_limiter_spaces_request_starts(fake_time):
     for _ in range(4):
         with limiter.slot():
             starts.append(fake_time.now)
-    assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [1.5, 1.5, 1.5]
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    # the interval plus a 2% margin for network jitter (the server counts arrivals)
+    assert gaps == pytest.approx([1.53, 1.53, 1.53])
 
 
 def test_rate_limiter_does_not_wait_when_time_has_passed(fake_time):
