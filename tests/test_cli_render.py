@@ -310,3 +310,15 @@ def test_real_reader_inject_and_database(example_project: Path) -> None:
         rows = {r["key"] for r in store.db.query("select key from publications")}
         assert rows == {"liu2024modelbalancing", "du2022ensemblemot"}
         assert store.get_meta("library_fingerprint")
+
+
+def test_empty_project_renders_nothing_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _real_reader()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PUBTRACK_CONFIG", raising=False)
+    monkeypatch.delenv("PUBTRACK_DB", raising=False)
+    code, out, err = run("--format", "json")
+    assert code == 0 and json.loads(out)["publications"] == []
+    assert "Warning: no publications or talks found (looked in bib/*.bib" in err

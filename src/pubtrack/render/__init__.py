@@ -254,6 +254,9 @@ def _load(
             warn(message)
 
     library = load_for_render(config, options, _warn)
+    if not library.works and not library.talks:
+        looked = ", ".join([*config.publications, *config.talks]) or "no files configured"
+        _warn(f"no publications or talks found (looked in {looked}); see `pubtrack init`")
     stored = load_stored(config, library, _warn)
     return library, stored, warnings
 

@@ -30,23 +30,21 @@ from pubtrack.models import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN, Link, 
 from pubtrack.render.context import AuthorView, CitationView, PublicationView
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-
-
 _CACHE_LIMIT = 200_000  # escaped strings remembered per format (names and venues repeat)
 
 
 class Format:
     """Plain-text defaults; subclasses override the escaping and markup."""
 
-    def __init__(self) -> None:
-        self._text_cache: dict[str, str] = {}
-        self._author_cache: dict[tuple[Any, ...], str] = {}
-
     name = "text"
     autoescape = False
     separator = " · "  # between links, between venue and award
     ellipsis = "…"
     templates = {"default": "", "compact": ""}
+
+    def __init__(self) -> None:
+        self._text_cache: dict[str, str] = {}
+        self._author_cache: dict[tuple[Any, ...], str] = {}
 
     # -- escaping --------------------------------------------------------
     def escape(self, text: str) -> str:
