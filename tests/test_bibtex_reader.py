@@ -445,3 +445,21 @@ def test_cache_second_load_same_result_and_invalidation(
     monkeypatch.setenv("PUBTRACK_NO_CACHE", "1")
     load_library(config)
     assert list(config.cache_dir.glob("*")) == []
+
+
+def test_configured_file_that_is_missing_is_a_warning_at_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBTRACK_NO_CACHE", "1")
+    config = _project(
+        tmp_path,
+        "@misc{a, title={A}}\n",
+        "",
+        '[owner]\nname = "X"\n\n[bib]\npublications = ["bib/publications.bib"]\n'
+        'talks = ["bib/gone.bib"]\n',
+    )
+    lib = load_library(config)
+    assert [w.key for w in lib.works] == ["a"]
+    (problem,) = lib.problems
+    assert (problem.file, problem.line, problem.severity) == ("pubtrack.toml", 6, "warning")
+    assert problem.message == "[bib] talks: 'bib/gone.bib' matches no file"

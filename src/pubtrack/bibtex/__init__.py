@@ -8,13 +8,15 @@ parse a single file or text, for tests and tools.
 
 from __future__ import annotations
 
+import glob
+import os
 from pathlib import Path
 
 from pubtrack.bibtex import cache
 from pubtrack.bibtex.reader import Reader, no_gc, read_file, read_files, read_string
 from pubtrack.config import Config
 from pubtrack.errors import BibError
-from pubtrack.models import Library
+from pubtrack.models import Library, Problem
 
 __all__ = ["load_library", "read_file", "read_files", "read_string", "BibError", "Reader"]
 
@@ -23,6 +25,40 @@ def _encoding(config: Config) -> str | None:
     bib = config.raw.get("bib", {}) if isinstance(config.raw, dict) else {}
     value = bib.get("encoding") if isinstance(bib, dict) else None
     return str(value) if value else None
+
+
+def _unmatched_settings(config: Config) -> list[Problem]:
+    """`[bib] talks = ["bib/talks.bib"]` naming no existing file: a warning at the setting.
+
+    (The config layer drops missing files silently so that the defaults work
+    in a bare folder; a file the user configured explicitly deserves a word.)
+    """
+    bib = config.raw.get("bib", {}) if isinstance(config.raw, dict) else {}
+    if not isinstance(bib, dict) or config.path is None:
+        return []
+    try:
+        toml_lines = config.path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        toml_lines = []
+    toml_name = Reader(config.root).display_path(config.path)
+    problems: list[Problem] = []
+    for setting in ("publications", "talks"):
+        patterns = bib.get(setting, [])
+        for pattern in [patterns] if isinstance(patterns, str) else patterns:
+            if not isinstance(pattern, str):
+                continue
+            full = pattern if os.path.isabs(pattern) else str(config.root / pattern)
+            found = glob.glob(full) if glob.has_magic(full) else os.path.exists(full)
+            if found:
+                continue
+            line = next(
+                (i for i, text in enumerate(toml_lines, 1) if pattern in text and setting in text),
+                next((i for i, text in enumerate(toml_lines, 1) if pattern in text), 1),
+            )
+            problems.append(
+                Problem(toml_name, line, f"[bib] {setting}: '{pattern}' matches no file", "warning")
+            )
+    return problems
 
 
 def load_library(config: Config) -> Library:
@@ -50,8 +86,10 @@ def load_library(config: Config) -> Library:
     cache_dir = config.cache_dir
     with no_gc():
         cached = cache.load(cache_dir, key)
+    unmatched = _unmatched_settings(config)
     if cached is not None:
         cached.fingerprint = key
+        cached.problems[:0] = unmatched
         return cached
     with no_gc():
         for path, talk, _name, data in inputs:
@@ -59,4 +97,5 @@ def load_library(config: Config) -> Library:
         library = reader.finish()
         library.fingerprint = key
         cache.save(cache_dir, key, library)
+    library.problems[:0] = unmatched
     return library
