@@ -308,3 +308,39 @@ def test_grouped_numbering_continues(fmt: str, heading: str, continued: str | No
     assert heading in out
     if continued:
         assert continued in out
+
+
+TRICKY_TITLE = (
+    f"<script>alert(1)</script> 50% & $5 #1 under_score {{x}} ~ ^ \\ *star* [l](u) `c` | "
+    f"{EM_OPEN}Émphasis{EM_CLOSE} naïve"
+)
+
+
+@pytest.mark.parametrize("style", ["default", "compact"])
+@pytest.mark.parametrize("fmt", ["md", "html", "tex", "json"])
+def test_every_format_on_one_tricky_work(fmt: str, style: str) -> None:
+    authors = [*many_authors(20, 15), Author(is_others=True)]
+    authors[0] = Author("Ana", "", "Ruiz", marks=("*",))
+    authors[14] = Author("Zihang", "", "Liu", marks=("*",))
+    w = work(TRICKY_TITLE, authors=authors, venue="Proc. of A & B_C", award="Best <Paper>")
+    w.links = [Link("PDF", "https://x.org/a_b%20c#frag")]
+    out = render([w], fmt, style=style, max_authors=6)
+    assert not any(c in out for c in (EM_OPEN, EM_CLOSE, STRONG_OPEN, STRONG_CLOSE))
+    assert "naïve" in out and "Ruiz" in out
+    if fmt == "json":
+        pub = json.loads(out)["publications"][0]
+        assert pub["title"] == TRICKY_TITLE.replace(EM_OPEN, "").replace(EM_CLOSE, "")
+        assert pub["award"] == "Best <Paper>" and len(pub["authors"]) == 21
+        return
+    assert "<script>" not in out  # inert: escaped in md and html, \textless{} in tex
+    # The owner stays visible in the shortened list, and "and others" ends it.
+    owner = {"md": "**Zihang Liu**", "html": "pubtrack-owner", "tex": r"\textbf{Zihang Liu}"}
+    assert owner[fmt] in out and "et al." in out and "First20" not in out
+    if fmt == "tex":
+        body = re.sub(r"\\href\{[^}]*\}", "", out)
+        assert not re.search(r"(?<!\\)[&%$#_]", body)  # every special escaped outside URLs
+        assert r"\href{https://x.org/a_b\%20c\#frag}{PDF}" in out
+    if fmt == "md":
+        assert r"\<script\>alert(1)\</script\>" in out and r"\*star\* \[l\](u) \`c\` \|" in out
+    if fmt == "html":
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out and "Best &lt;Paper&gt;" in out
