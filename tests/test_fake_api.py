@@ -160,11 +160,11 @@ def test_s2_limits_batch_size_and_fields(papers):
 
 
 def test_s2_rate_limit_answers_429_with_message(papers):
-    with FakeApiServer(papers, time_scale=0.2) as server:  # 1 request per 200 ms
+    with FakeApiServer(papers, time_scale=0.5) as server:  # 1 request per 500 ms
         url = server.api_url("s2") + "/paper/batch"
         first = requests.post(url, params={"fields": "title"}, json={"ids": []}, timeout=5)
         second = requests.post(url, params={"fields": "title"}, json={"ids": []}, timeout=5)
-        time.sleep(0.25)
+        time.sleep(0.55)
         third = requests.post(url, params={"fields": "title"}, json={"ids": []}, timeout=5)
     assert first.status_code == 200
     assert second.status_code == 429
@@ -186,7 +186,7 @@ def test_arxiv_one_connection_at_a_time(papers):
 
 def test_arxiv_interval_and_default_page_size(papers):
     ids = ",".join(p.arxiv_id for p in papers if p.arxiv_id)
-    with FakeApiServer(papers, time_scale=0.1) as server:  # one request per 300 ms
+    with FakeApiServer(papers, time_scale=0.3) as server:  # one request per 900 ms
         default = get(server.api_url("arxiv"), id_list=ids)
         too_soon = get(server.api_url("arxiv"), id_list=ids)
     root = ET.fromstring(default.content)
