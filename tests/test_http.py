@@ -417,3 +417,9 @@ def test_secrets_from_config_are_redacted_too(fake_time):
         redact("https://h/works?filter=doi:x&api_key=abcdef")
         == "https://h/works?filter=doi:x&api_key=***"
     )
+
+
+def test_a_bad_base_url_is_a_clear_error_not_a_traceback(fake_time):
+    http = client(fake_time)
+    with pytest.raises(SourceError, match="arxiv: invalid URL not-a-url.*PUBTRACK_"):
+        http.request("arxiv", "GET", "not-a-url", expect="xml")

@@ -321,7 +321,9 @@ class HttpClient:
                     self.retries[source] = self.retries.get(source, 0) + 1
             try:
                 with limiter.slot():
-                    response = self._attempt(method, url, params, json, headers, policy, shown)
+                    response = self._attempt(
+                        source, method, url, params, json, headers, policy, shown
+                    )
                 result = self._check(source, response, expect, allow_status, shown, attempt)
                 if validate is not None:
                     try:
@@ -352,6 +354,7 @@ class HttpClient:
 
     def _attempt(
         self,
+        source: str,
         method: str,
         url: str,
         params: dict[str, Any] | None,
@@ -379,8 +382,15 @@ class HttpClient:
             raise _Retryable("the answer could not be decoded") from None
         except requests.exceptions.ConnectionError as exc:
             raise _Retryable(_connection_problem(exc)) from None
-        except requests.exceptions.InvalidURL:
-            raise SourceError(f"invalid URL {shown}") from None
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ):
+            raise SourceError(
+                f"{source}: invalid URL {shown} (check the PUBTRACK_*_API_URL variables)",
+                source=source,
+            ) from None
 
     def _check(
         self,
