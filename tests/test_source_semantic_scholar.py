@@ -352,3 +352,14 @@ def test_no_title_match_is_unresolved(monkeypatch):
         )
         assert server.count("s2", 404) == 1
     assert result.status == "unresolved"
+
+
+def test_works_that_could_never_be_accepted_cost_no_request(monkeypatch):
+    with title_server(TRUE) as server:
+        s2 = source(monkeypatch, server.api_url("s2"))
+        results = s2.resolve_unidentified(
+            [ref("no-authors", TRUE.title, [], 2024), ref("short", "Notes", ["Zihang Liu"], 2024)]
+        )
+        assert server.count("s2") == 0
+    assert [r.status for r in results] == ["unresolved", "unresolved"]
+    assert results[0].data["reason"] == "no authors to compare"

@@ -105,10 +105,13 @@ class SemanticScholar(Source):
         results = []
         for work in works:
             title = " ".join(work.title.split())
-            if len(title) < 8:
-                results.append(
-                    SourceResult(work.key, "unresolved", data={"reason": "title too short"})
-                )
+            # Without a real title or any author no match could be accepted:
+            # do not spend a request on it.
+            reason = "title too short" if len(title) < 8 else None
+            if not work.authors:
+                reason = "no authors to compare"
+            if reason:
+                results.append(SourceResult(work.key, "unresolved", data={"reason": reason}))
                 continue
             response = self.http.request(
                 self.name,
