@@ -190,8 +190,8 @@ def test_percent_comments_inside_entries() -> None:
     work = lib.works[0]
     assert work.title == "A 5% title"
     assert work.year == 2020 and work.fields["publisher"] == "P"
-    assert _find(lib, "<string>:2: '%' is not a comment")
-    assert _find(lib, "<string>:4: '%' is not a comment")
+    assert _find(lib, "<string>:2: k: '%' is not a comment")
+    assert _find(lib, "<string>:4: k: '%' is not a comment")
     assert _find(lib, "<string>:5: k: field 'publisher': '%' after a value")
     assert _find(lib, "<string>:7: entry 'commented' is on a line starting with '%'")
     assert all(p.severity == "warning" for p in lib.problems)

@@ -87,6 +87,8 @@ def test_errors_bib_reports_every_failure_with_its_line(corpora_bib: Path) -> No
     assert errors == [9, 12, 15, 21, 30, 34, 40, 44, 50, 53]
     assert _lines(library, "missing comma before field 'title'") == [40]
     assert _lines(library, "duplicate key 'key'") == [50]
+    assert _lines(library, "the entry has no key") == [30]
+    assert _lines(library, "a comma is missing after the key 'key'") == [34]
     assert _lines(library, "@string foo redefined", "warning") == [12, 18]
     (work,) = library.works
     assert (work.key, work.title, work.authors[0].display) == ("key", "The Title", "An Author")

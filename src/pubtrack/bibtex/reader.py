@@ -175,7 +175,8 @@ class Reader:
         reason = getattr(error, "abort_reason", None) or str(error) or type(error).__name__
         head = (block.raw or "").lstrip().split("{", 1)[0].split("(", 1)[0].strip()
         what = f"{head} block" if head.startswith("@") else "block"
-        self._problem(file, line, f"syntax error in {what}: {reason.strip()} (block skipped)")
+        hint = _hint(reason, block.raw or "")
+        self._problem(file, line, f"syntax error in {what}: {reason.strip()}{hint} (block skipped)")
 
     def _string(self, block: String, file: str) -> None:
         line = (block.start_line or 0) + 1
@@ -241,7 +242,7 @@ class Reader:
                 if _FIELD_NAME.match(name):
                     _GOOD_NAMES[name] = name.lower()
                 else:
-                    repaired = self._repair_field_name(name, file, (f.start_line or 0) + 1)
+                    repaired = self._repair_field_name(key, name, file, (f.start_line or 0) + 1)
                     if repaired is None:
                         continue
                     name = repaired
@@ -323,7 +324,7 @@ class Reader:
                 macros,
             )
 
-    def _repair_field_name(self, raw_name: str, file: str, line: int) -> str | None:
+    def _repair_field_name(self, key: str, raw_name: str, file: str, line: int) -> str | None:
         """`% comment\\n  title` (a '%' "comment" inside an entry) -> `title`, reported."""
         if "%" in raw_name:
             candidate = raw_name.rsplit("\n", 1)[-1].strip()
@@ -331,13 +332,13 @@ class Reader:
                 self._problem(
                     file,
                     line,
-                    f"'%' is not a comment inside a BibTeX entry: the text before field "
-                    f"'{candidate}' becomes part of its name in BibTeX; ignored here",
+                    f"{key}: '%' is not a comment inside a BibTeX entry: the text before "
+                    f"field '{candidate}' becomes part of its name in BibTeX; ignored here",
                     "warning",
                 )
                 return candidate
         shown = " ".join(raw_name.split())[:60]
-        self._problem(file, line, f"invalid field name {shown!r} (field skipped)")
+        self._problem(file, line, f"{key}: invalid field name {shown!r} (field skipped)")
         return None
 
     # -- output ---------------------------------------------------------------
@@ -537,6 +538,17 @@ class Reader:
                         "warning",
                     )
                     break
+
+
+def _hint(reason: str, raw: str) -> str:
+    """A likelier cause for the splitter's messages about a missing key or comma."""
+    if not reason.startswith("Expected comma after entry key, but found ="):
+        return ""
+    head = raw.split("{", 1)[-1].split("=", 1)[0]
+    words = head.split()
+    if len(words) >= 2:
+        return f" (a comma is missing after the key '{words[0]}')"
+    return " (the entry has no key: it starts with a field)"
 
 
 def _when(f: dict[str, str]) -> tuple[int | None, int | None, int | None]:
