@@ -38,6 +38,7 @@ _MARK_WRAPPERS = re.compile(
     r"|\^\s*\{\s*([*†‡,\s]+?)\s*\}"
     r"|\^\s*([*†‡])"
 )
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _EXTENDED_KEYS = ("family", "given", "prefix", "suffix")
 _EXTENDED = re.compile(r"^\s*(?:family|given|prefix|suffix|useprefix|id)\s*=", re.IGNORECASE)
 Parsed = tuple[tuple[str, str, str, str, tuple[str, ...], bool, bool], str | None]
@@ -133,7 +134,10 @@ def parse_names(value: str) -> tuple[list[Author], list[str]]:
     authors: list[Author] = []
     problems: list[str] = []
     try:
-        names = split_multiple_persons_names(value)
+        if "{" in value or "}" in value:
+            names = split_multiple_persons_names(value)
+        else:  # no braces to protect an "and": a plain split is the same, and faster
+            names = [n for n in _AND.split(value.strip()) if n]
     except Exception as exc:  # pragma: no cover - defensive: never lose the entry
         return [Author(last=decode(value))], [f"names cannot be separated ({exc})"]
     for raw in names:
