@@ -463,3 +463,25 @@ def test_configured_file_that_is_missing_is_a_warning_at_the_setting(
     (problem,) = lib.problems
     assert (problem.file, problem.line, problem.severity) == ("pubtrack.toml", 6, "warning")
     assert problem.message == "[bib] talks: 'bib/gone.bib' matches no file"
+
+
+def test_arxiv_ids_in_howpublished_urls_and_dblp_corr() -> None:
+    lib = read_string(
+        "@misc{a, title={A}, howpublished={\\url{https://arxiv.org/abs/2101.00001v3}}}\n"
+        "@article{b, title={B}, journal={CoRR}, volume={abs/1409.0473}, eprint={1409.0473},\n"
+        "  eprinttype={arXiv}}\n"
+        "@misc{c, title={C}, note={see arXiv:2202.00002 for details}}\n"
+    )
+    a, b, c = lib.works
+    assert (a.ids.arxiv, a.kind, a.venue) == ("2101.00001", "preprint", "arXiv preprint")
+    assert (b.ids.arxiv, b.kind, b.venue) == ("1409.0473", "preprint", "CoRR")
+    assert c.ids.arxiv is None  # free text in a note is not an id
+
+
+def test_problems_are_sorted_by_file_then_line(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "s.bib",
+        "@misc{a, title={A}, crossref={nope}}\n@misc{b, title={B}, journal=undefinedmacro}\n",
+    )
+    lib = read_file(path, root=tmp_path)
+    assert [p.line for p in lib.problems] == [1, 2]

@@ -56,7 +56,8 @@ _ACL_DOI = re.compile(r"^10\.18653/v1/(.+)$")
 _ARXIV_IN_TEXT = re.compile(
     r"arxiv[:\s]*(?:preprint\s*)?(?:arxiv:)?\s*([a-z\-.]*/?\d{4}\.?\d{3,5}(?:v\d+)?)", re.I
 )
-_PREPRINT_WORDS = re.compile(r"arxiv|preprint|biorxiv|medrxiv|ssrn|openreview", re.I)
+_PREPRINT_WORDS = re.compile(r"arxiv|preprint|biorxiv|medrxiv|ssrn|openreview|\bcorr\b", re.I)
+_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s{}#?]+)", re.I)
 _TRUE = {"true", "yes", "1", "y", "on"}
 
 _CONFERENCE_TYPES = {"inproceedings", "conference"}
@@ -364,7 +365,9 @@ class Reader:
                     f"{talk.key}: publication '{talk.publication}' names no publication entry",
                     "warning",
                 )
-        return Library(works=works, talks=talks, problems=list(self.problems))
+        order = {name: i for i, name in enumerate(dict.fromkeys(p.file for p in self.problems))}
+        problems = sorted(self.problems, key=lambda p: (order[p.file], p.line))
+        return Library(works=works, talks=talks, problems=problems)
 
     def _lookup(self, key: str) -> RawEntry | None:
         found = self.keys.get(key)
@@ -576,12 +579,18 @@ def _identifiers(f: dict[str, str]) -> Identifiers:
     if not ids.arxiv and "arxiv.org/" in url:
         ids.arxiv = normalize_arxiv_id(url.split("?", 1)[0])
     if not ids.arxiv:
-        for name in ("journal", "journaltitle", "howpublished"):
-            m = _ARXIV_IN_TEXT.search(f.get(name, ""))
+        for name in ("journal", "journaltitle", "howpublished", "note"):
+            text = f.get(name, "")
+            if "arxiv" not in text.lower():
+                continue
+            m = _ARXIV_URL.search(text)
             if m:
-                ids.arxiv = normalize_arxiv_id(m.group(1))
-                if ids.arxiv:
-                    break
+                ids.arxiv = normalize_arxiv_id(unescape_url(m.group(1)))
+            if not ids.arxiv and name != "note":
+                m = _ARXIV_IN_TEXT.search(text)
+                ids.arxiv = normalize_arxiv_id(m.group(1)) if m else None
+            if ids.arxiv:
+                break
     doi = normalize_doi(unescape_url(f.get("doi", ""))) if f.get("doi") else None
     if not doi and re.search(r"//(?:dx\.)?doi\.org/", url):
         doi = normalize_doi(url)
