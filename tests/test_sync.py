@@ -486,3 +486,22 @@ def test_ids_learned_late_are_fetched_in_the_same_run(tmp_path: Path) -> None:
     )
     assert FakeArxiv.calls == [["noid"]]
     assert again.summary_lines()[0].startswith("Nothing to fetch")
+
+
+def test_duplicate_problems_for_check_use_ids_learned_by_sync(tmp_path: Path) -> None:
+    from pubtrack.models import Location
+    from pubtrack.sync import duplicate_problems
+
+    pre = _work("preprint", arxiv="2401.00001")
+    pre.location = Location("bib/a.bib", 3)
+    pub = _work("published", doi="10.1000/j.1")
+    pub.location = Location("bib/b.bib", 10)
+    library = Library(works=[pre, pub])
+    config = _config(tmp_path, ["arxiv"])
+    assert duplicate_problems(config, library) == []  # no database yet, ids differ
+    FakeArxiv.table = {"ARXIV:2401.00001": (0, {"doi": "10.1000/j.1"})}
+    _sync(config, library)
+    [problem] = duplicate_problems(config, library)
+    assert problem.severity == "warning"
+    assert str(problem).startswith("bib/b.bib:10: published and preprint (bib/a.bib:3)")
+    assert "DOI 10.1000/j.1" in problem.message

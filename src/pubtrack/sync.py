@@ -38,7 +38,15 @@ from pubtrack.db import Store, utcnow
 from pubtrack.errors import EXIT_OK, EXIT_PARTIAL, BadInputError, PubtrackError, SourceError
 from pubtrack.identity import find_duplicate_works, id_keys, merged_ids
 from pubtrack.lock import ProjectLock, lock_path_for
-from pubtrack.models import SOURCE_LABELS, SOURCE_NAMES, CitationCount, Identifiers, Work, plain
+from pubtrack.models import (
+    SOURCE_LABELS,
+    SOURCE_NAMES,
+    CitationCount,
+    Identifiers,
+    Problem,
+    Work,
+    plain,
+)
 from pubtrack.sources.base import Source, SourceResult, WorkRef, available_sources
 
 if TYPE_CHECKING:
@@ -960,3 +968,56 @@ def import_history(store: Store, path: Path) -> int:
     with store.transaction():
         store.record_citations(counts)
     return len(counts)
+
+
+# --------------------------------------------------------------------------
+# Duplicate works for `pubtrack check` (one call; reads the database, never writes)
+# --------------------------------------------------------------------------
+
+
+def learned_ids(config: Config) -> dict[str, list[dict[str, str]]]:
+    """{key: [ids a source reported]} from the database; empty when there is none."""
+    if not config.database_path.exists():
+        return {}
+    try:
+        store = Store.open_readonly(config.database_path)
+    except PubtrackError:
+        return {}
+    try:
+        records = store.all_source_records()
+    except Exception:  # an unreadable or pre-sync database: nothing learned yet
+        return {}
+    finally:
+        store.close()
+    out: dict[str, list[dict[str, str]]] = {}
+    for key, per_source in records.items():
+        for source in sorted(per_source, key=_rank):
+            ext = (per_source[source].get("data") or {}).get("external_ids")
+            if ext:
+                out.setdefault(key, []).append(ext)
+    return out
+
+
+def duplicate_problems(config: Config, library: Library) -> list[Problem]:
+    """Bib entries that are the same work, as warnings at the second entry's FILE:LINE.
+
+    Uses the bib's ids and the ids sources reported in earlier syncs (so an
+    entry with an arXiv id and another with the journal DOI arXiv reports for
+    it are caught). Nothing is merged: the user decides.
+    """
+    by_key = {w.key: w for w in library.works}
+    problems = []
+    for a, b, reason in find_duplicate_works(library.works, learned_ids(config)):
+        work = by_key[b]
+        other = by_key[a]
+        where = f" ({other.location})" if other.location else ""
+        problems.append(
+            Problem(
+                work.location.file if work.location else "",
+                work.location.line if work.location else 0,
+                f"{b} and {a}{where} look like the same work ({reason}); "
+                "keep one entry with all its ids",
+                severity="warning",
+            )
+        )
+    return problems
