@@ -485,3 +485,16 @@ def test_problems_are_sorted_by_file_then_line(tmp_path: Path) -> None:
     )
     lib = read_file(path, root=tmp_path)
     assert [p.line for p in lib.problems] == [1, 2]
+
+
+def test_keys_differing_only_in_case_are_warned_and_crossref_ignores_case() -> None:
+    lib = read_string(
+        "@proceedings{Proc, title={Proc Title}, year=2000}\n"
+        "@inproceedings{c, title={C}, crossref={PROC}}\n"
+        "@misc{proc, title={Other}}\n"
+    )
+    assert [w.key for w in lib.works] == ["Proc", "c", "proc"]
+    assert lib.works[1].venue == "Proc Title" and lib.works[1].year == 2000
+    (problem,) = lib.problems
+    assert problem.line == 3 and problem.severity == "warning"
+    assert "differs from 'Proc' (<string>:1) only in case" in problem.message

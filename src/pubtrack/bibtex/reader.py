@@ -94,6 +94,7 @@ class Reader:
         self.problems: list[Problem] = []
         self.entries: list[RawEntry] = []
         self.keys: dict[str, RawEntry] = {}
+        self.keys_folded: dict[str, RawEntry] = {}  # lower-case key -> first entry
         # raw value -> resolved (str, or Resolved when there is something to report);
         # cleared whenever a macro is (re)defined.
         self._memo: dict[str, str | Resolved] = {}
@@ -200,7 +201,7 @@ class Reader:
         self.macro_where[lower] = f"{file}:{line}"
         self._memo.clear()  # resolved values may depend on this macro
 
-    def _report_value(self, res, file: str, line: int, where: str) -> None:  # type: ignore[no-untyped-def]
+    def _report_value(self, res: Resolved, file: str, line: int, where: str) -> None:
         for offset, message in res.errors:
             self._problem(file, line + offset, f"{where}: {message}")
         for offset, message in res.warnings:
@@ -268,6 +269,18 @@ class Reader:
                 "this entry is ignored",
             )
             return
+        folded_key = key.lower()
+        other = self.keys_folded.get(folded_key)
+        if other is not None:
+            self._problem(
+                file,
+                line,
+                f"key '{key}' differs from '{other.key}' ({other.file}:{other.line}) only in "
+                "case: BibTeX treats them as the same key",
+                "warning",
+            )
+        else:
+            self.keys_folded[folded_key] = raw
         self.keys[key] = raw
         self.entries.append(raw)
 
@@ -370,13 +383,8 @@ class Reader:
         return Library(works=works, talks=talks, problems=problems)
 
     def _lookup(self, key: str) -> RawEntry | None:
-        found = self.keys.get(key)
-        if found is None:
-            lower = key.lower()
-            for candidate, raw in self.keys.items():
-                if candidate.lower() == lower:
-                    return raw
-        return found
+        """Crossref targets match case-insensitively, as in BibTeX."""
+        return self.keys.get(key) or self.keys_folded.get(key.lower())
 
     def _crossrefs(self) -> None:
         done: set[str] = set()
