@@ -344,7 +344,6 @@ _SYMBOLS = {
     "bot": "⊥",
     "perp": "⊥",
     "angle": "∠",
-    "degree_sign": "°",
     "sqrt": "√",
     "log": "log",
     "ln": "ln",
@@ -415,7 +414,7 @@ _DROP_ARG = {
     "pageref",
 }
 # Arguments taken verbatim (never decoded): URLs and code.
-_VERBATIM = {"url", "nolinkurl", "path", "verb", "texttt*"}
+_VERBATIM = {"url", "nolinkurl", "path", "verb"}
 _UPPER = {"uppercase", "MakeUppercase", "MakeTextUppercase"}
 _LOWER = {"lowercase", "MakeLowercase", "MakeTextLowercase"}
 
@@ -556,7 +555,7 @@ class _Decoder:
                 arg = self._arg(math)
                 out.append(_script(value, arg))
             else:  # word / sym
-                if kind == "sym" and value == ")" and stop == "\\)":
+                if kind == "sym" and value in ")]" and stop == "\\" + value:
                     return "".join(out)
                 text, rest_of_group = self._command(kind, value, math, stop)
                 if math and len(text) > 1 and out and out[-1][-1:].isalnum() and text.isalpha():
@@ -578,7 +577,7 @@ class _Decoder:
             if name == "(":
                 return self.parse(True, "\\)"), False
             if name == "[":
-                return self.parse(True, None), False
+                return self.parse(True, "\\]"), False
             return _CONTROL_SYMBOLS.get(name, name), False
         if name in _ACCENTS and (len(name) == 1 or math):
             return _accent(name, self._arg(math)), False
