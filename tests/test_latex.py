@@ -93,6 +93,7 @@ def test_math_is_left_readable() -> None:
     assert decode(r"$\frac{1}{2}$") == "1/2"
     assert decode(r"$x^{ab}$") == "x^(ab)"
     assert decode(r"\(\beta\)-VAE") == "β-VAE"
+    assert decode(r"a \[x^2\] b") == "a x² b"
     assert decode(r"$\leq$ 5") == "≤ 5"
 
 
