@@ -80,6 +80,7 @@ def test_content_commands_keep_their_text() -> None:
     assert decode(r"\textsc{Caps} and \texttt{code}") == "Caps and code"
     assert decode(r"\mkbibquote{Quoted}") == "“Quoted”"
     assert decode(r"\unknowncmd{kept text}") == "kept text"
+    assert decode(r"in {\ExTeX} and \relax{}plain") == "in ExTeX and plain"  # logo-like names kept
     assert decode(r"\noopsort{1982}Title") == "Title"
     assert decode(r"\href{http://x.org/a_b}{the link}") == "the link"
     assert decode(r"\url{http://a.org/~x\_y}") == "http://a.org/~x_y"

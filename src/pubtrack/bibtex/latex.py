@@ -128,6 +128,8 @@ _SYMBOLS = {
     "OMEGA": "Omega",
     "CTAN": "CTAN",
     "POBox": "P.O. Box",
+    "Dash": "—",
+    "dash": "—",
     "TB": "TUGboat",
     # punctuation and signs
     "ldots": "…",
@@ -615,7 +617,14 @@ class _Decoder:
         if name == "textsubscript":
             return _script("_", self._arg(math)), False
         # Unknown command: drop its name; a following {group} is decoded as text.
+        # Without an argument, a name with capitals is most likely a logo or an
+        # acronym macro (`\\ExTeX`, `\\CTAN`): its name reads better than nothing.
+        if any(c.isupper() for c in name) and not self._next_is_group():
+            return name, False
         return "", False
+
+    def _next_is_group(self) -> bool:
+        return self.i < self.n and self.toks[self.i][0] == "open"
 
 
 _LIGATURES = {
