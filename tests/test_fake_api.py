@@ -211,6 +211,15 @@ def test_openalex_needs_a_key_and_caps_filters(papers):
         assert get(url, filter="doi:10.1/x", per_page=200, api_key="good").status_code == 400
 
 
+def test_openalex_counts_requests_per_second(papers):
+    """10 per second: a burst of 10 passes, the 11th within the second is refused."""
+    with FakeApiServer(papers, time_scale=0.5, openalex_requires_key=False) as server:
+        assert server.limits["openalex"] == (10, 0.5)
+        url = server.api_url("openalex") + "/works"
+        codes = [get(url, filter="doi:10.1/x", per_page=5).status_code for _ in range(11)]
+    assert codes == [200] * 10 + [429]
+
+
 def test_crossref_404_is_plain_text(papers):
     with FakeApiServer(papers, enforce_limits=False) as server:
         answer = get(server.api_url("crossref") + "/works/10.48550/arxiv.2410.12178")

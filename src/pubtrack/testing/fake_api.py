@@ -70,6 +70,12 @@ API_ENV = {
 }
 # The real services' limits, in seconds between two requests (before time_scale).
 DEFAULT_INTERVALS = {"semantic_scholar": 1.0, "arxiv": 3.0, "openalex": 0.1, "crossref": 0.1}
+# How each limit is counted: a window of this many seconds (before time_scale)
+# holding at most window/interval requests. arXiv ("one request every three
+# seconds") and S2 (1 request/s) count single intervals; OpenAlex and Crossref
+# state "N requests per second", so a request a few ms early is not refused as
+# long as the last second held fewer than N.
+LIMIT_WINDOWS = {"semantic_scholar": 1.0, "arxiv": 3.0, "openalex": 1.0, "crossref": 1.0}
 # The intervals pubtrack's sources use by default (a little above the limits).
 CLIENT_INTERVALS = {"semantic_scholar": 1.0, "arxiv": 3.0, "openalex": 0.1, "crossref": 0.2}
 S2_TOO_MANY = (
@@ -807,6 +813,14 @@ class FakeApiServer:
         self.time_scale = time_scale
         base = dict(DEFAULT_INTERVALS, **(intervals or {}))
         self.intervals = {name: base[name] * time_scale for name in API_NAMES}
+        # (requests allowed, per window seconds), scaled
+        self.limits = {
+            name: (
+                max(1, round(LIMIT_WINDOWS[name] / base[name])),
+                max(LIMIT_WINDOWS[name], base[name]) * time_scale,
+            )
+            for name in API_NAMES
+        }
         self.enforce_limits = enforce_limits
         self.s2_api_key = s2_api_key
         self.s2_keyless_429 = s2_keyless_429
@@ -818,7 +832,7 @@ class FakeApiServer:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._faults: dict[str, deque[Fault]] = {name: deque() for name in API_NAMES}
-        self._last_arrival: dict[str, float] = {}
+        self._arrivals: dict[str, deque[float]] = {name: deque() for name in API_NAMES}
         self._active: Counter[str] = Counter()
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
@@ -929,13 +943,18 @@ class FakeApiServer:
 
     # -- rate limits ------------------------------------------------------
     def _too_fast(self, api: str, now: float) -> bool:
-        """Record an arrival; True when it came sooner than the API allows."""
+        """Record an arrival; True when the window before it already held the limit.
+
+        Every request counts, refused ones too (as with the real services).
+        """
+        allowed, window = self.limits[api]
         with self._lock:
-            last = self._last_arrival.get(api)
-            self._last_arrival[api] = now
-        if not self.enforce_limits or last is None:
-            return False
-        return now - last < self.intervals[api] - self.tolerance
+            arrivals = self._arrivals[api]
+            while arrivals and arrivals[0] <= now - window + self.tolerance:
+                arrivals.popleft()
+            full = len(arrivals) >= allowed
+            arrivals.append(now)
+        return self.enforce_limits and full
 
 
 def _api_name(api: str) -> str:
