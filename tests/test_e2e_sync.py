@@ -321,6 +321,10 @@ def test_kills_at_random_moments_never_corrupt_the_database(project: Project) ->
         if project.db_path.exists():
             conn = sqlite3.connect(project.db_path)
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if "citations" not in tables:  # killed before the schema was committed
+                conn.close()
+                continue
             # Every source's rows come from whole runs: all works or none.
             per_run = conn.execute(
                 "SELECT count(*) FROM citations WHERE source = 'semantic_scholar'"
