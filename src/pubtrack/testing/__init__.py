@@ -4,20 +4,14 @@
 benchmark scripts and by end-to-end tests that run the real ``pubtrack``
 command against it (``python -m pubtrack.testing.fake_api``). It never talks
 to the network: it listens on 127.0.0.1 only.
+
+Names are re-exported lazily, so that ``python -m pubtrack.testing.fake_api``
+does not import the module twice.
 """
 
 from __future__ import annotations
 
-from pubtrack.testing.fake_api import (
-    API_PREFIXES,
-    Catalogue,
-    FakeApiServer,
-    FakePaper,
-    ReplayServer,
-    fast_sync_settings,
-    make_papers,
-    write_bib,
-)
+from typing import Any
 
 __all__ = [
     "API_PREFIXES",
@@ -29,3 +23,11 @@ __all__ = [
     "make_papers",
     "write_bib",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from pubtrack.testing import fake_api
+
+        return getattr(fake_api, name)
+    raise AttributeError(f"module 'pubtrack.testing' has no attribute {name!r}")
