@@ -7,9 +7,11 @@ The run, in order:
 3. for each source, in an order where earlier sources teach later ones ids
    (arXiv reports the journal DOI of a preprint, Semantic Scholar its external
    ids), pick the works that are due (never fetched, older than ``max_age``,
-   or looked up by a different id than last time), fetch them in batches of
+   last attempt failed, or ids changed in the bib), fetch them in batches of
    ``source.batch_size``, and store the source's answers in ONE transaction;
-4. write a ``sync_runs`` row and return a ``SyncReport`` the CLI prints.
+   then a catch-up pass for ids a later source taught an earlier one;
+4. write a ``sync_runs`` row (and the optional history file) and return a
+   ``SyncReport`` the CLI prints.
 
 Never losing data is the point of most of the code: a failed batch marks only
 its works as failed (``save_source_error`` keeps their data and fetched_at),
