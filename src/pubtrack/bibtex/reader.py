@@ -53,6 +53,7 @@ _FIELD_NAME = re.compile(r"^[A-Za-z0-9_.:+/-]+$")
 _GOOD_NAMES: dict[str, str] = {}  # field name as written -> lower case (valid names only)
 _ACL_URL = re.compile(r"aclanthology\.org/([A-Za-z0-9][\w.-]*?)(?:\.pdf)?/?$", re.IGNORECASE)
 _ACL_DOI = re.compile(r"^10\.18653/v1/(.+)$")
+_DOI_URL = re.compile(r"//(?:dx\.)?doi\.org/", re.IGNORECASE)
 _ARXIV_IN_TEXT = re.compile(
     r"arxiv[:\s]*(?:preprint\s*)?(?:arxiv:)?\s*([a-z\-.]*/?\d{4}\.?\d{3,5}(?:v\d+)?)", re.I
 )
@@ -238,9 +239,19 @@ class Reader:
         fields: dict[str, str] = {}
         field_lines: dict[str, int] = {}
         macros = self.macros
+        memo = self._memo
+        good = _GOOD_NAMES
         for f in block.fields:
             name = f.key
-            if name not in _GOOD_NAMES:
+            if name in good:
+                # common case inlined: a value resolved before, nothing to report
+                lower = good[name]
+                value = memo.get(f.value)
+                if type(value) is str and lower not in fields:
+                    fields[lower] = value
+                    field_lines[lower] = f.start_line + 1
+                    continue
+            else:
                 if _FIELD_NAME.match(name):
                     _GOOD_NAMES[name] = name.lower()
                 else:
@@ -248,10 +259,10 @@ class Reader:
                     if repaired is None:
                         continue
                     name = repaired
-                    _GOOD_NAMES.setdefault(name, name.lower())
+                    good.setdefault(name, name.lower())
             self._field(
                 key,
-                _GOOD_NAMES[name],
+                good[name],
                 f.value,
                 (f.start_line or 0) + 1,
                 file,
@@ -600,7 +611,7 @@ def _identifiers(f: dict[str, str]) -> Identifiers:
             if ids.arxiv:
                 break
     doi = normalize_doi(unescape_url(f.get("doi", ""))) if f.get("doi") else None
-    if not doi and re.search(r"//(?:dx\.)?doi\.org/", url):
+    if not doi and _DOI_URL.search(url):
         doi = normalize_doi(url)
     if doi and arxiv_id_from_doi(doi):
         ids.arxiv = ids.arxiv or arxiv_id_from_doi(doi)
