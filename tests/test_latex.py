@@ -113,3 +113,4 @@ def test_malformed_input_never_raises() -> None:
 def test_urls_are_only_unescaped() -> None:
     assert unescape_url(r"https://x.org/a\_b?q=1\%20~c") == "https://x.org/a_b?q=1%20~c"
     assert unescape_url("{https://x.org/{A}}") == "https://x.org/A"
+    assert unescape_url("http://a.org/x.pdf; https://b.org/y.pdf") == "http://a.org/x.pdf"

@@ -694,4 +694,8 @@ def unescape_url(text: str) -> str:
         text = _unescape_url(text)
     if "{" in text or "}" in text:
         text = text.replace("{", "").replace("}", "")
-    return text.strip()
+    text = text.strip()
+    if " " in text or "\n" in text:
+        # `url = {http://a.pdf; http://b.pdf}` (several URLs): the first one
+        text = text.split()[0].rstrip(";,")
+    return text
