@@ -166,6 +166,13 @@ def test_duplicate_field_keeps_entry_with_first_value() -> None:
     assert "first value is used" in message
 
 
+def test_exact_duplicate_field_bibtexparser_drops_is_kept() -> None:
+    # bibtexparser turns this entry into a DuplicateFieldKeyBlock (entry dropped)
+    lib = read_string("@misc{k,\n  year = 2001,\n  year = 2002,\n  title = {T}\n}\n")
+    assert [(w.key, w.year, w.title) for w in lib.works] == [("k", 2001, "T")]
+    assert [(p.line, p.severity) for p in lib.problems] == [(3, "error")]
+
+
 def test_missing_comma_between_fields_is_detected_and_recovered() -> None:
     lib = read_string('@book{key,\n\tauthor = "An Author"\n\ttitle = "The Title"\n}\n')
     work = lib.works[0]
