@@ -80,7 +80,7 @@ def test_sync_prints_log_lines_and_a_summary(fakes: Path) -> None:
     assert code == 0, err
     assert "Syncing 2 works from semantic_scholar, crossref" in err
     assert "semantic_scholar: 2 works, 1 request, 2 found" in err  # not a TTY: log lines
-    assert "crossref: 1 works, 1 request, 1 found" in err
+    assert "crossref: 1 work, 1 request, 1 found" in err
     assert out.splitlines()[0] == "Updated 2 works."
     assert "now 14 (first count)" in out
     assert out.splitlines()[-1].startswith("Done in ")

@@ -870,7 +870,8 @@ def format_summary(report: SyncReport) -> list[str]:
     for s in report.failed_sources:
         lines.append(
             f"Failed: {s.name}: {'; '.join(s.errors) or 'failed'} "
-            f"({_plural(len(s.failed), 'work')} kept their earlier values)"
+            f"({_plural(len(s.failed), 'work')} kept "
+            f"{'its' if len(s.failed) == 1 else 'their'} earlier values)"
         )
     failures = len(report.failed_sources)
     lines.append(
@@ -886,7 +887,7 @@ def source_line(report: SourceReport) -> str:
     if report.skipped:
         return f"{report.name}: skipped: {report.skipped}"
     text = (
-        f"{report.name}: {report.due} works, {_plural(report.requests, 'request')}, "
+        f"{report.name}: {_plural(report.due, 'work')}, {_plural(report.requests, 'request')}, "
         f"{report.found} found, {report.not_found} not found, "
         f"{len(report.unresolved)} unresolved, {len(report.failed)} failed "
         f"({report.seconds:.1f} s)"
