@@ -296,8 +296,7 @@ def is_confident_match(
         return False, "the bib entry has no authors to compare"
     if author_overlap(authors, list(candidate_authors)) == 0:
         return False, "no author in common"
-    if year is not None and candidate_year is not None and abs(year - candidate_year) > (
-        YEAR_TOLERANCE
-    ):
+    year_known = year is not None and candidate_year is not None
+    if year_known and abs(year - candidate_year) > YEAR_TOLERANCE:  # type: ignore[operator]
         return False, f"year {candidate_year} does not fit {year}"
     return True, f"title similarity {similarity:.2f}, authors and year agree"
