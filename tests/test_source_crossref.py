@@ -112,3 +112,22 @@ def test_down_is_a_source_error(monkeypatch):
         server.inject("crossref", "down", times=None)
         with pytest.raises(SourceError, match="^crossref: "):
             crossref.fetch_batch([ref(papers[0].key, papers[0].doi)])
+
+
+def test_dois_with_special_characters_are_encoded(monkeypatch):
+    from pubtrack.testing.fake_api import FakePaper
+
+    odd = FakePaper(
+        s2_id="b" * 40,
+        corpus_id=9,
+        title="Odd",
+        authors=["A B"],
+        year=2001,
+        doi="10.1002/(sici)1097-4571(199806)49:8<693::aid-asi4>3.0.co;2-0",
+        citation_count=42,
+    )
+    with FakeApiServer([odd], enforce_limits=False) as server:
+        crossref = source(monkeypatch, server.api_url("crossref"))
+        (result,) = crossref.fetch_batch([ref("odd", odd.doi)])
+    assert result.status == "found"
+    assert result.citation_count == 42

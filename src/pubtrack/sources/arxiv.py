@@ -12,6 +12,7 @@ the sign a preprint has been published.
 
 from __future__ import annotations
 
+import logging
 import re
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ NS = {
     "arxiv": "http://arxiv.org/schemas/atom",
     "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
 }
+log = logging.getLogger("pubtrack.sources.arxiv")
 _BAD_ID = re.compile(r"incorrect id format for (?P<id>\S+)", re.IGNORECASE)
 
 
@@ -76,6 +78,7 @@ class Arxiv(Source):
                         half = len(ids) // 2
                         queue[:0] = [ids[:half], ids[half:]]
                         continue
+                log.warning("arxiv rejected the id %s (%s); asking again without it", bad, error)
                 for work in by_id[bad]:
                     results[work.key] = SourceResult(
                         work.key, "not_found", data={"error": f"arXiv: {error}"}

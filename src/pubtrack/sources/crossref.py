@@ -47,7 +47,7 @@ class Crossref(Source):
             response = self.http.request(
                 self.name,
                 "GET",
-                f"{self.base_url}/works/{quote(doi, safe='/:;()<>[]._-')}",
+                f"{self.base_url}/works/{quote(doi, safe='/')}",
                 params={"mailto": self.mailto} if self.mailto else None,
                 min_interval=self.min_interval,
                 allow_status=(404,),
