@@ -102,3 +102,35 @@ def test_unreadable_configured_file_is_one_error_line(
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: bib/pubs.bib: cannot read")
     assert "Traceback" not in result.output
+
+
+def test_check_reports_entries_a_sync_linked_and_direct_duplicates_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pubtrack.config import load_config
+    from pubtrack.db import Store
+
+    (tmp_path / "pubtrack.toml").write_text('[bib]\npublications = ["bib/*.bib"]\n')
+    (tmp_path / "bib").mkdir()
+    (tmp_path / "bib" / "pubs.bib").write_text(
+        "@misc{pre,\n  title = {A},\n  eprint = {2401.00001},\n}\n\n"
+        "@article{pub,\n  title = {A},\n  journal = {J},\n  doi = {10.1000/j.1},\n}\n\n"
+        "@misc{twin,\n  title = {A},\n  eprint = {2401.00001},\n}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PUBTRACK_CONFIG", raising=False)
+    config = load_config()
+    with Store.open(config.database_path) as store:
+        # What `pubtrack sync` stores when arXiv reports the journal DOI.
+        store.save_source_record(
+            "pre", "arxiv", status="found", data={"external_ids": {"doi": "10.1000/j.1"}}
+        )
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if "same work" in line]
+    # pre/twin share an arXiv id in the bib: reported once, by the reader.
+    assert sum("twin" in line and "pre" in line for line in lines) == 1
+    # pre/pub are linked only through the DOI arXiv reported.
+    [linked] = [line for line in lines if "pub" in line and "twin" not in line]
+    assert linked.startswith("bib/pubs.bib:6: warning: pub and pre (bib/pubs.bib:1)")
+    assert "DOI 10.1000/j.1" in linked

@@ -97,9 +97,9 @@ def init(directory: str) -> None:
 @pass_project
 def check(project: Project) -> None:
     """List every BibTeX problem as FILE:LINE: message (exit 2 if any)."""
-    from pubtrack.bibtex import load_library
+    from pubtrack.checks import check_project
 
-    library = load_library(project.config)
+    library = check_project(project.config)
     for problem in library.problems:
         label = "warning: " if problem.severity == "warning" else ""
         click.echo(f"{problem.file}:{problem.line}: {label}{problem.message}")

@@ -1001,18 +1001,23 @@ def learned_ids(config: Config) -> dict[str, list[dict[str, str]]]:
     return out
 
 
-def duplicate_problems(config: Config, library: Library) -> list[Problem]:
+def duplicate_problems(
+    config: Config, library: Library, *, linked_only: bool = False
+) -> list[Problem]:
     """Bib entries that are the same work, as warnings at the second entry's FILE:LINE.
 
     Uses the bib's ids and the ids sources reported in earlier syncs (so an
     entry with an arXiv id and another with the journal DOI arXiv reports for
-    it are caught). Nothing is merged: the user decides.
+    it are caught). Nothing is merged: the user decides. ``linked_only`` leaves
+    out pairs that share an id in the bib itself, which the reader reports.
     """
     by_key = {w.key: w for w in library.works}
     problems = []
     for a, b, reason in find_duplicate_works(library.works, learned_ids(config)):
         work = by_key[b]
         other = by_key[a]
+        if linked_only and id_keys(work.ids) & id_keys(other.ids):
+            continue
         where = f" ({other.location})" if other.location else ""
         problems.append(
             Problem(
