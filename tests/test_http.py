@@ -423,3 +423,17 @@ def test_a_bad_base_url_is_a_clear_error_not_a_traceback(fake_time):
     http = client(fake_time)
     with pytest.raises(SourceError, match="arxiv: invalid URL not-a-url.*PUBTRACK_"):
         http.request("arxiv", "GET", "not-a-url", expect="xml")
+
+
+def test_a_source_has_a_retry_budget_for_the_whole_run(server, fake_time):
+    """Each request recovers, but back-off over the run is capped: then fail fast."""
+    http = client(fake_time, backoff_base=4.0, max_total_retry_time=10.0)
+    recovered = 0
+    with pytest.raises(SourceError, match="of its 10 s retry budget"):
+        for _ in range(8):  # each batch: one 503, then a back-off of 2..4 s
+            server.inject("s2", "status", times=1, status=503)
+            s2_batch(http, server, ["CorpusId:1"])
+            recovered += 1
+    assert recovered >= 2  # two back-offs of at most 4 s fit in the budget
+    assert http.retry_seconds["semantic_scholar"] <= 10.0
+    assert http.policy("crossref").max_total_retry_time == 10.0

@@ -58,6 +58,9 @@ DEFAULTS: dict[str, float] = {
     "backoff_base": 2.0,  # first back-off; doubles each attempt
     "backoff_max": 60.0,
     "retry_after_cap": 120.0,  # never wait longer than this for a Retry-After
+    # seconds of back-off one source may spend over the whole run: a source
+    # that keeps failing and recovering cannot stretch a nightly job for hours
+    "max_total_retry_time": 600.0,
 }
 
 _SECRET_QUERY = re.compile(r"(?i)([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&#\s'\"]*")
@@ -163,6 +166,7 @@ class _Policy:
     backoff_base: float
     backoff_max: float
     retry_after_cap: float
+    max_total_retry_time: float
 
 
 class _Retryable(Exception):
@@ -217,6 +221,7 @@ class HttpClient:
         self._secrets: list[str] = []
         self.requests_sent: dict[str, int] = {}
         self.retries: dict[str, int] = {}
+        self.retry_seconds: dict[str, float] = {}  # back-off spent per source this run
         self._count_lock = threading.Lock()
 
     def __repr__(self) -> str:  # never the session headers (they may hold a key)
@@ -251,6 +256,7 @@ class HttpClient:
             backoff_base=values["backoff_base"],
             backoff_max=values["backoff_max"],
             retry_after_cap=values["retry_after_cap"],
+            max_total_retry_time=values["max_total_retry_time"],
         )
 
     def limiter(
@@ -339,6 +345,11 @@ class HttpClient:
                 raise self._give_up(source, last, attempt, elapsed, shown, policy, waiting=True)
             if attempt >= policy.max_attempts or elapsed + delay > policy.max_retry_time:
                 raise self._give_up(source, last, attempt, elapsed, shown, policy)
+            spent = self.retry_seconds.get(source, 0.0)
+            if spent + delay > policy.max_total_retry_time:
+                raise self._give_up(source, last, attempt, elapsed, shown, policy, spent=spent)
+            with self._count_lock:
+                self.retry_seconds[source] = spent + delay
             log.info(
                 "%s: %s (attempt %d of %d); retrying in %.1f s",
                 source,
@@ -455,6 +466,7 @@ class HttpClient:
         policy: _Policy,
         *,
         waiting: bool = False,
+        spent: float | None = None,
     ) -> SourceError:
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
         span = f"over {elapsed:.0f} s" if elapsed >= 1 else f"over {elapsed:.1f} s"
@@ -462,6 +474,11 @@ class HttpClient:
             message = (
                 f"{source}: {failure.what}; the server asks to wait {failure.retry_after:.0f} s, "
                 f"more than the {policy.retry_after_cap:.0f} s allowed (after {tries})"
+            )
+        elif spent is not None:
+            message = (
+                f"{source}: {failure.what} after {tries}; this run already spent "
+                f"{spent:.0f} s of its {policy.max_total_retry_time:.0f} s retry budget"
             )
         else:
             message = f"{source}: {failure.what} after {tries} {span}"
