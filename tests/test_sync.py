@@ -161,6 +161,22 @@ def test_batches_store_counts_and_history(tmp_path: Path) -> None:
         assert store.citation_history("w1")[0]["count"] == 10
 
 
+def test_freshness_follows_the_simulated_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    works = [_work("a", doi="10.1001/a")]
+    FakeSource.table = {"DOI:10.1001/a": (1, {})}
+    config = _config(tmp_path, ["semantic_scholar"])
+    monkeypatch.setenv("PUBTRACK_NOW", "2026-11-01T03:00:00Z")
+    _sync(config, Library(works=works), max_age=20 * 3600)
+    monkeypatch.setenv("PUBTRACK_NOW", "2026-11-01T13:00:00Z")  # 10 h later: fresh
+    _sync(config, Library(works=works), max_age=20 * 3600)
+    assert len(FakeSource.calls) == 1
+    monkeypatch.setenv("PUBTRACK_NOW", "2026-11-02T03:00:00Z")  # a day later: due
+    _sync(config, Library(works=works), max_age=20 * 3600)
+    assert len(FakeSource.calls) == 2
+
+
 def test_fresh_works_are_skipped_and_all_refetches(tmp_path: Path) -> None:
     works = [_work("a", doi="10.1001/a"), _work("b", doi="10.1001/b")]
     FakeSource.table = {"DOI:10.1001/a": (1, {}), "DOI:10.1001/b": (2, {})}

@@ -32,11 +32,11 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pubtrack.db import Store, utcnow
+from pubtrack.db import Store, utcnow, utcnow_datetime
 from pubtrack.errors import EXIT_OK, EXIT_PARTIAL, BadInputError, PubtrackError, SourceError
 from pubtrack.identity import find_duplicate_works, id_keys, merged_ids
 from pubtrack.lock import ProjectLock, lock_path_for
@@ -415,7 +415,8 @@ def _estimate(source: Source, with_id: int, without: int) -> int:
 
 
 def _cutoff(max_age: float) -> str:
-    moment = datetime.now(UTC) - timedelta(seconds=max(0.0, max_age))
+    # The same clock as the stored timestamps, so PUBTRACK_NOW simulates days.
+    moment = utcnow_datetime() - timedelta(seconds=max(0.0, max_age))
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
