@@ -322,3 +322,28 @@ def test_empty_project_renders_nothing_and_says_why(
     code, out, err = run("--format", "json")
     assert code == 0 and json.loads(out)["publications"] == []
     assert "Warning: no publications or talks found (looked in bib/*.bib" in err
+
+
+def test_sparklines_show_the_trend_in_md_and_html_only(example_project: Path) -> None:
+    with Store.open(example_project / "data" / "pubtrack.db") as store:
+        store.record_citations(
+            CitationCount("liu2024modelbalancing", "semantic_scholar", n, day)
+            for n, day in [
+                (1, "2026-11-01T03:00:00Z"),
+                (3, "2026-11-02T03:00:00Z"),
+                (8, "2026-11-03T03:00:00Z"),
+            ]
+        )
+    code, plain, err = run()
+    assert code == 0, err
+    assert "Cited by 8 (Semantic Scholar, 3 Nov 2026)" in plain
+    assert not any(ch in plain for ch in "▁▂▃▄▅▆▇█")
+    code, md, err = run("--sparklines")
+    assert code == 0, err
+    [line] = [line for line in md.splitlines() if "Cited by 8" in line]
+    trend = line.split("3 Nov 2026)")[1].strip()
+    assert len(trend) == 3 and trend[0] == "▁" and trend[-1] == "█", line
+    # Only one work has a history of two days or more.
+    assert md.count("█") == 1
+    assert trend in run("--sparklines", "--format", "html")[1]
+    assert "█" not in run("--sparklines", "--format", "tex")[1]

@@ -182,6 +182,11 @@ def check(project: Project) -> None:
 @click.option(
     "--strict", is_flag=True, help="Any BibTeX problem is fatal (exit 2, nothing written)."
 )
+@click.option(
+    "--sparklines/--no-sparklines",
+    default=None,
+    help="Show a small trend of recent counts after 'Cited by' (md, html; default: off).",
+)
 @pass_project
 def render(
     project: Project,
@@ -196,6 +201,7 @@ def render(
     template: str | None,
     max_authors: int | None,
     strict: bool,
+    sparklines: bool | None,
 ) -> None:
     """Write the Publications and Talks sections (md, html, tex, json).
 
@@ -223,6 +229,7 @@ def render(
         template=Path(template) if template else None,
         max_authors=max_authors,
         strict=strict,
+        sparklines=sparklines,
     )
     if inject:
         changed = inject_project(project.config, options, Path(inject), warn=warn)

@@ -53,6 +53,7 @@ class RenderOptions:
     max_authors: int | None = None  # <= 0: no truncation
     strict: bool = False  # any BibTeX problem is fatal
     generated_at: str | None = None  # fixed value for reproducible output
+    sparklines: bool | None = None  # a ▁▃▅█ trend after "Cited by" (md, html)
 
 
 @dataclass
@@ -94,6 +95,7 @@ def resolve_options(config: Config, options: RenderOptions) -> RenderOptions:
         ),
         template=Path(template) if template is not None else None,
         max_authors=max_authors,
+        sparklines=bool(_setting(options.sparklines, config, "sparklines", False)),
     )
 
 
@@ -110,9 +112,12 @@ def now_iso() -> str:
 class StoredData:
     citations: dict[str, dict[str, CitationCount]] = field(default_factory=dict)
     external_ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    sparklines: dict[str, str] = field(default_factory=dict)  # {key: "▁▃▅█"}
 
 
-def load_stored(config: Config, library: Library, warn: Warn) -> StoredData:
+def load_stored(
+    config: Config, library: Library, warn: Warn, *, sparklines: bool = False
+) -> StoredData:
     """Mirror the bib into the tables when it changed, then read counts and ids.
 
     Never fails: no database renders without counts; a database that cannot be
@@ -145,9 +150,15 @@ def load_stored(config: Config, library: Library, warn: Warn) -> StoredData:
             except DatabaseError as exc:
                 warn(f"{exc}; rendering anyway")
         try:
+            trends = {}
+            if sparklines:
+                from pubtrack.stats import paper_sparklines
+
+                trends = paper_sparklines(store)
             return StoredData(
                 citations=store.latest_citations(),
                 external_ids=store.external_ids(("semantic_scholar", "openalex")),
+                sparklines=trends,
             )
         except sqlite3.Error as exc:
             warn(f"{path}: cannot read citation counts: {exc}; rendering without them")
@@ -184,6 +195,9 @@ def build_context(
     if settings.get("other_sources", True) is False:
         for p in pubs:
             p.other_citations = []
+    if options.sparklines:
+        for p in pubs:
+            p.sparkline = stored.sparklines.get(p.key, "")
     return RenderContext(
         publications=pubs,
         publication_groups=group_publications(pubs, options.group_by or "none"),
@@ -257,7 +271,7 @@ def _load(
     if not library.works and not library.talks:
         looked = ", ".join([*config.publications, *config.talks]) or "no files configured"
         _warn(f"no publications or talks found (looked in {looked}); see `pubtrack init`")
-    stored = load_stored(config, library, _warn)
+    stored = load_stored(config, library, _warn, sparklines=bool(options.sparklines))
     return library, stored, warnings
 
 
@@ -290,7 +304,7 @@ def _cached(
         str(fingerprint),
         {**asdict(replace(options, generated_at=None, strict=False)), "variant": variant},
         {"render": config.render, "owner": config.owner_names()},
-        (stored.citations, stored.external_ids),
+        (stored.citations, stored.external_ids, stored.sparklines),
     )
     directory = config.cache_dir / "render"
     text = cache.load(directory, key)

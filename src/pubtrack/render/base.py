@@ -41,6 +41,7 @@ class Format:
     separator = " · "  # between links, between venue and award
     ellipsis = "…"
     templates = {"default": "", "compact": ""}
+    sparklines = True  # block characters most LaTeX fonts lack: Latex turns this off
 
     def __init__(self) -> None:
         self._text_cache: dict[str, str] = {}
@@ -144,6 +145,8 @@ class Format:
         if short:
             return self.markup(self.escape(f"cited by {c.count}"))
         parts = [f"Cited by {c.count} ({c.label}, {c.date})"]
+        if pub.sparkline and self.sparklines:
+            parts[0] += f" {pub.sparkline}"
         if others:
             parts += [_other(o, c) for o in pub.other_citations]
         return self.join([self.escape(p) for p in parts], self.separator)

@@ -104,6 +104,7 @@ class PublicationView:
     citations: dict[str, CitationView]  # every source with a count
     selected: bool
     work: Work
+    sparkline: str = ""  # "▁▃▅█": recent daily counts, when --sparklines
 
     @property
     def indent(self) -> str:

@@ -38,6 +38,7 @@ class Latex(Format):
     separator = r" \textperiodcentered{} "
     ellipsis = r"\ldots{}"
     templates = {"default": "publications.tex.j2", "compact": "compact.tex.j2"}
+    sparklines = False
 
     def escape(self, text: str) -> str:
         return text.translate(_TEXT)
