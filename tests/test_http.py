@@ -437,3 +437,36 @@ def test_a_source_has_a_retry_budget_for_the_whole_run(server, fake_time):
     assert recovered >= 2  # two back-offs of at most 4 s fit in the budget
     assert http.retry_seconds["semantic_scholar"] <= 10.0
     assert http.policy("crossref").max_total_retry_time == 10.0
+
+
+class _NoDnsSession:
+    """A session whose every request fails the way urllib3 reports a DNS failure."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.headers: dict[str, str] = {}
+
+    def request(self, *args: object, **kwargs: object) -> None:
+        import requests
+
+        self.calls += 1
+        raise requests.exceptions.ConnectionError(
+            "HTTPSConnectionPool(host='api.example', port=443): Max retries exceeded "
+            "(Caused by NameResolutionError(\"Failed to resolve 'api.example' "
+            '([Errno -3] Temporary failure in name resolution)"))'
+        )
+
+    def mount(self, *args: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_unknown_host_gives_up_after_one_retry(fake_time: FakeTime) -> None:
+    session = _NoDnsSession()
+    http = HttpClient(sleep=fake_time.sleep, clock=fake_time.clock, session=session)  # type: ignore[arg-type]
+    with pytest.raises(SourceError, match="crossref: host name not found after 2 attempts"):
+        http.request("crossref", "GET", "https://api.example/works/10.1/x")
+    assert session.calls == 2 and http.requests_sent == {"crossref": 2}
+    assert len(fake_time.sleeps) == 1  # other connection failures get max_attempts (5)

@@ -172,11 +172,21 @@ class _Policy:
 class _Retryable(Exception):
     """One failed attempt that may succeed if tried again."""
 
-    def __init__(self, what: str, *, status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        what: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        max_attempts: int | None = None,
+    ):
         super().__init__(what)
         self.what = what
         self.status = status
         self.retry_after = retry_after
+        # A failure that rarely heals within a run (an unknown host name: no
+        # network, or a typo in PUBTRACK_*_API_URL) gets fewer attempts.
+        self.max_attempts = max_attempts
 
 
 class HttpClient:
@@ -343,7 +353,8 @@ class HttpClient:
             delay = self._delay(attempt, policy, last)
             if last.retry_after is not None and last.retry_after > policy.retry_after_cap:
                 raise self._give_up(source, last, attempt, elapsed, shown, policy, waiting=True)
-            if attempt >= policy.max_attempts or elapsed + delay > policy.max_retry_time:
+            allowed = min(policy.max_attempts, last.max_attempts or policy.max_attempts)
+            if attempt >= allowed or elapsed + delay > policy.max_retry_time:
                 raise self._give_up(source, last, attempt, elapsed, shown, policy)
             spent = self.retry_seconds.get(source, 0.0)
             if spent + delay > policy.max_total_retry_time:
@@ -392,7 +403,9 @@ class HttpClient:
         except requests.exceptions.ContentDecodingError:
             raise _Retryable("the answer could not be decoded") from None
         except requests.exceptions.ConnectionError as exc:
-            raise _Retryable(_connection_problem(exc)) from None
+            what = _connection_problem(exc)
+            cap = DNS_FAILURE_ATTEMPTS if what == HOST_NOT_FOUND else None
+            raise _Retryable(what, max_attempts=cap) from None
         except (
             requests.exceptions.InvalidURL,
             requests.exceptions.MissingSchema,
@@ -559,14 +572,25 @@ def _api_message(response: requests.Response) -> str:
     return f": {words[0]}" + (f" ({words[1]})" if len(words) > 1 else "")
 
 
+HOST_NOT_FOUND = "host name not found"
+DNS_FAILURE_ATTEMPTS = 2  # one retry rides out a DNS hiccup; offline runs end fast
+_DNS_FAILURE_SIGNS = (
+    "Name or service not known",
+    "getaddrinfo",
+    "NameResolutionError",
+    "Temporary failure in name resolution",
+    "nodename nor servname",
+)
+
+
 def _connection_problem(exc: requests.exceptions.ConnectionError) -> str:
     text = str(exc)
+    if any(sign in text for sign in _DNS_FAILURE_SIGNS):
+        return HOST_NOT_FOUND
     if "Connection refused" in text or "NewConnectionError" in text:
         return "connection refused"
     if "RemoteDisconnected" in text or "closed connection without response" in text:
         return "the server closed the connection without an answer"
     if "reset" in text.lower():
         return "connection reset"
-    if "Name or service not known" in text or "getaddrinfo" in text:
-        return "host name not found"
     return "connection failed"
