@@ -347,3 +347,25 @@ def test_sparklines_show_the_trend_in_md_and_html_only(example_project: Path) ->
     assert md.count("█") == 1
     assert trend in run("--sparklines", "--format", "html")[1]
     assert "█" not in run("--sparklines", "--format", "tex")[1]
+
+
+def test_citation_date_month_keeps_a_nightly_page_stable(example_project: Path) -> None:
+    toml = example_project / "pubtrack.toml"
+    with Store.open(example_project / "data" / "pubtrack.db") as store:
+        store.record_citations(
+            [CitationCount("liu2024modelbalancing", "semantic_scholar", 5, "2026-11-03T03:00:00Z")]
+        )
+    before = run()[1]
+    assert "Cited by 5 (Semantic Scholar, 3 Nov 2026)" in before
+    toml.write_text(toml.read_text() + '\n[render]\ncitation_date = "month"\n')
+    first = run()[1]
+    assert "Cited by 5 (Semantic Scholar, Nov 2026)" in first
+    with Store.open(example_project / "data" / "pubtrack.db") as store:
+        # The next night: same count, fetched again.
+        store.record_citations(
+            [CitationCount("liu2024modelbalancing", "semantic_scholar", 5, "2026-11-04T03:00:00Z")]
+        )
+    assert run()[1] == first
+    toml.write_text(toml.read_text().replace('"month"', '"week"'))
+    code, _, err = run()
+    assert code == 2 and "citation_date must be one of day, month, not 'week'" in err

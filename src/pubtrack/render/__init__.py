@@ -170,6 +170,18 @@ def load_stored(
 # ---------------------------------------------------------------------------
 
 
+def _citation_date(name: Any) -> Callable[[str], str]:
+    """`[render] citation_date`: "day" (28 Nov 2026) or "month" (Nov 2026)."""
+    from pubtrack.render.context import CITATION_DATE_FORMATS
+
+    if name not in CITATION_DATE_FORMATS:
+        raise BadInputError(
+            f"[render] citation_date must be one of {', '.join(CITATION_DATE_FORMATS)}, "
+            f"not {name!r}"
+        )
+    return CITATION_DATE_FORMATS[name]
+
+
 def build_context(
     library: Library,
     options: RenderOptions,
@@ -191,6 +203,7 @@ def build_context(
         citations=stored.citations,
         external_ids=stored.external_ids,
         preference=source_preference(settings.get("citation_source")),
+        citation_date=_citation_date(settings.get("citation_date", "day")),
     )
     if settings.get("other_sources", True) is False:
         for p in pubs:

@@ -174,6 +174,18 @@ def format_day(iso: str) -> str:
         return iso
 
 
+def format_month(iso: str) -> str:
+    """'2026-11-28T03:00:00Z' -> 'Nov 2026': a nightly job whose counts did not
+    move then leaves the page unchanged for the rest of the month."""
+    try:
+        return f"{MONTHS[int(iso[5:7]) - 1]} {int(iso[0:4])}"
+    except (ValueError, IndexError):
+        return iso
+
+
+CITATION_DATE_FORMATS = {"day": format_day, "month": format_month}
+
+
 def talk_date(talk: Talk) -> tuple[str, str | None]:
     """('Nov 12, 2024', '2024-11-12'); partial dates stay partial."""
     if talk.date:
@@ -242,7 +254,9 @@ def source_preference(setting: Any) -> tuple[str, ...]:
 
 
 def citation_views(
-    counts: Mapping[str, CitationCount], preference: tuple[str, ...]
+    counts: Mapping[str, CitationCount],
+    preference: tuple[str, ...],
+    date_format: Callable[[str], str] = format_day,
 ) -> dict[str, CitationView]:
     """Counts in preference order (sources outside it after, by name)."""
     rest = sorted(s for s in counts if s not in preference)
@@ -253,7 +267,7 @@ def citation_views(
             label=SOURCE_LABELS.get(s, s),
             count=counts[s].count,
             as_of=counts[s].retrieved_at,
-            date=format_day(counts[s].retrieved_at),
+            date=date_format(counts[s].retrieved_at),
         )
         for s in order
     }
@@ -273,11 +287,12 @@ def build_publications(
     citations: Mapping[str, Mapping[str, CitationCount]],
     external_ids: Mapping[str, Mapping[str, str]],
     preference: tuple[str, ...],
+    citation_date: Callable[[str], str] = format_day,
 ) -> list[PublicationView]:
     chosen = [w for w in works if w.selected] if selected_only else list(works)
     out: list[PublicationView] = []
     for number, work in enumerate(sort_newest_first(chosen), start=1):
-        counts = citation_views(citations.get(work.key, {}), preference)
+        counts = citation_views(citations.get(work.key, {}), preference, citation_date)
         ordered = list(counts.values())
         venue_line, venue_short = venue_lines(work)
         ids = work.ids.as_dict()
