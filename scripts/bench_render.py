@@ -37,7 +37,8 @@ import bibtexparser
 from pubtrack.bibtex import load_library
 from pubtrack.config import load_config
 from pubtrack.db import Store
-from pubtrack.render import RenderOptions, gc_paused, render_project
+from pubtrack.render import RenderOptions, render_project
+from pubtrack.util import gc_paused
 
 REPO = Path(__file__).resolve().parent.parent
 TUGBOAT = REPO.parent / "shared" / "corpora" / "bib" / "plk-biber" / "tugboat.bib"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pubtrack.errors import InjectError
-from pubtrack.render.inject import find_regions, format_for, inject_file, write_atomic
+from pubtrack.render.inject import find_regions, format_for, inject_file
+from pubtrack.util import write_atomic
 
 BODIES = {"publications": "1. **Paper**\\\n   Venue\n", "talks": "| a | b |\n"}
 
@@ -174,3 +175,15 @@ def test_write_atomic_new_file_and_failure_leaves_original(tmp_path: Path) -> No
     with pytest.raises(PubtrackError, match="cannot write"):
         write_atomic(tmp_path / "missing-dir" / "x.md", "two\n")
     assert path.read_text(encoding="utf-8") == "one\n"
+
+
+def test_write_atomic_keeps_mode_and_can_make_parents(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text("old\n")
+    path.chmod(0o640)
+    write_atomic(path, b"new\n")
+    assert path.read_bytes() == b"new\n" and (path.stat().st_mode & 0o777) == 0o640
+    nested = tmp_path / "a" / "b" / "badge.json"
+    write_atomic(nested, "{}\n", make_parents=True)
+    assert nested.read_text() == "{}\n"
+    assert not [p for p in nested.parent.iterdir() if p.name.endswith(".tmp")]

@@ -108,5 +108,5 @@ def plot_project(
         timeline = build_timeline(store, source=source, top=top)
     if not timeline.totals and not timeline.per_year:
         raise PubtrackError("no citation counts recorded yet: run `pubtrack sync` first")
-    write_atomic(path, render_timeline(timeline, fmt))
+    write_atomic(path, render_timeline(timeline, fmt), make_parents=True)
     return path

@@ -9,9 +9,7 @@ for ``history KEY`` which also shows a removed work's history.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from pubtrack import metrics
 from pubtrack.db import Store, utcnow_datetime
 from pubtrack.errors import BadInputError, DatabaseError, PubtrackError
 from pubtrack.models import SOURCE_LABELS, SOURCE_NAMES
+from pubtrack.util import write_atomic
 
 if TYPE_CHECKING:
     from pubtrack.config import Config
@@ -714,30 +713,6 @@ def badge_payload(report: StatsReport, metric: str, source: str | None = None) -
     return {"schemaVersion": 1, "label": metric, "message": str(value), "color": "blue"}
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Temp file next to the target + os.replace: never half a file."""
-    if path.is_dir():
-        raise BadInputError(f"{path}: is a directory, not a file")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise PubtrackError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a badge is meant to be served
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise PubtrackError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @dataclass
 class BadgeResult:
     written: list[Path]
@@ -763,7 +738,7 @@ def badges(
         if output is None:
             return BadgeResult([], payload)
         path = Path(output)
-        write_atomic(path, (json.dumps(payload) + "\n").encode())
+        write_atomic(path, json.dumps(payload) + "\n", make_parents=True)
         return BadgeResult([path], None)
     directory = Path(output or "badges")
     if directory.exists() and not directory.is_dir():
@@ -772,7 +747,7 @@ def badges(
     written = []
     for name, payload in payloads.items():
         path = directory / f"{name}.json"
-        write_atomic(path, (json.dumps(payload) + "\n").encode())
+        write_atomic(path, json.dumps(payload) + "\n", make_parents=True)
         written.append(path)
     return BadgeResult(written, None)
 

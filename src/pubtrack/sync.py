@@ -50,6 +50,7 @@ from pubtrack.models import (
     plain,
 )
 from pubtrack.sources.base import Source, SourceResult, WorkRef, available_sources
+from pubtrack.util import write_atomic
 
 if TYPE_CHECKING:
     from pubtrack.config import Config
@@ -932,10 +933,7 @@ def export_history(store: Store, path: Path) -> int:
     text = buffer.getvalue()
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return len(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, text, make_parents=True)
     return len(rows)
 
 

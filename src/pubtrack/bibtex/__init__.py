@@ -13,10 +13,11 @@ import os
 from pathlib import Path
 
 from pubtrack.bibtex import cache
-from pubtrack.bibtex.reader import Reader, no_gc, read_file, read_files, read_string
+from pubtrack.bibtex.reader import Reader, read_file, read_files, read_string
 from pubtrack.config import Config
 from pubtrack.errors import BibError
 from pubtrack.models import Library, Problem
+from pubtrack.util import gc_paused
 
 __all__ = ["load_library", "read_file", "read_files", "read_string", "BibError", "Reader"]
 
@@ -84,14 +85,14 @@ def load_library(config: Config) -> Library:
         settings=f"{config.root}|{encoding or ''}",
     )
     cache_dir = config.cache_dir
-    with no_gc():
+    with gc_paused():
         cached = cache.load(cache_dir, key)
     unmatched = _unmatched_settings(config)
     if cached is not None:
         cached.fingerprint = key
         cached.problems[:0] = unmatched
         return cached
-    with no_gc():
+    with gc_paused():
         for path, talk, _name, data in inputs:
             reader.add_file(path, talk=talk, data=data)
         library = reader.finish()

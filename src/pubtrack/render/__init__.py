@@ -8,11 +8,9 @@ warning. Warnings go to the ``warn`` callback (the CLI prints them on stderr).
 
 from __future__ import annotations
 
-import gc
 import json as jsonlib  # `json` here is the pubtrack.render.json module
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +28,7 @@ from pubtrack.render.context import (
     source_preference,
 )
 from pubtrack.render.names import OwnerMatcher
+from pubtrack.util import gc_paused, write_atomic
 
 FORMATS = ("md", "html", "tex", "json")
 SECTIONS = ("publications", "talks")
@@ -327,23 +326,6 @@ def _cached(
     return cache.fill(text, generated_at)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic GC while one big, acyclic object graph (the library) is built and read.
-
-    Each full collection walks every work, author and view; on a 10,000-entry
-    bib that was a third of the render time. Reference counting still frees
-    everything; the collector is back on when the job is done.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def render_project(
     config: Config, options: RenderOptions, *, warn: Warn | None = None
 ) -> RenderResult:
@@ -359,8 +341,6 @@ def render_project(
 
 def write_output(path: Path, text: str) -> None:
     """--output: written atomically, so a reader never sees half a file."""
-    from pubtrack.render.inject import write_atomic
-
     write_atomic(path, text)
 
 

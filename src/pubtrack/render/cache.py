@@ -53,7 +53,7 @@ def load(directory: Path, key: str) -> str | None:
 
 
 def store(directory: Path, key: str, text: str) -> None:
-    from pubtrack.render.inject import write_atomic
+    from pubtrack.util import write_atomic
 
     try:
         directory.mkdir(parents=True, exist_ok=True)

@@ -10,14 +10,13 @@ only real changes; a file without markers or with broken ones is refused.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pubtrack.errors import InjectError, PubtrackError
+from pubtrack.errors import InjectError
+from pubtrack.util import write_atomic
 
 SECTIONS = ("publications", "talks")
 # `render --inject FILE --exit-code`: the file changed (like `git diff --exit-code`).
@@ -127,35 +126,6 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InjectError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Temp file in the same directory + os.replace; keeps the file's mode."""
-    data = text.encode("utf-8")
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise PubtrackError(f"{path}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise PubtrackError(f"{path}: cannot write: {exc.strerror}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def inject_file(

@@ -1,0 +1,68 @@
+"""Small helpers more than one layer needs: atomic file writes, GC pauses."""
+
+from __future__ import annotations
+
+import gc
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pubtrack.errors import BadInputError, PubtrackError
+
+
+def write_atomic(path: Path, data: str | bytes, *, make_parents: bool = False) -> None:
+    """Temp file in the same directory, fsync, os.replace: never half a file.
+
+    An existing file keeps its mode; a new one gets the usual 0666 & ~umask
+    (mkstemp's 0600 would hide a rendered page or a badge from a web server).
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if path.is_dir():
+        raise BadInputError(f"{path}: is a directory, not a file")
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:  # no such file (or a parent is not a directory: said below)
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        if make_parents:
+            directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise PubtrackError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise PubtrackError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic GC while a big, acyclic object graph is built and read.
+
+    Parsing and rendering allocate hundreds of thousands of small objects and
+    no cycles, so each full collection is pure overhead (on a 10,000-entry bib
+    about a third of the render time). Reference counting still frees
+    everything; the collector is back on when the job is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
