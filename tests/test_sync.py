@@ -521,3 +521,31 @@ def test_duplicate_problems_for_check_use_ids_learned_by_sync(tmp_path: Path) ->
     assert problem.severity == "warning"
     assert str(problem).startswith("bib/b.bib:10: published and preprint (bib/a.bib:3)")
     assert "DOI 10.1000/j.1" in problem.message
+
+
+def test_a_buggy_plugin_source_fails_its_batch_not_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Buggy(FakeCrossref):
+        def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
+            type(self).calls.append([w.key for w in works])
+            raise KeyError("citationCount")
+
+    monkeypatch.delenv("PUBTRACK_DEBUG", raising=False)
+    works = [_work("a", doi="10.1001/a"), _work("b", doi="10.1001/b")]
+    FakeSource.table = {"DOI:10.1001/a": (4, {}), "DOI:10.1001/b": (6, {})}
+    config = _config(tmp_path, ["semantic_scholar", "crossref"])
+    events = []
+    report = run_sync(
+        config,
+        SyncOptions(),
+        progress=events.append,
+        library=Library(works=works),
+        source_classes={"semantic_scholar": FakeSource, "crossref": Buggy},
+        http=FakeHttp(),
+    )
+    assert report.exit_code == 3
+    assert _latest(config) == {"a": 4, "b": 6}  # the other source is stored
+    bars = [e for e in events if e.kind == "batch" and e.source == "crossref"]
+    assert [e.done for e in bars] == [1, 2]  # the progress bar still moves
+    assert "crossref failed: KeyError" in bars[-1].message

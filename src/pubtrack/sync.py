@@ -629,6 +629,7 @@ def _fetch_source(
             _note_error(report, message)
             done += len(batch)
             continue
+        failure: str | None = None
         try:
             calls += 1
             answers = (
@@ -636,8 +637,14 @@ def _fetch_source(
             )
             consecutive = 0
         except SourceError as exc:
+            failure = exc.message
+        except Exception as exc:  # a bug in a (plugin) source must not stop the run
+            if os.environ.get("PUBTRACK_DEBUG", "") not in ("", "0"):
+                raise
+            failure = f"{source.name} failed: {type(exc).__name__}: {exc}"
+        if failure is not None:
             consecutive += 1
-            message = scrub(exc.message)
+            message = scrub(failure)
             for ref in batch:
                 failures[ref.key] = message
             _note_error(report, message)
@@ -652,16 +659,6 @@ def _fetch_source(
                     message=message,
                 )
             )
-            continue
-        except Exception as exc:  # a bug in a (plugin) source must not stop the run
-            if os.environ.get("PUBTRACK_DEBUG", "") not in ("", "0"):
-                raise
-            consecutive += 1
-            message = scrub(f"{source.name} failed: {type(exc).__name__}: {exc}")
-            for ref in batch:
-                failures[ref.key] = message
-            _note_error(report, message)
-            done += len(batch)
             continue
         by_key = {r.key: r for r in answers if isinstance(r, SourceResult)}
         for ref in batch:
