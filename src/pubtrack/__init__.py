@@ -1,8 +1,5 @@
 """pubtrack: keep a researcher's publication list and talks current."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("pubtrack")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0+unknown"
+# The one place the version lives (pyproject.toml reads it): no
+# importlib.metadata lookup on every command start.
+__version__ = "0.1.0"

@@ -125,11 +125,10 @@ def load_stored(
     GIL, and a writer thread beside the CPU-bound render waited for it on
     every row (measured: 3x slower on 10,000 entries).
     """
-    from pubtrack.db import Store
-
     path = config.database_path
     if not path.exists():
         return StoredData()
+    from pubtrack.db import Store  # imported only when there is a database to read
     writable = True
     try:
         store = Store.open(path, create=False, timeout=2.0)
