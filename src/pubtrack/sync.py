@@ -642,42 +642,32 @@ def _fetch_source(
             if os.environ.get("PUBTRACK_DEBUG", "") not in ("", "0"):
                 raise
             failure = f"{source.name} failed: {type(exc).__name__}: {exc}"
+        message = ""
         if failure is not None:
             consecutive += 1
             message = scrub(failure)
             for ref in batch:
                 failures[ref.key] = message
             _note_error(report, message)
-            done += len(batch)
-            emit(
-                SyncEvent(
-                    "batch",
-                    source=source.name,
-                    done=done,
-                    total=total,
-                    requests=_sent(http, source.name, sent_before, calls),
-                    message=message,
-                )
-            )
-            continue
-        by_key = {r.key: r for r in answers if isinstance(r, SourceResult)}
-        for ref in batch:
-            result = by_key.get(ref.key)
-            if result is None:
-                if kind == "titles":
-                    continue  # the source could not even try: not its kind of work
-                result = SourceResult(ref.key, "not_found")
-            result.data = {**(result.data or {}), "bib_ids": fingerprints.get(ref.key, "")}
-            if kind == "ids":
-                result.data["lookup_id"] = lookups.get(ref.key)
-            results[ref.key] = result
-            if result.status == "found":
-                report.found += 1
-                _learn(ref, result)
-            elif result.status == "unresolved":
-                report.unresolved.append(ref.key)
-            else:
-                report.not_found += 1
+        else:
+            by_key = {r.key: r for r in answers if isinstance(r, SourceResult)}
+            for ref in batch:
+                result = by_key.get(ref.key)
+                if result is None:
+                    if kind == "titles":
+                        continue  # the source could not even try: not its kind of work
+                    result = SourceResult(ref.key, "not_found")
+                result.data = {**(result.data or {}), "bib_ids": fingerprints.get(ref.key, "")}
+                if kind == "ids":
+                    result.data["lookup_id"] = lookups.get(ref.key)
+                results[ref.key] = result
+                if result.status == "found":
+                    report.found += 1
+                    _learn(ref, result)
+                elif result.status == "unresolved":
+                    report.unresolved.append(ref.key)
+                else:
+                    report.not_found += 1
         done += len(batch)
         emit(
             SyncEvent(
@@ -686,6 +676,7 @@ def _fetch_source(
                 done=done,
                 total=total,
                 requests=_sent(http, source.name, sent_before, calls),
+                message=message,
             )
         )
     report.failed = sorted(set(report.failed) | set(failures))

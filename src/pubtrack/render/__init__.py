@@ -129,6 +129,7 @@ def load_stored(
     if not path.exists():
         return StoredData()
     from pubtrack.db import Store  # imported only when there is a database to read
+
     writable = True
     try:
         store = Store.open(path, create=False, timeout=2.0)
