@@ -47,3 +47,31 @@ def test_failed_transaction_leaves_nothing() -> None:
         store.record_citations([CitationCount("a", "crossref", 1, "2026-11-01T00:00:00Z")])
         raise RuntimeError("killed")
     assert store.citation_history() == []
+
+
+def test_a_database_from_the_first_release_opens_and_upgrades(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m010_meta")  # the schema as first shipped
+    old.execute(
+        "INSERT INTO citations (publication_key, source, count, retrieved_at)"
+        " VALUES ('a', 'semantic_scholar', 7, '2026-10-01T00:00:00Z')"
+    )
+    old.execute("INSERT INTO publications (key, title, in_bib) VALUES ('a', 'A', 1)")
+    old.conn.commit()
+    assert "meta" not in old.table_names()
+    old.close()
+
+    store = Store.open(path)
+    assert not migrations.pending(store.db)
+    assert {"meta", "profile_metrics"} <= set(store.db.table_names())
+    assert store.latest_citations()["a"]["semantic_scholar"].count == 7  # history kept
+    totals = list(store.db.query("SELECT * FROM source_totals"))
+    assert totals and totals[0]["source"] == "semantic_scholar"
+    store.set_meta("k", "v")
+    assert store.get_meta("k") == "v"
+    store.close()
+    applied = [m.name for m in migrations.applied(sqlite_utils.Database(path))]
+    assert applied == ["m001_initial", "m010_meta", "m030_stats"]
