@@ -549,3 +549,24 @@ def test_a_buggy_plugin_source_fails_its_batch_not_the_run(
     bars = [e for e in events if e.kind == "batch" and e.source == "crossref"]
     assert [e.done for e in bars] == [1, 2]  # the progress bar still moves
     assert "crossref failed: KeyError" in bars[-1].message
+
+
+def test_summary_reports_a_new_h_index(tmp_path: Path) -> None:
+    works = [_work(f"w{i}", doi=f"10.1001/{i}") for i in range(3)]
+    config = _config(tmp_path, ["semantic_scholar"])
+    FakeSource.table = {
+        "DOI:10.1001/0": (5, {}),
+        "DOI:10.1001/1": (1, {}),
+        "DOI:10.1001/2": (0, {}),
+    }
+    first = _sync(config, Library(works=works))
+    assert first.h_index_changes == {"semantic_scholar": (None, 1)}
+    assert "h-index: Semantic Scholar – → 1" in first.summary_lines()
+    # w1 reaches 2 citations: two papers with >= 2 citations, h = 2.
+    FakeSource.table["DOI:10.1001/1"] = (2, {})
+    second = _sync(config, Library(works=works), all=True)
+    assert second.h_index_changes == {"semantic_scholar": (1, 2)}
+    assert "h-index: Semantic Scholar 1 → 2" in second.summary_lines()
+    third = _sync(config, Library(works=works), all=True)  # nothing moved
+    assert third.h_index_changes == {}
+    assert not any(line.startswith("h-index") for line in third.summary_lines())

@@ -36,6 +36,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pubtrack import metrics
 from pubtrack.db import Store, utcnow, utcnow_datetime
 from pubtrack.errors import EXIT_OK, EXIT_PARTIAL, BadInputError, PubtrackError, SourceError
 from pubtrack.identity import find_duplicate_works, id_keys, merged_ids
@@ -165,6 +166,8 @@ class SyncReport:
     duplicates: list[tuple[str, str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     duration: float = 0.0
+    # {source: (h-index before the run or None, after)} where it moved
+    h_index_changes: dict[str, tuple[int | None, int]] = field(default_factory=dict)
 
     @property
     def failed_sources(self) -> list[SourceReport]:
@@ -580,6 +583,7 @@ def _run(
         changes=changes,
         unchanged=unchanged,
         duplicates=duplicates,
+        h_index_changes=_h_index_changes(before, new_counts, {w.key for w in library.works}),
     )
 
 
@@ -794,6 +798,28 @@ def _changes(
     return changes, unchanged
 
 
+def _h_index_changes(
+    before: dict[str, dict[str, CitationCount]],
+    new_counts: dict[tuple[str, str], int],
+    in_bib: set[str],
+) -> dict[str, tuple[int | None, int]]:
+    """Per source, the h-index of the works in the bib before and after this run."""
+    old: dict[str, dict[str, int]] = {}
+    for key, per_source in before.items():
+        if key in in_bib:
+            for source, count in per_source.items():
+                old.setdefault(source, {})[key] = count.count
+    moved: dict[str, tuple[int | None, int]] = {}
+    for source in sorted({s for _, s in new_counts}):
+        new = dict(old.get(source, {}))
+        new.update({k: n for (k, s), n in new_counts.items() if s == source and k in in_bib})
+        was = metrics.h_index(list(old[source].values())) if source in old else None
+        now = metrics.h_index(list(new.values()))
+        if was != now:
+            moved[source] = (was, now)
+    return moved
+
+
 def scrub(text: str) -> str:
     """API keys never reach a message, a log line or the database."""
     for name in SECRET_ENV:
@@ -851,6 +877,14 @@ def format_summary(report: SyncReport) -> list[str]:
         if report.unchanged:
             parts.append(f"{report.unchanged} no change")
         lines.append("Citations: " + " · ".join(parts))
+    if report.h_index_changes:
+        lines.append(
+            "h-index: "
+            + " · ".join(
+                f"{SOURCE_LABELS.get(s, s)} {'–' if was is None else was} → {now}"
+                for s, (was, now) in report.h_index_changes.items()
+            )
+        )
     unresolved = report.unresolved
     if unresolved:
         names = ", ".join(unresolved[:10]) + (" …" if len(unresolved) > 10 else "")
