@@ -352,6 +352,8 @@ def test_user_agent_names_pubtrack_version_and_contact():
     assert http.session.headers["User-Agent"].startswith(f"pubtrack/{__version__} ")
     assert "mailto:me@example.org" in http.session.headers["User-Agent"]
     assert "mailto" not in HttpClient(Config(root=Path("."))).user_agent
+    assert http.user_agent == f"pubtrack/{__version__} (mailto:me@example.org)"
+    assert HttpClient(Config(root=Path("."))).user_agent == f"pubtrack/{__version__}"
 
 
 def test_user_agent_reaches_the_server(server, fake_time):

@@ -77,8 +77,8 @@ def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
 
 def user_agent(contact: str = "") -> str:
     """'pubtrack/0.1.0 (mailto:me@example.org)': who is calling and how to reach them."""
-    base = f"pubtrack/{__version__} (+https://pypi.org/project/pubtrack/"
-    return f"{base}; mailto:{contact})" if contact else f"{base})"
+    base = f"pubtrack/{__version__}"
+    return f"{base} (mailto:{contact})" if contact else base
 
 
 class RateLimiter:
