@@ -13,6 +13,22 @@ CORPORA_BIB = SHARED / "corpora" / "bib"
 CORPORA_API = SHARED / "corpora" / "api"
 
 
+class FakeTime:
+    """A clock that moves only when someone sleeps: retry and rate-limit
+    tests run without waiting (inject ``clock``/``sleep`` into HttpClient)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 @pytest.fixture
 def corpora_bib() -> Path:
     if not CORPORA_BIB.is_dir():

@@ -16,26 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FakeTime
 from pubtrack import __version__
 from pubtrack.config import Config, Owner
 from pubtrack.errors import MalformedResponseError, RateLimitedError, SourceError
 from pubtrack.sources.http import HttpClient, RateLimiter, parse_retry_after, redact
 from pubtrack.testing.fake_api import FakeApiServer, make_papers
-
-
-class FakeTime:
-    """A clock that only moves when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

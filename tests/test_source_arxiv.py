@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FakeTime
 from pubtrack.config import Config
 from pubtrack.errors import SourceError
 from pubtrack.models import Identifiers
@@ -21,17 +22,6 @@ from pubtrack.testing.fake_api import (
     make_papers,
     read_arxiv_recording,
 )
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def source(monkeypatch, url: str, *, fast: bool = True, **settings) -> Arxiv:

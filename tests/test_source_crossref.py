@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FakeTime
 from pubtrack.config import Config, Owner
 from pubtrack.errors import SourceError
 from pubtrack.models import Identifiers
@@ -13,17 +14,6 @@ from pubtrack.sources.base import WorkRef
 from pubtrack.sources.crossref import Crossref, message_result
 from pubtrack.sources.http import HttpClient
 from pubtrack.testing.fake_api import FakeApiServer, crossref_message, make_papers
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def source(monkeypatch, url: str, *, email: str = "me@example.org", fast: bool = True, **settings):

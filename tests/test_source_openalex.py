@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from conftest import FakeTime
 from pubtrack.config import Config
 from pubtrack.errors import SourceError
 from pubtrack.models import Identifiers
@@ -17,17 +18,6 @@ from pubtrack.sources.openalex import OpenAlex, record_keys
 from pubtrack.testing.fake_api import FakeApiServer, FakePaper, ReplayServer, Reply, make_papers
 
 KEY = "oa-test-key-31337"
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def source(monkeypatch, url: str, *, key: str | None = KEY, fast: bool = True, **settings):
