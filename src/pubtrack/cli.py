@@ -187,6 +187,28 @@ def check(project: Project) -> None:
     default=None,
     help="Show a small trend of recent counts after 'Cited by' (md, html; default: off).",
 )
+@click.option(
+    "--citation-style",
+    type=click.Choice(["full", "count", "number"]),
+    default=None,
+    help="full: 'Cited by N (Source, date) · other sources'; count: 'Cited by N'; number: 'N'.",
+)
+@click.option(
+    "--cited-by-link/--no-cited-by-link",
+    default=None,
+    help="Link 'Cited by N' to the source's list of citing papers (Semantic Scholar, OpenAlex).",
+)
+@click.option(
+    "--citation-date",
+    type=click.Choice(["day", "month"]),
+    default=None,
+    help="Date of each count: 28 Nov 2026 or Nov 2026 (default: day; month with --inject).",
+)
+@click.option(
+    "--standalone",
+    is_flag=True,
+    help="With --format html: one self-contained page (filters, charts, works offline).",
+)
 @pass_project
 def render(
     project: Project,
@@ -202,6 +224,10 @@ def render(
     max_authors: int | None,
     strict: bool,
     sparklines: bool | None,
+    citation_style: str | None,
+    cited_by_link: bool | None,
+    citation_date: str | None,
+    standalone: bool,
 ) -> None:
     """Write the Publications and Talks sections (md, html, tex, json).
 
@@ -230,7 +256,13 @@ def render(
         max_authors=max_authors,
         strict=strict,
         sparklines=sparklines,
+        citation_style=citation_style,
+        cited_by_link=cited_by_link,
+        citation_date=citation_date,
+        standalone=standalone,
     )
+    if standalone and (inject or (fmt or "html") != "html"):
+        raise click.UsageError("--standalone goes with --format html (and --output or stdout)")
     if inject:
         changed = inject_project(project.config, options, Path(inject), warn=warn)
         click.echo(f"{inject}: {'updated' if changed else 'unchanged'}", err=True)

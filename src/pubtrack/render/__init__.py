@@ -25,6 +25,7 @@ from pubtrack.render.context import (
     build_publications,
     build_talks,
     group_publications,
+    marks_legend,
     source_preference,
 )
 from pubtrack.render.names import OwnerMatcher
@@ -34,6 +35,7 @@ FORMATS = ("md", "html", "tex", "json")
 SECTIONS = ("publications", "talks")
 STYLES = ("default", "compact")
 GROUP_BY = ("none", "year", "type")
+CITATION_STYLES = ("full", "count", "number")
 DEFAULT_MAX_AUTHORS = 10
 
 Warn = Callable[[str], None]
@@ -53,6 +55,10 @@ class RenderOptions:
     strict: bool = False  # any BibTeX problem is fatal
     generated_at: str | None = None  # fixed value for reproducible output
     sparklines: bool | None = None  # a ▁▃▅█ trend after "Cited by" (md, html)
+    citation_style: str | None = None  # full | count | number
+    cited_by_link: bool | None = None  # "Cited by N" links to the citing papers
+    citation_date: str | None = None  # day | month (None: [render] citation_date, else day)
+    standalone: bool = False  # html: one self-contained page (render/page.py)
 
 
 @dataclass
@@ -95,6 +101,13 @@ def resolve_options(config: Config, options: RenderOptions) -> RenderOptions:
         template=Path(template) if template is not None else None,
         max_authors=max_authors,
         sparklines=bool(_setting(options.sparklines, config, "sparklines", False)),
+        citation_style=_choice(
+            _setting(options.citation_style, config, "citation_style", "full"),
+            CITATION_STYLES,
+            "citation style",
+        ),
+        cited_by_link=bool(_setting(options.cited_by_link, config, "cited_by_link", False)),
+        citation_date=str(_setting(options.citation_date, config, "citation_date", "day")),
     )
 
 
@@ -202,22 +215,28 @@ def build_context(
         citations=stored.citations,
         external_ids=stored.external_ids,
         preference=source_preference(settings.get("citation_source")),
-        citation_date=_citation_date(settings.get("citation_date", "day")),
+        citation_date=_citation_date(options.citation_date or settings.get("citation_date", "day")),
+        year_in_venue=options.group_by != "year",
     )
+    for p in pubs:
+        p.citation_style = options.citation_style or "full"
+        p.link_citations = bool(options.cited_by_link)
     if settings.get("other_sources", True) is False:
         for p in pubs:
             p.other_citations = []
     if options.sparklines:
         for p in pubs:
             p.sparkline = stored.sparklines.get(p.key, "")
+    marks = settings.get("marks")
     return RenderContext(
         publications=pubs,
         publication_groups=group_publications(pubs, options.group_by or "none"),
-        talks=build_talks(library.talks, library.works),
+        talks=build_talks(library.talks, library.works, selected_only=options.selected),
         owner=owner_names[0] if owner_names else "",
         generated_at=options.generated_at or now_iso(),
         sections=list(SECTIONS) if options.section == "all" else [options.section],
         style=options.style or "default",
+        legend=marks_legend(pubs, marks if isinstance(marks, dict) else None),
     )
 
 
@@ -344,32 +363,71 @@ def write_output(path: Path, text: str) -> None:
     write_atomic(path, text)
 
 
+def options_for_marker(
+    options: RenderOptions, marker: tuple[tuple[str, str], ...]
+) -> RenderOptions:
+    """A region's marker options (``selected group-by=year``) over the command's."""
+    given = dict(marker)
+    changes: dict[str, Any] = {}
+    if "selected" in given:
+        changes["selected"] = True
+    if "group-by" in given:
+        changes["group_by"] = given["group-by"]
+    if "style" in given:
+        changes["style"] = given["style"]
+    if "max-authors" in given:
+        changes["max_authors"] = int(given["max-authors"])
+    if "citation-style" in given:
+        changes["citation_style"] = given["citation-style"]
+    if "cited-by-link" in given:
+        changes["cited_by_link"] = True
+    if "sparklines" in given:
+        changes["sparklines"] = True
+    return replace(options, **changes)
+
+
 def inject_project(
     config: Config, options: RenderOptions, path: Path, *, warn: Warn | None = None
 ) -> bool:
     """`render --inject FILE`: fill every marked region; True when the file changed.
 
     The format comes from --format or the file's extension; each region gets
-    its section without the heading (the file has its own).
+    its section without the heading (the file has its own), with the options
+    its marker names. Counts are dated by month unless `--citation-date` or
+    `[render] citation_date` says otherwise: a night when no count moved
+    leaves the file as it was.
     """
     from pubtrack.render.inject import format_for, inject_file
 
+    if options.citation_date is None and "citation_date" not in config.render:
+        options = replace(options, citation_date="month")
     options = resolve_options(config, replace(options, format=format_for(path, options.format)))
     sections = list(SECTIONS) if options.section == "all" else [options.section]
 
-    def render_sections(names: list[str]) -> dict[str, str]:
-        library, stored, _ = _load(config, options, warn)
+    def render_sections(specs: list[Any]) -> dict[Any, str]:
+        by_options: dict[Any, list[str]] = {}
+        for name, marker in specs:
+            by_options.setdefault(marker, []).append(name)
+        out: dict[Any, str] = {}
+        library: Library | None = None
+        for marker, names in by_options.items():
+            region_options = resolve_options(config, options_for_marker(options, marker))
+            if library is None or region_options.sparklines != options.sparklines:
+                library, stored, _ = _load(config, region_options, warn)
 
-        def produce(ctx: RenderContext) -> str:
-            return jsonlib.dumps(
-                {
-                    name: render_context(replace(ctx, sections=[name], headings=False), options)
-                    for name in names
-                }
-            )
+            def produce(ctx: RenderContext, names=names, ro=region_options) -> str:
+                return jsonlib.dumps(
+                    {
+                        name: render_context(replace(ctx, sections=[name], headings=False), ro)
+                        for name in names
+                    }
+                )
 
-        variant = "inject:" + ",".join(names)
-        return dict(jsonlib.loads(_cached(config, options, library, stored, variant, produce)))
+            variant = "inject:" + ",".join(names)
+            cached = _cached(config, region_options, library, stored, variant, produce)
+            texts = jsonlib.loads(cached)
+            out.update({(name, marker): texts[name] for name in names})
+        return out
 
     with gc_paused():
         return inject_file(path, options.format or "md", render_sections, sections)
