@@ -127,9 +127,10 @@ def check(project: Project) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "html", "tex", "json"]),
+    type=click.Choice(["md", "html", "tex", "json", "alfolio"]),
     default=None,
-    help="Output format (default: md; with --inject, from the file's extension).",
+    help="Output format (default: md; with --inject, from the file's extension). alfolio: "
+    "al-folio's _data/citations.yml.",
 )
 @click.option(
     "--section",
@@ -239,7 +240,7 @@ def render(
     """
     from pathlib import Path
 
-    from pubtrack.render import RenderOptions, inject_project, render_project, write_output
+    from pubtrack.render import RenderOptions, inject_project, render_project, render_to_file
     from pubtrack.render.inject import EXIT_CHANGED
 
     if output and inject:
@@ -263,18 +264,22 @@ def render(
     )
     if standalone and (inject or (fmt or "html") != "html"):
         raise click.UsageError("--standalone goes with --format html (and --output or stdout)")
+    if standalone:
+        options.format = "html"
+    if fmt == "alfolio" and inject:
+        raise click.UsageError("--format alfolio writes a data file: use --output")
     if inject:
         changed = inject_project(project.config, options, Path(inject), warn=warn)
         click.echo(f"{inject}: {'updated' if changed else 'unchanged'}", err=True)
         if changed and exit_code:
             sys.exit(EXIT_CHANGED)
         return
-    result = render_project(project.config, options, warn=warn)
     if output:
-        write_output(Path(output), result.text)
-        click.echo(f"Wrote {output}", err=True)
-    else:
-        click.echo(result.text, nl=False)
+        changed = render_to_file(project.config, options, Path(output), warn=warn)
+        click.echo(f"Wrote {output}" if changed else f"{output}: unchanged", err=True)
+        return
+    result = render_project(project.config, options, warn=warn)
+    click.echo(result.text, nl=False)
 
 
 # ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from pubtrack.render.context import (
 from pubtrack.render.names import OwnerMatcher
 from pubtrack.util import gc_paused, write_atomic
 
-FORMATS = ("md", "html", "tex", "json")
+FORMATS = ("md", "html", "tex", "json", "alfolio")
 SECTIONS = ("publications", "talks")
 STYLES = ("default", "compact")
 GROUP_BY = ("none", "year", "type")
@@ -125,10 +125,17 @@ class StoredData:
     citations: dict[str, dict[str, CitationCount]] = field(default_factory=dict)
     external_ids: dict[str, dict[str, str]] = field(default_factory=dict)
     sparklines: dict[str, str] = field(default_factory=dict)  # {key: "▁▃▅█"}
+    # --standalone: {"papers": {key: [[day, count], ...]}, "per_year": {year: n}, "source": s}
+    series: dict[str, Any] = field(default_factory=dict)
 
 
 def load_stored(
-    config: Config, library: Library, warn: Warn, *, sparklines: bool = False
+    config: Config,
+    library: Library,
+    warn: Warn,
+    *,
+    sparklines: bool = False,
+    series: bool = False,
 ) -> StoredData:
     """Mirror the bib into the tables when it changed, then read counts and ids.
 
@@ -167,10 +174,16 @@ def load_stored(
                 from pubtrack.stats import paper_sparklines
 
                 trends = paper_sparklines(store)
+            history: dict[str, Any] = {}
+            if series:
+                from pubtrack.render.page import load_series
+
+                history = load_series(store, config)
             return StoredData(
                 citations=store.latest_citations(),
                 external_ids=store.external_ids(("semantic_scholar", "openalex")),
                 sparklines=trends,
+                series=history,
             )
         except sqlite3.Error as exc:
             warn(f"{path}: cannot read citation counts: {exc}; rendering without them")
@@ -243,6 +256,16 @@ def build_context(
 def render_context(ctx: RenderContext, options: RenderOptions) -> str:
     """Text of the resolved format; always ends with exactly one newline (or is empty)."""
     name = options.format or "md"
+    if name == "alfolio":
+        from pubtrack.render.data import render_alfolio
+
+        return render_alfolio(
+            ctx, str(ctx.extra.get("scholar_user", "")), ctx.extra.get("existing")
+        )
+    if name == "html" and options.standalone and options.template is None:
+        from pubtrack.render.page import render_page
+
+        return render_page(ctx)
     if name == "json" and options.template is None:
         from pubtrack.render.json import render_json
 
@@ -302,7 +325,13 @@ def _load(
     if not library.works and not library.talks:
         looked = ", ".join([*config.publications, *config.talks]) or "no files configured"
         _warn(f"no publications or talks found (looked in {looked}); see `pubtrack init`")
-    stored = load_stored(config, library, _warn, sparklines=bool(options.sparklines))
+    stored = load_stored(
+        config,
+        library,
+        _warn,
+        sparklines=bool(options.sparklines),
+        series=bool(options.standalone),
+    )
     return library, stored, warnings
 
 
@@ -335,7 +364,7 @@ def _cached(
         str(fingerprint),
         {**asdict(replace(options, generated_at=None, strict=False)), "variant": variant},
         {"render": config.render, "owner": config.owner_names()},
-        (stored.citations, stored.external_ids, stored.sparklines),
+        (stored.citations, stored.external_ids, stored.sparklines, stored.series),
     )
     directory = config.cache_dir / "render"
     text = cache.load(directory, key)
@@ -346,16 +375,64 @@ def _cached(
 
 
 def render_project(
-    config: Config, options: RenderOptions, *, warn: Warn | None = None
+    config: Config,
+    options: RenderOptions,
+    *,
+    warn: Warn | None = None,
+    existing: Path | None = None,
 ) -> RenderResult:
-    """The whole job of `pubtrack render` (it writes nothing but the database and cache)."""
+    """The whole job of `pubtrack render` (it writes nothing but the database and cache).
+
+    ``existing`` is the file the text will replace (--output): the al-folio
+    data keeps the counts it holds.
+    """
+    if (
+        options.standalone
+        and options.citation_date is None
+        and "citation_date" not in config.render
+    ):
+        options = replace(options, citation_date="month")
     options = resolve_options(config, options)
+    if options.standalone and options.format != "html":
+        raise BadInputError("--standalone goes with --format html")
     with gc_paused():
         library, stored, warnings = _load(config, options, warn)
+        extra: dict[str, Any] = {"scholar_user": config.owner.google_scholar_id}
+        if options.standalone:
+            extra["series"] = stored.series
+        if options.format == "alfolio":
+            extra["existing"] = existing
+
+            def produce(ctx: RenderContext) -> str:
+                return render_context(replace(ctx, extra=extra), options)
+
+            ctx = build_context(
+                library,
+                options,
+                owner_names=config.owner_names(),
+                stored=stored,
+                settings=config.render,
+            )
+            return RenderResult(produce(ctx), library, warnings)
         text = _cached(
-            config, options, library, stored, "stdout", lambda ctx: render_context(ctx, options)
+            config,
+            options,
+            library,
+            stored,
+            "stdout",
+            lambda ctx: render_context(replace(ctx, extra={**ctx.extra, **extra}), options),
         )
     return RenderResult(text, library, warnings)
+
+
+def render_to_file(
+    config: Config, options: RenderOptions, path: Path, *, warn: Warn | None = None
+) -> bool:
+    """--output FILE: written atomically and only when its content changed (True then)."""
+    from pubtrack.render.data import write_if_changed
+
+    result = render_project(config, options, warn=warn, existing=path)
+    return write_if_changed(path, result.text, options.format or "md")
 
 
 def write_output(path: Path, text: str) -> None:
@@ -442,6 +519,7 @@ __all__ = [
     "render_context",
     "render_library",
     "render_project",
+    "render_to_file",
     "resolve_options",
     "write_output",
 ]

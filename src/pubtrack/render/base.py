@@ -251,16 +251,22 @@ def _environment(fmt_name: str, template_dir: str | None) -> jinja2.Environment:
 
 
 def render_template(
-    fmt: Format, context: dict[str, Any], *, style: str, template: Path | None = None
+    fmt: Format,
+    context: dict[str, Any],
+    *,
+    style: str,
+    template: Path | None = None,
+    name: str | None = None,
 ) -> str:
-    """Render with the user's template when given, else the bundled one for the style."""
+    """Render with the user's template when given, else the bundled one for the style
+    (or the bundled template ``name``)."""
     try:
         if template is not None:
             env = _environment(fmt.name, str(template.resolve().parent))
             tmpl = env.get_template(template.name)
         else:
             env = _environment(fmt.name, None)
-            tmpl = env.get_template(fmt.templates[style])
+            tmpl = env.get_template(name or fmt.templates[style])
         return tmpl.render(context)
     except jinja2.TemplateNotFound as exc:
         raise BadInputError(f"{template or exc.name}: template not found") from None
