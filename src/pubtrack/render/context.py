@@ -475,14 +475,15 @@ def scholar_meta(work: Work) -> dict[str, Any]:
 
     ``citation_author`` is a list (one tag per author); empty values are left out.
     """
-    date = "/".join(str(x) for x in (work.year, work.month, work.day) if x)
+    # Google Scholar reads "2010/5/12" or "2010".
+    date = f"{work.year}/{work.month}/{work.day}" if work.day and work.month else work.year
     pdf = next((k.url for k in work.links if k.label == "PDF"), None)
     if pdf is None and work.ids.arxiv:
         pdf = f"https://arxiv.org/pdf/{work.ids.arxiv}"
     meta: dict[str, Any] = {
         "citation_title": plain(work.title),
         "citation_author": [a.display for a in work.authors if not a.is_others],
-        "citation_publication_date": date,
+        "citation_publication_date": str(date) if date else "",
         "citation_pdf_url": pdf,
         "citation_doi": work.ids.doi,
         "citation_arxiv_id": work.ids.arxiv,
