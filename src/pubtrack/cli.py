@@ -523,6 +523,71 @@ def badge(project: Project, metric: str | None, source: str | None, output: str 
         click.echo(f"Wrote {path}")
 
 
+@cli.command()
+@click.argument("kind", type=click.Choice(["github", "cron", "systemd"]))
+@click.option(
+    "--inject",
+    "inject",
+    multiple=True,
+    metavar="FILE",
+    help="A file with pubtrack markers to refresh (repeatable; default README.md).",
+)
+@click.option(
+    "--time",
+    "time_",
+    default="03:17",
+    show_default=True,
+    help="When to run, HH:MM (UTC on GitHub, local time for cron and systemd).",
+)
+@click.option(
+    "--history-file",
+    default="data/citations.csv",
+    show_default=True,
+    help="The citation history CSV the job keeps ('' for none).",
+)
+@click.option(
+    "--action",
+    default=None,
+    help="github: the action to use, OWNER/REPO@REF (default: pubtrack/pubtrack@v1).",
+)
+@click.option("--push", is_flag=True, help="cron/systemd: commit and push what changed.")
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+@pass_project
+def schedule(
+    project: Project,
+    kind: str,
+    inject: tuple[str, ...],
+    time_: str,
+    history_file: str,
+    action: str | None,
+    push: bool,
+    force: bool,
+) -> None:
+    """Write what a nightly job needs: a GitHub workflow, or a cron or systemd job.
+
+    The files go into the project (the directory of pubtrack.toml); the steps
+    to switch the job on are printed.
+    """
+    from pubtrack.schedule import DEFAULT_ACTION, ScheduleOptions, write_schedule
+
+    options = ScheduleOptions(
+        kind=kind,
+        inject=list(inject) or ["README.md"],
+        time=time_,
+        action=action or DEFAULT_ACTION,
+        history_file=history_file,
+        push=push,
+        force=force,
+    )
+    result = write_schedule(project.config.root, options)
+    for path in result.written:
+        click.echo(f"Wrote {path}")
+    click.echo("")
+    click.echo("Next steps:")
+    for line in result.next_steps:
+        click.echo(line)
+
+
 def main() -> None:
     cli(prog_name="pubtrack")
 
