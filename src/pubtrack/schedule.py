@@ -204,3 +204,50 @@ def _github(root: Path, options: ScheduleOptions, hour: int, minute: int) -> Sch
         "so the job can push.",
     ]
     return ScheduleResult(written, steps)
+
+
+# ---------------------------------------------------------------------------
+# Guard for scheduled jobs: a render must never empty a region that had content
+# (a broken or missing bib would otherwise wipe the published list).
+# ---------------------------------------------------------------------------
+
+
+def emptied_regions(before: str, after: str, path: Path) -> list[str]:
+    """Names of the regions that had content in ``before`` and have none in ``after``."""
+    from pubtrack.errors import InjectError
+    from pubtrack.render.inject import find_regions, format_for
+
+    fmt = format_for(path, None)
+    try:
+        old = find_regions(before, path, fmt)
+        new = find_regions(after, path, fmt)
+    except InjectError:
+        return []
+    emptied = []
+    for a, b in zip(old, new, strict=False):
+        if before[a.start : a.end].strip() and not after[b.start : b.end].strip():
+            emptied.append(a.section)
+    return emptied
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pubtrack.schedule guard BEFORE AFTER``: exit 1 (and say which
+    region) when rendering emptied a region of AFTER that BEFORE had filled."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3 or args[0] != "guard":
+        print("usage: python -m pubtrack.schedule guard BEFORE AFTER", file=sys.stderr)
+        return 2
+    before, after = Path(args[1]), Path(args[2])
+    names = emptied_regions(
+        before.read_text(encoding="utf-8"), after.read_text(encoding="utf-8"), after
+    )
+    if names:
+        print(
+            f"{after}: rendering would empty pubtrack:{', pubtrack:'.join(names)}", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -165,20 +165,27 @@ def render_alfolio(ctx: RenderContext, scholar_user: str, existing: Path | None 
     return alfolio_yaml(papers, _today())
 
 
-def _without_generated_at(text: str) -> Any:
+def _without_dates(text: str) -> Any:
+    """The JSON without ``generated_at`` and the counts' ``as_of``: what is left is what
+    a reader of the data file sees change."""
     try:
         data = json.loads(text)
     except ValueError:
         return None
     if isinstance(data, dict):
         data.pop("generated_at", None)
+        for pub in data.get("publications") or []:
+            for count in (pub.get("citations") or {}).values() if isinstance(pub, dict) else ():
+                if isinstance(count, dict):
+                    count.pop("as_of", None)
     return data
 
 
 def write_if_changed(path: Path, text: str, fmt: str) -> bool:
     """--output: atomically, and only when the content changed; True when written.
 
-    For json, a new ``generated_at`` alone is no change.
+    For json, new dates alone (``generated_at``, a count fetched again unchanged and
+    so a later ``as_of``) are no change: the file keeps the dates of its last change.
     """
     try:
         old = path.read_text(encoding="utf-8")
@@ -188,8 +195,8 @@ def write_if_changed(path: Path, text: str, fmt: str) -> bool:
         if old == text:
             return False
         if fmt == "json":
-            before = _without_generated_at(old)
-            if before is not None and before == _without_generated_at(text):
+            before = _without_dates(old)
+            if before is not None and before == _without_dates(text):
                 return False
     write_atomic(path, text, make_parents=True)
     return True

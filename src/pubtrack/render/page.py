@@ -50,7 +50,7 @@ _PRIVATE_FIELDS = {
     "pubtrack",
     "crossref",
 }
-SPARK_POINTS = 30  # days with a recorded count shown per paper
+SPARK_POINTS = 30  # changes of count shown per paper
 
 
 def load_series(store: Any, config: Any) -> dict[str, Any]:
@@ -65,8 +65,13 @@ def load_series(store: Any, config: Any) -> dict[str, Any]:
         )
     papers: dict[str, dict[str, list[list[Any]]]] = {}
     for (key, source), series in rows.items():
-        days = daily_last(series)[-SPARK_POINTS:]
-        papers.setdefault(key, {})[source] = [[d, c] for d, c in days]
+        # Change points only: a night that fetched the same count adds nothing, so the
+        # page is unchanged until a count moves.
+        days: list[tuple[str, int]] = []
+        for day, count in daily_last(series):
+            if not days or days[-1][1] != count:
+                days.append((day, count))
+        papers.setdefault(key, {})[source] = [[d, c] for d, c in days[-SPARK_POINTS:]]
     try:
         report = json.loads(build_stats(store).to_json())
         per_year = {
