@@ -228,3 +228,13 @@ def test_readme_custom_template_example_renders_one_entry_per_line(cv: Path) -> 
     assert len(lines) == 7
     assert all(ln.startswith("- ") for ln in lines)
     assert "- A Journal Paper (2022), 42 citations" in lines
+
+
+def test_json_says_the_status(cv: Path) -> None:
+    import json
+
+    data = json.loads(render("--format", "json"))
+    status = {p["key"]: p["status"] for p in data["publications"]}
+    assert status["review"] == "under review"
+    assert status["future"] == "to appear"
+    assert status["jour"] is None
