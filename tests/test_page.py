@@ -159,6 +159,27 @@ def test_filters_and_sorting_in_a_browser(page: Path, tmp_path: Path) -> None:
 
 
 @needs_browser
+def test_keyboard_and_color_scheme_in_a_browser(page: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    with chromium_driver(tmp_path / "profile") as driver:
+        driver.get(page.as_uri())
+        # The first Tab lands in the keyword box: the filters come first.
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        assert driver.switch_to.active_element.get_attribute("id") == "f-q"
+        driver.switch_to.active_element.send_keys("lecture", Keys.TAB)
+        assert driver.switch_to.active_element.get_attribute("id") == "f-year"
+        background = "return getComputedStyle(document.body).backgroundColor"
+        for scheme, color in (("light", "rgb(255, 255, 255)"), ("dark", "rgb(18, 20, 23)")):
+            driver.execute_cdp_cmd(
+                "Emulation.setEmulatedMedia",
+                {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+            )
+            assert driver.execute_script(background) == color
+
+
+@needs_browser
 def test_page_without_javascript_shows_everything(page: Path, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 

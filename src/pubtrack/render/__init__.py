@@ -486,11 +486,15 @@ def inject_project(
         for name, marker in specs:
             by_options.setdefault(marker, []).append(name)
         out: dict[Any, str] = {}
-        library: Library | None = None
+        resolved = {
+            marker: resolve_options(config, options_for_marker(options, marker))
+            for marker in by_options
+        }
+        # Read the bib and the database once (warnings once), with what any region needs.
+        wants_sparklines = any(o.sparklines for o in resolved.values())
+        library, stored, _ = _load(config, replace(options, sparklines=wants_sparklines), warn)
         for marker, names in by_options.items():
-            region_options = resolve_options(config, options_for_marker(options, marker))
-            if library is None or region_options.sparklines != options.sparklines:
-                library, stored, _ = _load(config, region_options, warn)
+            region_options = resolved[marker]
 
             def produce(ctx: RenderContext, names=names, ro=region_options) -> str:
                 return jsonlib.dumps(
