@@ -238,3 +238,22 @@ def test_json_says_the_status(cv: Path) -> None:
     assert status["review"] == "under review"
     assert status["future"] == "to appear"
     assert status["jour"] is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        ({"pubstate": "forthcoming"}, "to appear"),
+        ({"pubstate": "inpress"}, "in press"),
+        ({"pubstate": "submitted"}, "under review"),
+        ({"year": "To appear"}, "to appear"),
+        ({"note": "Under review at JMLR"}, "under review"),
+        ({"note": "Accepted at ICML 2023 (oral)"}, None),  # says nothing about being out yet
+        ({"note": "Oral presentation"}, None),
+    ],
+)
+def test_publication_status(fields: dict[str, str], status: str | None) -> None:
+    from pubtrack.models import Work
+    from pubtrack.render.context import publication_status
+
+    assert publication_status(Work("k", "article", "T", fields=fields)) == status

@@ -222,27 +222,37 @@ def talk_date(talk: Talk) -> tuple[str, str | None]:
     return "", None
 
 
+# Free text (year, note, venue) counts only in these explicit phrases: "Accepted at
+# ICML" in a note says nothing about whether the paper is out yet.
 _STATUS_WORDS = re.compile(
-    r"\b(to appear|forthcoming|in press|inpress|under review|under submission|submitted"
-    r"|accepted)\b",
-    re.IGNORECASE,
+    r"\b(to appear|forthcoming|in press|under review|under submission)\b", re.IGNORECASE
 )
 _STATUS_LABELS = {
     "forthcoming": "to appear",
+    "under submission": "under review",
+}
+# biblatex `pubstate` values (and common spellings people use there).
+_PUBSTATE = {
+    "forthcoming": "to appear",
+    "toappear": "to appear",
     "accepted": "to appear",
     "inpress": "in press",
     "submitted": "under review",
-    "under submission": "under review",
+    "underreview": "under review",
+    "prepublished": "in press",
 }
 # Sorted first, in this order: what a reader should see before the published record.
 STATUS_ORDER = ("under review", "to appear", "in press")
 
 
 def publication_status(work: Work) -> str | None:
-    """ "to appear" / "under review" / "in press" from biblatex ``pubstate`` or the text
-    of ``year``, ``note`` or the venue; None for a published work."""
+    """ "to appear" / "under review" / "in press" from biblatex ``pubstate``, or those
+    words in ``year``, ``note`` or the venue; None for a published work."""
     f = work.fields
-    for text in (f.get("pubstate", ""), f.get("year", ""), f.get("note", ""), work.venue):
+    pubstate = re.sub(r"[\s_-]+", "", plain(f.get("pubstate", "")).lower())
+    if pubstate in _PUBSTATE:
+        return _PUBSTATE[pubstate]
+    for text in (f.get("year", ""), f.get("note", ""), work.venue):
         match = _STATUS_WORDS.search(plain(text or ""))
         if match:
             word = " ".join(match.group(1).lower().split())
