@@ -188,3 +188,20 @@ def test_page_without_javascript_shows_everything(page: Path, tmp_path: Path) ->
         assert not driver.find_element(By.ID, "filters").is_displayed()
         assert len(_visible_titles(driver)) == 5
         assert driver.find_element(By.CSS_SELECTOR, "#talk-talk2024rs").is_displayed()
+
+
+def test_size_budget_for_a_long_list(tmp_path: Path) -> None:
+    from pubtrack.testing.fake_api import make_papers, write_bib
+
+    root = tmp_path / "long"
+    (root / "data").mkdir(parents=True)
+    write_bib(make_papers(200, seed=1), root / "bib" / "publications.bib")
+    (root / "pubtrack.toml").write_text(
+        '[owner]\nname = "Ada Lovelace"\n[bib]\npublications = ["bib/*.bib"]\ntalks = []\n',
+        encoding="utf-8",
+    )
+    result = _render(root, "--output", "page.html")
+    assert result.returncode == 0, result.stderr
+    html = (root / "page.html").read_text(encoding="utf-8")
+    assert html.count('<li id="pub-') == 200
+    assert len(html.encode("utf-8")) < 100_000 + 1_000 * 200
