@@ -99,6 +99,8 @@ def night(tmp_path: Path, remote: Path, server: FakeApiServer, day: str, **setti
         PT_HISTORY_FILE="data/citations.csv",
         PT_PAGE="publications.html",
         PT_DATA_FILE="_data/publications.json",
+        PT_ALFOLIO="_data/citations.yml",
+        PT_BADGES="badges",
         PYTHONWARNINGS="ignore",
     )
     env.update(settings)
@@ -127,7 +129,10 @@ def test_three_nights_commit_commit_no_commit(site) -> None:  # type: ignore[no-
     committed = git(remote, "show", "--name-only", "--format=", "main").split()
     assert sorted(committed) == [
         "README.md",
+        "_data/citations.yml",
         "_data/publications.json",
+        "badges/citations.json",
+        "badges/h-index.json",
         "data/citations.csv",
         "publications.html",
     ]
