@@ -205,3 +205,16 @@ def test_size_budget_for_a_long_list(tmp_path: Path) -> None:
     html = (root / "page.html").read_text(encoding="utf-8")
     assert html.count('<li id="pub-') == 200
     assert len(html.encode("utf-8")) < 100_000 + 1_000 * 200
+
+
+def test_page_command_is_render_standalone(page: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pubtrack", "page", "--output", "other.html"],
+        cwd=page.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PUBTRACK_CONFIG": str(page.parent / "pubtrack.toml")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (page.parent / "other.html").read_bytes() == page.read_bytes()

@@ -524,6 +524,20 @@ def badge(project: Project, metric: str | None, source: str | None, output: str 
 
 
 @cli.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write FILE (atomically, only when it changed) instead of stdout.",
+)
+@click.option("--selected", is_flag=True, help="Only works (and talks) marked selected.")
+@click.pass_context
+def page(ctx: click.Context, output: str | None, selected: bool) -> None:
+    """The standalone HTML page: same as `render --format html --standalone`."""
+    ctx.invoke(render, fmt="html", output=output, selected=selected, standalone=True)
+
+
+@cli.command()
 @click.argument("kind", type=click.Choice(["github", "cron", "systemd"]))
 @click.option(
     "--inject",
