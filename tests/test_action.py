@@ -193,3 +193,22 @@ def test_a_region_is_never_emptied(site) -> None:  # type: ignore[no-untyped-def
     assert "a pubtrack region would have been emptied" in result.stdout
     assert commits(remote)[0] == "move bib"
     assert "Cited by" in (work / "README.md").read_text(encoding="utf-8")  # restored
+
+
+def test_warnings_stop_the_job_only_when_strict(site) -> None:  # type: ignore[no-untyped-def]
+    tmp_path, remote, server, _ = site
+    seed = tmp_path / "seed"
+    with (seed / "bib" / "publications.bib").open("a", encoding="utf-8") as fh:
+        fh.write(
+            "\n@misc{warned, title = {Warned}, author = {Lovelace, Ada}, year = {2020},\n"
+            "  howpublished = undefinedmacro}\n"
+        )
+    git(seed, "commit", "-q", "-am", "a warning")
+    git(seed, "push", "-q", "origin", "HEAD:main")
+    work, result, _, _ = night(tmp_path, remote, server, "2026-11-20", PT_STRICT="true")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert commits(remote)[0] == "a warning"
+    work, result, _, _ = night(tmp_path, remote, server, "2026-11-21")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "::warning title=pubtrack::pubtrack check: warnings only" in result.stdout
+    assert commits(remote)[0] == "pubtrack: nightly citation update"
