@@ -156,19 +156,23 @@ def test_cron_wrapper_runs_under_crons_environment(project: Path, tmp_path: Path
     )
     schedule("cron")
     script = project / "schedule" / "pubtrack-nightly.sh"
+    # What cron gives a job: no virtualenv, no PATH beyond /usr/bin:/bin.
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "SHELL": "/bin/sh"}
+    env["PUBTRACK_ENV_FILE"] = str(tmp_path / "none")
+    command = ["/bin/sh", "-c", f"'{script}' >> '{tmp_path / 'log'}' 2>&1"]
     with FakeApiServer(papers, time_scale=0.01) as server:
-        # What cron gives a job: no virtualenv, no PATH beyond /usr/bin:/bin.
-        env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "SHELL": "/bin/sh"}
         env.update(server.env())
-        env["PUBTRACK_ENV_FILE"] = str(tmp_path / "none")
-        result = subprocess.run(
-            ["/bin/sh", "-c", f"'{script}' >> '{tmp_path / 'log'}' 2>&1"],
-            env=env,
-            cwd="/",
-            timeout=120,
-        )
+        result = subprocess.run(command, env=env, cwd="/", timeout=120)
+        log = (tmp_path / "log").read_text(encoding="utf-8")
+        assert result.returncode == 0, log
+        assert "Updated 6 works." in log
+        readme = (project / "README.md").read_text(encoding="utf-8")
+        assert papers[0].title.split(":")[0] in readme
+        assert (project / "data" / "citations.csv").is_file()
+        # A bib emptied by mistake must not empty the published list.
+        (project / "bib" / "publications.bib").write_text("% nothing here\n", encoding="utf-8")
+        result = subprocess.run(command, env=env, cwd="/", timeout=120)
     log = (tmp_path / "log").read_text(encoding="utf-8")
-    assert result.returncode == 0, log
-    assert "Updated 6 works." in log
-    assert papers[0].title.split(":")[0] in (project / "README.md").read_text(encoding="utf-8")
-    assert (project / "data" / "citations.csv").is_file()
+    assert result.returncode == 1, log
+    assert "README.md: a pubtrack region would have been emptied" in log
+    assert (project / "README.md").read_text(encoding="utf-8") == readme

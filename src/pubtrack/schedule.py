@@ -117,7 +117,7 @@ def write_schedule(root: Path, options: ScheduleOptions) -> ScheduleResult:
     env_file = Path("~/.config/pubtrack/env").expanduser()
     renders = "\n".join(
         f"if [ -f {shlex.quote(name)} ]; then\n"
-        f"    pubtrack render --inject {shlex.quote(name)} --exit-code\n"
+        f"    render_into {shlex.quote(name)}\n"
         "    case $? in\n"
         f"        0) ;;\n        4) stage {shlex.quote(name)} ;;\n"
         '        *) echo "pubtrack render failed; nothing committed" >&2; exit 2 ;;\n'
@@ -127,7 +127,7 @@ def write_schedule(root: Path, options: ScheduleOptions) -> ScheduleResult:
     if options.history_file:
         renders += f"\nstage {shlex.quote(options.history_file)}"
     sync_args = (
-        f"--history-file {shlex.quote(options.history_file)}" if options.history_file else ""
+        f" --history-file {shlex.quote(options.history_file)}" if options.history_file else ""
     )
     text = _fill(
         template("nightly.sh"),
@@ -137,6 +137,7 @@ def write_schedule(root: Path, options: ScheduleOptions) -> ScheduleResult:
             "PROJECT_TEXT": str(root),
             "ENV_FILE_TEXT": str(env_file),
             "PUBTRACK": shlex.join(running_pubtrack()),
+            "PYTHON": shlex.quote(str(Path(sys.executable).absolute())),
             "PROJECT": shlex.quote(str(root)),
             "ENV_FILE": shlex.quote(str(env_file)),
             "PUSH": "1" if options.push else "0",

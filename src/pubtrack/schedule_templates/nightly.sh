@@ -21,6 +21,23 @@ pubtrack() {
     @@PUBTRACK@@ "$@"
 }
 
+# Refuses a render that emptied a region which had content (a bib moved away or
+# emptied by mistake): the file is put back and the job stops, nothing committed.
+render_into() {
+    before=$(mktemp) || exit 1
+    cp -p -- "$1" "$before"
+    pubtrack render --inject "$1" --exit-code
+    rendered=$?
+    if [ "$rendered" -eq 4 ] && ! @@PYTHON@@ -m pubtrack.schedule guard "$before" "$1"; then
+        cp -p -- "$before" "$1"
+        rm -f -- "$before"
+        echo "$1: a pubtrack region would have been emptied; file left as it was" >&2
+        exit 1
+    fi
+    rm -f -- "$before"
+    return "$rendered"
+}
+
 # With PUBTRACK_GIT_PUSH=1, each changed file is staged for the commit at the end.
 stage() {
     if [ "$GIT_PUSH" = "1" ] && [ -e "$1" ]; then
@@ -37,7 +54,7 @@ if [ -r "$ENV_FILE" ]; then
 fi
 
 echo "== pubtrack nightly $(date -u +%Y-%m-%dT%H:%M:%SZ) in $PROJECT"
-pubtrack sync @@SYNC_ARGS@@
+pubtrack sync@@SYNC_ARGS@@
 code=$?
 case $code in
     0) ;;
