@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
+
+from rapidfuzz import fuzz
 
 # New-style (0704.0001 onwards, 4 or 5 digits after the dot) and old-style
 # (archive[.subject]/YYMMNNN) arXiv ids, with an optional version.
@@ -222,24 +225,40 @@ def normalize_title(title: str | None) -> str:
     return " ".join(text.replace("_", " ").split())
 
 
-def title_similarity(a: str | None, b: str | None) -> float:
-    """0..1: how alike two titles are once case, accents and punctuation are ignored.
+@dataclass(frozen=True)
+class NormalizedTitle:
+    """A title normalised once (``normalize_title``) with its word set, for scoring many
+    pairs without normalising each title again per pair."""
 
-    The character-level ratio (difflib) catches small edits; it is capped by
-    the word overlap so that a short title contained in a longer one (a
-    different paper with a subtitle) does not score high.
+    text: str
+    words: frozenset[str]
+
+    @classmethod
+    def of(cls, title: str | None) -> NormalizedTitle:
+        text = normalize_title(title)
+        return cls(text, frozenset(text.split()))
+
+
+def normalized_similarity(left: NormalizedTitle, right: NormalizedTitle) -> float:
+    """``title_similarity`` of two already normalised titles.
+
+    The character-level ratio (rapidfuzz's Indel ratio, the same measure as
+    difflib's ``ratio`` at a fraction of the cost) catches small edits; it is
+    capped by the word overlap so that a short title contained in a longer one
+    (a different paper with a subtitle) does not score high.
     """
-    from difflib import SequenceMatcher
-
-    left, right = normalize_title(a), normalize_title(b)
-    if not left or not right:
+    if not left.text or not right.text:
         return 0.0
-    if left == right:
+    if left.text == right.text:
         return 1.0
-    ratio = SequenceMatcher(None, left, right, autojunk=False).ratio()
-    words_a, words_b = set(left.split()), set(right.split())
-    jaccard = len(words_a & words_b) / len(words_a | words_b)
+    ratio = fuzz.ratio(left.text, right.text) / 100.0
+    jaccard = len(left.words & right.words) / len(left.words | right.words)
     return min(ratio, (ratio + jaccard) / 2 + 0.05)
+
+
+def title_similarity(a: str | None, b: str | None) -> float:
+    """0..1: how alike two titles are once case, accents and punctuation are ignored."""
+    return normalized_similarity(NormalizedTitle.of(a), NormalizedTitle.of(b))
 
 
 def _author_key(name: str) -> tuple[str, str]:
@@ -289,6 +308,18 @@ def is_confident_match(
     The reason says why a candidate was rejected, for the sync summary and logs.
     """
     similarity = title_similarity(title, candidate_title)
+    return confidence(similarity, authors, year, candidate_authors, candidate_year, threshold)
+
+
+def confidence(
+    similarity: float,
+    authors: Iterable[str],
+    year: int | None,
+    candidate_authors: Iterable[str],
+    candidate_year: int | None,
+    threshold: float = TITLE_MATCH_THRESHOLD,
+) -> tuple[bool, str]:
+    """``is_confident_match`` for a title similarity already computed (matrix scoring)."""
     if similarity < threshold:
         return False, f"title similarity {similarity:.2f} < {threshold:.2f}"
     authors = list(authors)
@@ -296,7 +327,10 @@ def is_confident_match(
         return False, "the bib entry has no authors to compare"
     if author_overlap(authors, list(candidate_authors)) == 0:
         return False, "no author in common"
-    year_known = year is not None and candidate_year is not None
-    if year_known and abs(year - candidate_year) > YEAR_TOLERANCE:  # type: ignore[operator]
+    if (
+        year is not None
+        and candidate_year is not None
+        and abs(year - candidate_year) > (YEAR_TOLERANCE)
+    ):
         return False, f"year {candidate_year} does not fit {year}"
     return True, f"title similarity {similarity:.2f}, authors and year agree"

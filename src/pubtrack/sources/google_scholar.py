@@ -34,7 +34,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from pubtrack.errors import SourceError
-from pubtrack.identity import is_confident_match, title_similarity
+from pubtrack.identity import (
+    TITLE_MATCH_THRESHOLD,
+    NormalizedTitle,
+    confidence,
+    normalized_similarity,
+)
 from pubtrack.sources.base import Source, SourceResult, WorkRef
 
 if TYPE_CHECKING:
@@ -157,16 +162,20 @@ def match_publications(
     aliases, the profile's own name) is among the work's authors.
     """
     candidates = _candidates(publications)
+    # Each title is normalised once; a pair's authors and year are looked at only when
+    # its title clears the threshold (the owner is on every profile publication).
+    cand_titles = [NormalizedTitle.of(c.title) for c in candidates]
     scored: list[tuple[float, int, int, str]] = []
     reasons: dict[str, str] = {}
     for wi, work in enumerate(works):
+        title = NormalizedTitle.of(work.title)
         best_reason = "no publication on the profile with a similar title"
         best_sim = 0.0
         for ci, cand in enumerate(candidates):
-            ok, reason = is_confident_match(
-                work.title, work.authors, work.year, cand.title, owner_names, cand.year
-            )
-            sim = title_similarity(work.title, cand.title)
+            sim = normalized_similarity(title, cand_titles[ci])
+            if sim < TITLE_MATCH_THRESHOLD and sim <= best_sim:
+                continue
+            ok, reason = confidence(sim, work.authors, work.year, owner_names, cand.year)
             if ok:
                 scored.append((sim, wi, ci, reason))
             elif sim > best_sim:
