@@ -369,3 +369,36 @@ def test_citation_date_month_keeps_a_nightly_page_stable(example_project: Path) 
     toml.write_text(toml.read_text().replace('"month"', '"week"'))
     code, _, err = run()
     assert code == 2 and "citation_date must be one of day, month, not 'week'" in err
+
+
+def test_output_cache_follows_included_templates_and_no_cache(
+    fake_reader: Library, example_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Editing a template that the user's template includes renders afresh; with
+    PUBTRACK_NO_CACHE=1 nothing is read from or written to the output cache."""
+    from pubtrack.config import load_config
+    from pubtrack.render import RenderOptions, render_project
+
+    config = load_config()
+    Store.open(config.database_path).close()
+    templates = example_project / "templates"
+    templates.mkdir()
+    (templates / "cv.md.j2").write_text("{% include 'part.md.j2' %}\n", encoding="utf-8")
+    part = templates / "part.md.j2"
+    part.write_text("first {{ publications|length }}", encoding="utf-8")
+    options = RenderOptions(format="md", template=templates / "cv.md.j2")
+
+    assert render_project(config, options).text.startswith("first 2")
+    part.write_text("second {{ publications|length }}", encoding="utf-8")
+    assert render_project(config, options).text.startswith("second 2")
+
+    cache_dir = config.cache_dir / "render"
+    before = sorted(p.name for p in cache_dir.iterdir())
+    monkeypatch.setenv("PUBTRACK_NO_CACHE", "1")
+    for entry in cache_dir.iterdir():  # a stale entry that must not be served
+        entry.write_text("stale", encoding="utf-8")
+    part.write_text("third {{ publications|length }}", encoding="utf-8")
+    assert render_project(config, options).text.startswith("third 2")
+    part.write_text("second {{ publications|length }}", encoding="utf-8")
+    assert render_project(config, options).text.startswith("second 2")
+    assert sorted(p.name for p in cache_dir.iterdir()) == before

@@ -198,7 +198,12 @@ def test_429_bursts_5xx_timeouts_and_bad_bodies_are_ridden_out(project: Project)
     server.inject("crossref", "truncate", times=1)
     result = project.sync()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert server.count("semantic_scholar", 429) == 3
+    # Exactly the three injected 429s were answered and ridden out. The server's own
+    # rate limit may add 429s when a loaded machine bunches requests together: those
+    # are not counted here (they are ridden out as well, or the sync would fail).
+    injected = [r for r in server.log if r.api == "semantic_scholar" and r.fault == "429"]
+    assert [r.status for r in injected] == [429, 429, 429]
+    assert server.count("semantic_scholar", 429) >= 3
     assert project.latest("semantic_scholar") == {p.key: p.citation_count for p in project.papers}
     assert project.latest("openalex") == {p.key: p.citation_count for p in project.papers}
     assert len(project.latest("crossref")) == len(_with_doi(project.papers))

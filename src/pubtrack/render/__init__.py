@@ -358,7 +358,7 @@ def _cached(
 
     generated_at = options.generated_at or now_iso()
     fingerprint = getattr(library, "fingerprint", None)
-    if fingerprint is None:
+    if fingerprint is None or not cache.enabled():
         return cache.fill(build(), generated_at)
     key = cache.cache_key(
         str(fingerprint),

@@ -2,17 +2,20 @@
 
 The key covers everything the text depends on: the library fingerprint (bib
 files), the resolved options, the owner names and ``[render]`` settings, the
-counts and ids read from the database, the user's template and the bundled
-templates and code. ``generated_at`` is the one value that changes every
-run; it is rendered as a placeholder and filled in on the way out.
-Entries live in ``<database dir>/.cache/render/``; a failure to read or
-write the cache only costs speed.
+counts and ids read from the database, every template the Jinja environment
+can load (the bundled ones and every file in the user's template directory,
+since any of them can be included or extended) and the render code.
+``generated_at`` is the one value that changes every run; it is rendered as a
+placeholder and filled in on the way out. Entries live in
+``<database dir>/.cache/render/``; a failure to read or write the cache only
+costs speed, and ``PUBTRACK_NO_CACHE=1`` turns it off (as the parse cache).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +27,31 @@ KEEP = 32  # entries kept (one per format/options combination in use)
 _CODE_DIR = Path(__file__).parent
 
 
+def enabled() -> bool:
+    """False when ``PUBTRACK_NO_CACHE`` is set (to anything but 0)."""
+    return os.environ.get("PUBTRACK_NO_CACHE", "") in ("", "0")
+
+
 def _code_stamp() -> list[tuple[str, int]]:
     """Bundled templates and render code: an edited install never serves stale text."""
     files = [*_CODE_DIR.glob("*.py"), *(_CODE_DIR / "templates").glob("*")]
     return sorted((f.name, f.stat().st_mtime_ns) for f in files)
+
+
+def template_stamp(template_dir: Path) -> list[tuple[str, int, int]]:
+    """(name, size, mtime) of every template the user's loader can load: an edited
+    include or base template changes the key as much as the named template does.
+    The same walk as Jinja's ``FileSystemLoader.list_templates`` (links followed)."""
+    stamps = []
+    for root, _dirs, files in os.walk(template_dir, followlinks=True):
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            stamps.append((os.path.relpath(path, template_dir), st.st_size, st.st_mtime_ns))
+    return sorted(stamps)
 
 
 def cache_key(
@@ -41,6 +65,8 @@ def cache_key(
     template = options.get("template")
     if template:
         digest.update(Path(template).read_bytes() + b"\0")
+        stamp = template_stamp(Path(template).resolve().parent)
+        digest.update(repr(stamp).encode("utf-8") + b"\0")
     digest.update(repr(stored).encode("utf-8"))
     return digest.hexdigest()
 
