@@ -18,9 +18,12 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "action" / "pubtrack-action.sh"
 TIME_SCALE = 0.01
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("git") is None or shutil.which("bash") is None, reason="needs git and bash"
-)
+pytestmark = [
+    pytest.mark.slow,  # whole nights of the Action as subprocesses
+    pytest.mark.skipif(
+        shutil.which("git") is None or shutil.which("bash") is None, reason="needs git and bash"
+    ),
+]
 
 README = """# Ada Lovelace
 

@@ -142,6 +142,7 @@ def test_systemd_units_verify(project: Path) -> None:
     assert result.returncode != 0
 
 
+@pytest.mark.slow
 def test_cron_wrapper_runs_under_crons_environment(project: Path, tmp_path: Path) -> None:
     from pubtrack.testing.fake_api import FakeApiServer, fast_sync_settings, make_papers, write_bib
 

@@ -32,6 +32,8 @@ from pubtrack.testing.fake_api import (
     write_bib,
 )
 
+pytestmark = pytest.mark.slow  # real subprocesses against the fake API server
+
 TIME_SCALE = 0.01
 S2_KEY = "e2e-dummy-s2-key-0123"
 OPENALEX_KEY = "e2e-dummy-openalex-key-4567"

@@ -85,7 +85,12 @@ def test_standalone_needs_html(page: Path) -> None:
 
 
 BROWSER = browser_problem()
-needs_browser = pytest.mark.skipif(BROWSER is not None, reason=str(BROWSER))
+_browser_available = pytest.mark.skipif(BROWSER is not None, reason=str(BROWSER))
+
+
+def needs_browser(test):  # type: ignore[no-untyped-def]
+    """A test that drives a real browser: skipped without one, and slow."""
+    return pytest.mark.slow(_browser_available(test))
 
 
 def _visible_titles(driver) -> list[str]:  # type: ignore[no-untyped-def]
