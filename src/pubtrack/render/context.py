@@ -109,7 +109,11 @@ class PublicationView:
     status: str | None = None  # "to appear", "under review", "in press"
     citation_style: str = "full"  # full | count ("Cited by 12") | number ("12")
     link_citations: bool = False  # "Cited by N" links to the citing papers (S2, OpenAlex)
-    meta: dict[str, Any] = field(default_factory=dict)  # Google Scholar citation_* tags
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Google Scholar ``citation_*`` tags: built when a template asks (few do)."""
+        return scholar_meta(self.work)
 
     @property
     def cited_by_url(self) -> str | None:
@@ -474,7 +478,6 @@ def build_publications(
                 selected=work.selected,
                 work=work,
                 status=status,
-                meta=scholar_meta(work),
             )
         )
     return out
