@@ -37,6 +37,11 @@ _BAD_ID = re.compile(r"incorrect id format for (?P<id>\S+)", re.IGNORECASE)
 class Arxiv(Source):
     name = "arxiv"
     label = "arXiv"
+    order = 20
+    fetch_order = 10  # first: the DOIs it reports let Crossref and OpenAlex find a preprint
+    default_url = "https://export.arxiv.org/api/query"
+    url_env = "PUBTRACK_ARXIV_API_URL"
+    default_enabled = True
     batch_size = 100
     min_interval = 3.0
     provides_citations = False

@@ -34,6 +34,18 @@ class WorkRef:
 
 
 @dataclass
+class ProfileFigures:
+    """What a profile says about itself (all its publications, not only the bib's)."""
+
+    profile_id: str
+    name: str | None
+    total_citations: int | None
+    h_index: int | None
+    i10_index: int | None
+    cites_per_year: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
 class SourceResult:
     """One work's answer from one source.
 
@@ -56,12 +68,26 @@ class SourceResult:
 
 
 class Source(ABC):
-    """Base class for a citation/metadata source."""
+    """Base class for a citation/metadata source.
 
-    name: ClassVar[str]
-    label: ClassVar[str]
+    The class attributes are the source's metadata: the registry
+    (``pubtrack.sources.registry``) reads them, and every list of sources,
+    label, default URL and environment variable in pubtrack comes from there.
+    """
+
+    name: ClassVar[str]  # the entry-point name: [sync] sources, --source, JSON keys
+    label: ClassVar[str]  # shown to people: "Semantic Scholar"
+    # Position in listings (help, stats, render's citation preference); lower first.
+    order: ClassVar[int] = 1000
+    # Position in a sync run; sources that teach ids to others (arXiv: DOIs) go first.
+    fetch_order: ClassVar[int] = 1000
+    default_url: ClassVar[str] = ""  # API base URL
+    url_env: ClassVar[str] = ""  # environment variable overriding it (mirrors, tests)
+    key_env: ClassVar[str] = ""  # environment variable holding an API key (never stored)
+    default_enabled: ClassVar[bool] = False  # in the default [sync] sources
     batch_size: ClassVar[int] = 1
     min_interval: ClassVar[float] = 1.0  # seconds between two requests
+    # False for metadata-only sources (arXiv): no counts stored, no column in views.
     provides_citations: ClassVar[bool] = True
 
     def __init__(self, config: Config, http: HttpClient) -> None:
@@ -87,6 +113,11 @@ class Source(ABC):
     def resolve_unidentified(self, works: list[WorkRef]) -> list[SourceResult]:
         """Works with no id this source can use (e.g. S2 title match). Default: none."""
         return []
+
+    def profile_figures(self) -> ProfileFigures | None:
+        """Figures of the owner's whole profile (all works, not only the bib's), after a
+        fetch, for ``Store.record_profile_metrics``. Default: a source without profiles."""
+        return None
 
 
 def available_sources() -> dict[str, type[Source]]:

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 class Crossref(Source):
     name = "crossref"
     label = "Crossref"
+    order = 40
+    fetch_order = 40
+    default_url = "https://api.crossref.org"
+    url_env = "PUBTRACK_CROSSREF_API_URL"
+    default_enabled = True
     batch_size = 1
     min_interval = 0.2
 

@@ -40,7 +40,7 @@ from pubtrack.identity import (
     confidence,
     normalized_similarity,
 )
-from pubtrack.sources.base import Source, SourceResult, WorkRef
+from pubtrack.sources.base import ProfileFigures, Source, SourceResult, WorkRef
 
 if TYPE_CHECKING:
     from pubtrack.config import Config
@@ -100,18 +100,6 @@ def _redact(url: str) -> str:
         netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
         return urlunsplit(parts._replace(netloc=netloc))
     return url
-
-
-@dataclass
-class ProfileFigures:
-    """What the profile says about itself (all its publications, not only the bib's)."""
-
-    profile_id: str
-    name: str | None
-    total_citations: int | None
-    h_index: int | None
-    i10_index: int | None
-    cites_per_year: dict[int, int] = field(default_factory=dict)
 
 
 def _int(value: Any) -> int | None:
@@ -211,6 +199,8 @@ class GoogleScholar(Source):
 
     name: ClassVar[str] = "google_scholar"
     label: ClassVar[str] = "Google Scholar"
+    order: ClassVar[int] = 50
+    fetch_order: ClassVar[int] = 50
     batch_size: ClassVar[int] = 100_000  # the whole profile comes in one fetch
     min_interval: ClassVar[float] = 0.0
     timeout: ClassVar[int] = 20

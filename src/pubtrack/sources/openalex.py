@@ -38,6 +38,12 @@ SELECT = (
 class OpenAlex(Source):
     name = "openalex"
     label = "OpenAlex"
+    order = 30
+    fetch_order = 30
+    default_url = "https://api.openalex.org"
+    url_env = "PUBTRACK_OPENALEX_API_URL"
+    key_env = "OPENALEX_API_KEY"
+    default_enabled = True
     batch_size = 100
     min_interval = 0.1
 

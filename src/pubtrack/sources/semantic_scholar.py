@@ -37,6 +37,12 @@ _S2_ID = re.compile(r"^[0-9a-f]{40}$")
 class SemanticScholar(Source):
     name = "semantic_scholar"
     label = "Semantic Scholar"
+    order = 10
+    fetch_order = 20
+    default_url = "https://api.semanticscholar.org/graph/v1"
+    url_env = "PUBTRACK_S2_API_URL"
+    key_env = "S2_API_KEY"
+    default_enabled = True
     batch_size = 500
     min_interval = 1.0
 
