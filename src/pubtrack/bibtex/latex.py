@@ -99,7 +99,6 @@ _CONTENT = {
     "makebox",
     "framebox",
     "text",
-    "textnormal",
     "mathrm",
     "mathbf",
     "mathsf",
@@ -607,8 +606,6 @@ def _accent(name: str, arg: str) -> str:
     elif base == "ȷ":
         base = "j"
     return unicodedata.normalize("NFC", base + _ACCENTS[name]) + arg[1:]
-
-
 
 
 def _script(which: str, arg: str, before: str) -> str:
