@@ -27,7 +27,7 @@ from bibtexparser.model import (
 from bibtexparser.splitter import Splitter
 
 from pubtrack.bibtex.encoding import decode_bytes
-from pubtrack.bibtex.latex import decode, unescape_url
+from pubtrack.bibtex.latex import decode, unescape_url, unknown_commands
 from pubtrack.bibtex.names import parse_names
 from pubtrack.bibtex.values import (
     PREDEFINED_MACROS,
@@ -59,6 +59,31 @@ _PREPRINT_WORDS = re.compile(r"arxiv|preprint|biorxiv|medrxiv|ssrn|openreview|\b
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s{}#?]+)", re.I)
 _TRUE = {"true", "yes", "1", "y", "on"}
 
+# Fields shown on a page (decoded): where unknown LaTeX commands are reported.
+_DISPLAYED = (
+    "title",
+    "author",
+    "editor",
+    "journal",
+    "journaltitle",
+    "booktitle",
+    "abbr",
+    "publisher",
+    "school",
+    "institution",
+    "howpublished",
+    "organization",
+    "eventtitle",
+    "event",
+    "location",
+    "address",
+    "venue",
+    "type",
+    "award",
+    "award_name",
+    "note",
+    "abstract",
+)
 _CONFERENCE_TYPES = {"inproceedings", "conference"}
 _THESIS_TYPES = {"phdthesis", "mastersthesis", "thesis"}
 _BOOK_TYPES = {"book", "mvbook", "collection", "mvcollection", "proceedings", "mvproceedings"}
@@ -97,6 +122,8 @@ class Reader:
         # raw value -> resolved (str, or Resolved when there is something to report);
         # cleared whenever a macro is (re)defined.
         self._memo: dict[str, str | Resolved] = {}
+        # unknown LaTeX command -> [file, line, key, field, uses]: reported once.
+        self._unknown: dict[str, list] = {}
 
     # -- input ----------------------------------------------------------------
     def display_path(self, path: Path) -> str:
@@ -376,6 +403,7 @@ class Reader:
             else:
                 works.append(self._work(raw))
         self._same_work(works)
+        self._report_unknown()
         known = {w.key for w in works}
         for talk in talks:
             if talk.publication and talk.publication not in known:
@@ -390,6 +418,47 @@ class Reader:
         order = {name: i for i, name in enumerate(dict.fromkeys(p.file for p in self.problems))}
         problems = sorted(self.problems, key=lambda p: (order[p.file], p.line))
         return Library(works=works, talks=talks, problems=problems)
+
+    def _note_unknown(self, raw: RawEntry, names: tuple[str, ...]) -> None:
+        """Remember the unknown LaTeX commands of the displayed fields (first use wins)."""
+        for name in names:
+            for field_name in _DISPLAYED:
+                if "\\" + name in raw.fields.get(field_name, ""):
+                    break
+            else:
+                field_name = "title"
+            seen = self._unknown.get(name)
+            if seen is None:
+                line = raw.field_lines.get(field_name, raw.line)
+                self._unknown[name] = [raw.file, line, raw.key, field_name, 1]
+            else:
+                seen[4] += 1
+
+    def _unknown_in(self, raw: RawEntry) -> None:
+        fields = raw.fields
+        found: tuple[str, ...] = ()
+        for name in _DISPLAYED:
+            value = fields.get(name)
+            if value and "\\" in value:
+                found += unknown_commands(value)
+        if found:
+            self._note_unknown(raw, tuple(dict.fromkeys(found)))
+
+    def _report_unknown(self) -> None:
+        """One warning per unknown command, at its first use, never one per entry."""
+        for name, (file, line, key, field_name, uses) in self._unknown.items():
+            more = (
+                f"; {uses - 1} more entr{'y uses' if uses == 2 else 'ies use'} it"
+                if uses > 1
+                else ""
+            )
+            self._problem(
+                file,
+                line,
+                f"{key}: unknown LaTeX command \\{name} in field '{field_name}' "
+                f"(kept as text{more})",
+                "warning",
+            )
 
     def _lookup(self, key: str) -> RawEntry | None:
         """Crossref targets match case-insensitively, as in BibTeX."""
@@ -442,6 +511,7 @@ class Reader:
 
     def _work(self, raw: RawEntry) -> Work:
         f = raw.fields
+        self._unknown_in(raw)
         authors = []
         for name in ("author", "editor"):
             if f.get(name):
@@ -501,6 +571,7 @@ class Reader:
 
     def _talk(self, raw: RawEntry) -> Talk:
         f = raw.fields
+        self._unknown_in(raw)
         year, month, day = _when(f)
         self._check_date(raw, year, month)
         when = None
