@@ -19,7 +19,7 @@ from pubtrack.identity import (
         ("https://arxiv.org/pdf/2210.05278.pdf", ("2210.05278", None)),
         ("http://export.arxiv.org/abs/hep-th/9901001v3", ("hep-th/9901001", 3)),
         ("astro-ph/0601001", ("astro-ph/0601001", None)),
-        ("math.GT/0309136", ("math.gt/0309136", None)),
+        ("math.GT/0309136", ("math/0309136", None)),  # arXiv drops the subject class
         ("0704.0001", ("0704.0001", None)),
     ],
 )

@@ -26,6 +26,7 @@ from bibtexparser.model import (
 )
 from bibtexparser.splitter import Splitter
 
+from pubtrack.bibtex import links as linkfields
 from pubtrack.bibtex.encoding import decode_bytes
 from pubtrack.bibtex.latex import decode, unescape_url, unknown_commands
 from pubtrack.bibtex.names import parse_names
@@ -51,7 +52,6 @@ _FIELD_NAME = re.compile(r"^[A-Za-z0-9_.:+/-]+$")
 _GOOD_NAMES: dict[str, str] = {}  # field name as written -> lower case (valid names only)
 _ACL_URL = re.compile(r"aclanthology\.org/([A-Za-z0-9][\w.-]*?)(?:\.pdf)?/?$", re.IGNORECASE)
 _ACL_DOI = re.compile(r"^10\.18653/v1/(.+)$")
-_DOI_URL = re.compile(r"//(?:dx\.)?doi\.org/", re.IGNORECASE)
 _ARXIV_IN_TEXT = re.compile(
     r"arxiv[:\s]*(?:preprint\s*)?(?:arxiv:)?\s*([a-z\-.]*/?\d{4}\.?\d{3,5}(?:v\d+)?)", re.I
 )
@@ -591,10 +591,12 @@ class Reader:
         place = next((f[k] for k in ("location", "address", "venue") if f.get(k)), "")
         links: list[Link] = []
         for name, label in (("slides", "Slides"), ("video", "Recording"), ("url", "Website")):
-            if f.get(name):
-                links.append(Link(label, unescape_url(f[name])))
-        if f.get("pdf"):
-            links.append(Link("PDF", unescape_url(f["pdf"])))
+            target = linkfields.link(f.get(name))
+            if target:
+                links.append(Link(label, target))
+        pdf = linkfields.link(f.get("pdf"))
+        if pdf:
+            links.append(Link("PDF", pdf))
         publication = f.get("publication", "").strip() or None
         return Talk(
             key=raw.key,
@@ -655,6 +657,16 @@ def _when(f: dict[str, str]) -> tuple[int | None, int | None, int | None]:
     return year, month, day
 
 
+def _page_urls(f: dict[str, str]) -> list[str]:
+    """The links of `url`, `html` and `howpublished` (`\\url{...}`), in that order."""
+    found: list[str] = []
+    for name in ("url", "html", "howpublished"):
+        value = f.get(name)
+        if value and (name != "howpublished" or "\\url" in value or "://" in value):
+            found.extend(u for u in linkfields.urls(value) if u not in found)
+    return found
+
+
 def _identifiers(f: dict[str, str]) -> Identifiers:
     ids = Identifiers()
     eprint = f.get("eprint", "").strip()
@@ -663,9 +675,9 @@ def _identifiers(f: dict[str, str]) -> Identifiers:
         ids.arxiv = normalize_arxiv_id(eprint)
     if not ids.arxiv and f.get("arxiv"):
         ids.arxiv = normalize_arxiv_id(f["arxiv"])
-    url = unescape_url(f.get("url", ""))
-    if not ids.arxiv and "arxiv.org/" in url:
-        ids.arxiv = normalize_arxiv_id(url.split("?", 1)[0])
+    page_urls = _page_urls(f)
+    if not ids.arxiv:
+        ids.arxiv = next(filter(None, map(linkfields.arxiv_in_url, page_urls)), None)
     if not ids.arxiv:
         for name in ("journal", "journaltitle", "howpublished", "note"):
             text = f.get(name, "")
@@ -679,9 +691,13 @@ def _identifiers(f: dict[str, str]) -> Identifiers:
                 ids.arxiv = normalize_arxiv_id(m.group(1)) if m else None
             if ids.arxiv:
                 break
-    doi = normalize_doi(unescape_url(f.get("doi", ""))) if f.get("doi") else None
-    if not doi and _DOI_URL.search(url):
-        doi = normalize_doi(url)
+    doi = None
+    if f.get("doi"):
+        doi = normalize_doi(unescape_url(f["doi"]).replace("{", "").replace("}", ""))
+        if not doi:  # several DOIs, HTML, `\\url{...}` or a DOI link with text around it
+            doi = next(filter(None, map(linkfields.doi_in_url, linkfields.urls(f["doi"]))), None)
+    if not doi:
+        doi = next(filter(None, map(linkfields.doi_in_url, page_urls)), None)
     if doi and arxiv_id_from_doi(doi):
         ids.arxiv = ids.arxiv or arxiv_id_from_doi(doi)
         doi = None
@@ -695,10 +711,12 @@ def _identifiers(f: dict[str, str]) -> Identifiers:
     if corpus and corpus.strip().isdigit():
         ids.corpus_id = corpus.strip()
     acl = None
-    m = _ACL_URL.search(url) if "aclanthology.org" in url else None
-    if m:
-        acl = m.group(1)
-    elif doi:
+    for url in page_urls:
+        m = _ACL_URL.search(url) if "aclanthology.org" in url else None
+        if m:
+            acl = m.group(1)
+            break
+    if acl is None and doi:
         m = _ACL_DOI.match(doi)
         acl = m.group(1) if m else None
     ids.acl = acl
@@ -744,22 +762,24 @@ def _links(f: dict[str, str], ids: Identifiers) -> list[Link]:
         add("arXiv", f"https://arxiv.org/abs/{ids.arxiv}")
     if ids.doi:
         add("DOI", f"https://doi.org/{ids.doi}")
-    url = unescape_url(f.get("url", ""))
-    if f.get("pdf"):
-        add("PDF", unescape_url(f["pdf"]))
-    elif url.lower().endswith(".pdf"):
-        add("PDF", url)
+    page_urls = _page_urls(f)
+    pdf = linkfields.link(f.get("pdf"))
+    if pdf:
+        add("PDF", pdf)
+    else:
+        add("PDF", next((u for u in page_urls if u.lower().endswith(".pdf")), ""))
     for name, label in (("code", "Code"), ("slides", "Slides"), ("poster", "Poster")):
-        if f.get(name):
-            add(label, unescape_url(f[name]))
-    if f.get("video"):
-        add("Recording", unescape_url(f["video"]))
-    for name in ("url", "html"):
-        value = unescape_url(f.get(name, ""))
-        if not value or value in used or _same_as_id_link(value, ids):
-            continue
-        add("Website", value)
+        add(label, linkfields.link(f.get(name)) or "")
+    add("Recording", linkfields.link(f.get("video")) or "")
+    for url in page_urls:
+        if _same_as_id_link(url, ids):
+            continue  # `url = {https://doi.org/... , https://real.page}`: the next one
+        if url not in used:
+            add("Website", url)
         break
+    if not page_urls:
+        # a relative `url = {paper.html}` (al-folio) is kept; text that is no link is not
+        add("Website", linkfields.link(f.get("url")) or linkfields.link(f.get("html")) or "")
     return links
 
 
@@ -767,7 +787,11 @@ def _same_as_id_link(url: str, ids: Identifiers) -> bool:
     """A `url` that is just the arXiv or DOI page already linked."""
     if ids.arxiv and "arxiv.org/abs/" in url and normalize_arxiv_id(url) == ids.arxiv:
         return True
-    return bool(ids.doi and "doi.org/" in url and normalize_doi(url) == ids.doi)
+    if "doi.org/" in url.lower():
+        # the DOI's own page, or the arXiv DOI of the preprint already linked
+        doi = normalize_doi(url)
+        return doi is not None and (doi == ids.doi or arxiv_id_from_doi(doi) == ids.arxiv)
+    return False
 
 
 def read_string(
