@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 # New-style (0704.0001 onwards, 4 or 5 digits after the dot) and old-style
 # (archive[.subject]/YYMMNNN) arXiv ids, with an optional version.
