@@ -55,8 +55,8 @@ def _plain(value: str) -> str:
     text = value
     if "<" in text and ">" in text:
         hrefs = [next(g for g in m.groups() if g is not None) for m in _HREF.finditer(text)]
-        text = " ".join(hrefs) if hrefs else _TAG.sub(" ", text)
-        text = html.unescape(text)
+        # the anchors' targets first, then their text (which may hold a DOI)
+        text = html.unescape(" ".join([*hrefs, _TAG.sub(" ", text)]))
     if "\\" in text:
         text = _URL_COMMAND.sub(lambda m: f" {m.group(1) or m.group(2)} ", text)
         text = _unescape(text)
