@@ -239,7 +239,7 @@ _SUB_OK = set("0123456789+-=()aeoxijklmnprstuv")
 class _Decoder:
     """One pass over the tokens of one value."""
 
-    __slots__ = ("toks", "i", "n", "unknown")
+    __slots__ = ("toks", "i", "n", "unknown", "before_math")
 
     def __init__(self, text: str) -> None:
         toks: list[tuple[str, str, str]] = []
@@ -254,6 +254,7 @@ class _Decoder:
         self.i = 0
         self.n = len(self.toks)
         self.unknown: list[str] = []
+        self.before_math = ""  # the character before the current `$`: `1$^{st}$`
 
     # -- helpers ------------------------------------------------------------
     def _skip_spaces(self) -> None:
@@ -355,6 +356,7 @@ class _Decoder:
                     return "".join(out)
                 if math:
                     continue
+                self.before_math = out[-1][-1:] if out else ""
                 out.append(self.parse(True, value).strip())
             elif kind == "lig":
                 if value == "~":
@@ -367,7 +369,7 @@ class _Decoder:
                 if not math:
                     out.append(value)
                     continue
-                before = out[-1][-1:] if out else ""
+                before = out[-1][-1:] if out else self.before_math
                 out.append(_script(value, self._arg(math), before))
             else:  # word / sym
                 if kind == "sym" and value in ")]" and stop == "\\" + value:
@@ -608,6 +610,9 @@ def _accent(name: str, arg: str) -> str:
     return unicodedata.normalize("NFC", base + _ACCENTS[name]) + arg[1:]
 
 
+_ORDINALS = {"st", "nd", "rd", "th", "er", "re", "e", "ème", "eme", "ième", "ieme", "nde", "d"}
+
+
 def _script(which: str, arg: str, before: str) -> str:
     """`^`/`_` with its argument: Unicode super/subscripts where they exist, else
     readable text (`11^{th}` -> `11th`, `M_\\odot` -> `M⊙`, `x^{ab}` -> `x^(ab)`)."""
@@ -619,7 +624,7 @@ def _script(which: str, arg: str, before: str) -> str:
             return arg.translate(_SUPERSCRIPTS)
         if arg == "∘" or (arg == "o" and before.isdigit()):
             return "°"  # 90^\circ, 25$^o$C
-        if before.isdigit() and arg.isalpha():
+        if before.isdigit() and arg.lower() in _ORDINALS:
             return arg  # ordinals: 11^{th}, 2^{nd}, 1^{er}
     elif set(arg) <= _SUB_OK:
         return arg.translate(_SUBSCRIPTS)
