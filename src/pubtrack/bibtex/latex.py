@@ -25,7 +25,7 @@ from pubtrack.bibtex import latex_tables as T
 from pubtrack.models import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN
 
 # Anything worth decoding; values without any of these skip the tokenizer.
-_NEEDS = re.compile(r"[\\{}~$]|--|``|''|<<|>>")
+_NEEDS = re.compile(r"[\\{}~$]|--|``|''|<<|>>|[!?]`")
 _SPACES = re.compile(r"[ \t\n\r]+")
 
 _TOKEN = re.compile(
@@ -205,6 +205,7 @@ _SPECIAL = {
     "moveleft",
     "moveright",
     "char",
+    "not",
 }
 _DIMEN = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*(?:ex|em|pt|mm|cm|in|bp|sp|pc|dd|cc|mu) ?")
 _CHAR_CODE = re.compile(r"(?:\d+|'[0-7]+|\"[0-9A-Fa-f]+) ?")
@@ -547,6 +548,11 @@ class _Decoder:
             return ""
         if name == "char":
             return self._char()
+        if name == "not":  # \not\subset -> ⊄, \not= -> ≠ (a combining long solidus)
+            negated = self._arg(math)
+            if not negated:
+                return "/"
+            return unicodedata.normalize("NFC", negated[0] + "\u0338") + negated[1:]
         if name == "href":
             self._raw_arg()
             return self._arg(math)

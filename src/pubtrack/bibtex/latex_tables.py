@@ -37,6 +37,7 @@ ACCENTS = {
     "newtie": "\u0361",
     "textcircled": "\u20dd",
     "textogonekcentered": "\u0328",
+    "textcommabelow": "\u0326",  # Romanian ș, ț
     # math accents
     "hat": "\u0302",
     "tilde": "\u0303",
@@ -55,7 +56,7 @@ ACCENTS = {
     "overline": "\u0305",
 }
 # Multi-letter accent names that are text commands (usable outside math).
-TEXT_ACCENT_WORDS = {"newtie", "textcircled", "textogonekcentered"}
+TEXT_ACCENT_WORDS = {"newtie", "textcircled", "textogonekcentered", "textcommabelow"}
 # `\'{}`: an accent on nothing prints the accent itself.
 SPACING_ACCENTS = {
     "'": "´",
@@ -160,6 +161,7 @@ TEXT_SYMBOLS = {
     "dash": "—",
     "slash": "/",
     "euro": "€",
+    "yen": "¥",
     "EUR": "€",
     "degree": "°",
     "celsius": "℃",
@@ -610,6 +612,14 @@ MATH_SYMBOLS = {
     "subsetneq": "⊊",
     "supset": "⊃",
     "supseteq": "⊇",
+    "supsetneq": "⊋",
+    "nsubseteq": "⊈",
+    "nsupseteq": "⊉",
+    "notni": "∌",
+    "complement": "∁",
+    "blacksquare": "∎",
+    "qed": "∎",
+    "QED": "∎",
     "cup": "∪",
     "cap": "∩",
     "bigcup": "⋃",
