@@ -134,6 +134,14 @@ _CONTENT = {
     "si",
     "unit",
     "chemfig",
+    "section",
+    "subsection",
+    "subsubsection",
+    "paragraph",
+    "subparagraph",
+    "chapter",
+    "part",
+    "caption",
     "ce",
 }
 # Commands whose argument is never shown (sorting hacks, labels, spacing).
@@ -206,9 +214,12 @@ _SPECIAL = {
     "moveright",
     "char",
     "not",
+    "sqrt",
+    "item",
 }
 _DIMEN = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*(?:ex|em|pt|mm|cm|in|bp|sp|pc|dd|cc|mu) ?")
 _CHAR_CODE = re.compile(r"(?:\d+|'[0-7]+|\"[0-9A-Fa-f]+) ?")
+_ENVIRONMENT = {"begin", "end"}
 _SCRIPT_WORDS = {"textsuperscript", "textsubscript", "sp", "sb"}
 # Every command the decoder knows; anything else is kept as text and reported.
 KNOWN = frozenset(
@@ -229,6 +240,7 @@ KNOWN = frozenset(
     | _FRACTIONS
     | _SPECIAL
     | _SCRIPT_WORDS
+    | _ENVIRONMENT
 )
 
 _SUPERSCRIPTS = str.maketrans("0123456789+-=()nip", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵖ")
@@ -430,6 +442,7 @@ class _Decoder:
         if name in _STRONG:
             return _wrap(STRONG_OPEN, self._arg(math), STRONG_CLOSE, math), False
         if name in _CONTENT:
+            self._skip_optional()
             return self._arg(math), False
         if name in _DECL_EM or name in _DECL_STRONG:
             rest = self.parse(math, stop)
@@ -443,11 +456,18 @@ class _Decoder:
         if name in _VERBATIM:
             return _unescape_url(self._raw_arg()), False
         if name in _DROP_ARG:
+            self._skip_optional()
             self._arg(math)
             return "", False
         if name in _SECOND_ARG:
+            self._skip_optional()
             self._arg(math)
             return self._arg(math), False
+        if name in _ENVIRONMENT:
+            # \begin{itemize}, \end{quote}: the markers go, the content stays
+            self._arg(math)
+            self._skip_optional()
+            return " ", False
         if name in _FRACTIONS:
             num = self._arg(math)
             den = self._arg(math)
@@ -542,12 +562,48 @@ class _Decoder:
             return value[:1]
         return ""
 
+    def _skip_optional(self) -> str:
+        """An optional `[...]` argument right after a command (`\\cite[p.~5]{k}`)."""
+        if self.i >= self.n:
+            return ""
+        kind, value, _ = self.toks[self.i]
+        if kind != "text" or not value.startswith("["):
+            return ""
+        depth = 0
+        j = self.i
+        collected: list[str] = []
+        while j < self.n:
+            kind, value, raw = self.toks[j]
+            if kind == "open":
+                depth += 1
+            elif kind == "close":
+                depth -= 1
+                if depth < 0:
+                    return ""
+            elif kind == "text" and depth == 0 and "]" in value:
+                before, _, after = value.partition("]")
+                collected.append(before)
+                self.i = j + 1
+                if after:
+                    self.i = j
+                    self.toks[j] = ("text", after, after)
+                return "".join(collected)[1:]
+            collected.append(raw)
+            j += 1
+        return ""
+
     def _special(self, name: str, math: bool) -> str:
         if name in ("raise", "lower", "kern", "moveleft", "moveright", "mkern"):
             self._skip_dimen()
             return ""
         if name == "char":
             return self._char()
+        if name == "sqrt":  # \sqrt{x}, \sqrt[3]{x}
+            root = self._skip_optional().strip()
+            return {"3": "∛", "4": "∜"}.get(root, "√") + self._arg(math)
+        if name == "item":
+            label = self._skip_optional()
+            return f" {label} " if label else " • "
         if name == "not":  # \not\subset -> ⊄, \not= -> ≠ (a combining long solidus)
             negated = self._arg(math)
             if not negated:

@@ -708,7 +708,6 @@ MATH_SYMBOLS = {
     "natural": "♮",
     "sharp": "♯",
     "surd": "√",
-    "sqrt": "√",
     "therefore": "∴",
     "because": "∵",
     "checkmark": "✓",
