@@ -428,3 +428,13 @@ def test_tex_primitives_seen_in_titles() -> None:
     assert decode(r"Th\^e\raise.5ex\hbox{\'{}}") == "Thê´"
     assert decode(r"the \char`\\expandafter primitive") == r"the \expandafter primitive"
     assert decode(r"\char92 x") == "\\x"
+
+
+def test_optional_arguments_environments_and_structure() -> None:
+    assert decode(r"see \cite[p.~5]{knuth84} here") == "see here"
+    assert decode(r"\textcolor[rgb]{1,0,0}{red} and \includegraphics[width=1cm]{f}x") == "red and x"
+    assert decode(r"$\sqrt{2}$, $\sqrt[3]{x}$") == "√2, ∛x"
+    assert decode(r"\begin{itemize}\item one \item[b)] two\end{itemize}") == "• one b) two"
+    assert decode(r"\section{Intro} text, a [1] b") == "Intro text, a [1] b"
+    assert decode(r"the \nth{21} and \nth{12} century") == "the 21st and 12th century"
+    assert unknown_commands(r"\begin{quote}\nth{3}\end{quote} \rlap{x}") == ()

@@ -134,6 +134,13 @@ _CONTENT = {
     "si",
     "unit",
     "chemfig",
+    "llap",
+    "rlap",
+    "clap",
+    "smash",
+    "mathllap",
+    "mathrlap",
+    "mathclap",
     "section",
     "subsection",
     "subsubsection",
@@ -216,6 +223,7 @@ _SPECIAL = {
     "not",
     "sqrt",
     "item",
+    "nth",
 }
 _DIMEN = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*(?:ex|em|pt|mm|cm|in|bp|sp|pc|dd|cc|mu) ?")
 _CHAR_CODE = re.compile(r"(?:\d+|'[0-7]+|\"[0-9A-Fa-f]+) ?")
@@ -601,6 +609,9 @@ class _Decoder:
         if name == "sqrt":  # \sqrt{x}, \sqrt[3]{x}
             root = self._skip_optional().strip()
             return {"3": "∛", "4": "∜"}.get(root, "√") + self._arg(math)
+        if name == "nth":  # nth package: \nth{3} -> 3rd
+            number = self._arg(math).strip()
+            return number + _ordinal_suffix(number)
         if name == "item":
             label = self._skip_optional()
             return f" {label} " if label else " • "
@@ -673,6 +684,15 @@ def _accent(name: str, arg: str) -> str:
 
 
 _ORDINALS = {"st", "nd", "rd", "th", "er", "re", "e", "ème", "eme", "ième", "ieme", "nde", "d"}
+
+
+def _ordinal_suffix(number: str) -> str:
+    """English ordinal suffix of a number written in digits ("" for anything else)."""
+    if not number.isdigit():
+        return ""
+    if number[-2:] in ("11", "12", "13"):
+        return "th"
+    return {"1": "st", "2": "nd", "3": "rd"}.get(number[-1], "th")
 
 
 def _script(which: str, arg: str, before: str) -> str:
