@@ -283,7 +283,8 @@ def test_spaces_quotes_and_dashes() -> None:
         (r"\t{oo}", "o\u0361o"),
         (r"\'{\ae}", "ǽ"),
         (r"\v{\i}", "ǐ"),
-        (r"\^{}", "^"),
+        (r"\^{}", "ˆ"),
+        (r"\~{}", "˜"),
         (r"\'{}", "´"),
         (r"\"{}", "¨"),
         (r"\v{}", "ˇ"),
@@ -438,3 +439,14 @@ def test_optional_arguments_environments_and_structure() -> None:
     assert decode(r"\section{Intro} text, a [1] b") == "Intro text, a [1] b"
     assert decode(r"the \nth{21} and \nth{12} century") == "the 21st and 12th century"
     assert unknown_commands(r"\begin{quote}\nth{3}\end{quote} \rlap{x}") == ()
+
+
+def test_control_word_spacing_and_composed_accents() -> None:
+    # TeX drops the space after a control word; a control space or \quad keeps one.
+    assert decode(r"m\ae lstr\"om, \ae \ae, \ae\ \ae, \ae \quad \ae") == "mælström, ææ, æ æ, æ æ"
+    assert decode(r"\# hello, l{\r a}ren, D'un point de vue l'\oe uf") == (
+        "# hello, låren, D'un point de vue l'œuf"
+    )
+    assert decode(r"\textogonekcentered{\=O}\textogonekcentered{\=o}") == "Ǭǭ"
+    assert decode(r"This is a $-$ test, $x-1$") == "This is a − test, x−1"  # math minus
+    assert decode(r"a \~{}, \texttildelow, $\sim$ and \textasciitilde") == "a ˜, ˷, ∼ and ~"

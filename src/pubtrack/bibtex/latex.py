@@ -251,10 +251,10 @@ KNOWN = frozenset(
     | _ENVIRONMENT
 )
 
-_SUPERSCRIPTS = str.maketrans("0123456789+-=()nip", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵖ")
-_SUBSCRIPTS = str.maketrans("0123456789+-=()aeoxijklmnprstuv", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓᵢⱼₖₗₘₙₚᵣₛₜᵤᵥ")
-_SUP_OK = set("0123456789+-=()nip")
-_SUB_OK = set("0123456789+-=()aeoxijklmnprstuv")
+_SUPERSCRIPTS = str.maketrans("0123456789+-−=()nip", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱᵖ")
+_SUBSCRIPTS = str.maketrans("0123456789+-−=()aeoxijklmnprstuv", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₒₓᵢⱼₖₗₘₙₚᵣₛₜᵤᵥ")
+_SUP_OK = set("0123456789+-−=()nip")
+_SUB_OK = set("0123456789+-−=()aeoxijklmnprstuv")
 
 
 class _Decoder:
@@ -365,7 +365,7 @@ class _Decoder:
             kind, value, raw = self.toks[self.i]
             self.i += 1
             if kind == "text":
-                out.append(value)
+                out.append("−" if math and value == "-" else value)  # a math minus
             elif kind == "open":
                 out.append(self.parse(math, "}"))
             elif kind == "close":

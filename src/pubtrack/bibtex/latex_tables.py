@@ -61,9 +61,9 @@ TEXT_ACCENT_WORDS = {"newtie", "textcircled", "textogonekcentered", "textcommabe
 SPACING_ACCENTS = {
     "'": "´",
     "`": "`",
-    "^": "^",
+    "^": "ˆ",
     '"': "¨",
-    "~": "~",
+    "~": "˜",
     "=": "¯",
     ".": "˙",
     "u": "˘",
@@ -100,6 +100,7 @@ LETTERS = {
     "ij": "ĳ",
     "IJ": "Ĳ",
     "texteth": "ð",
+    "texttheta": "θ",
     "textthorn": "þ",
     "textTheta": "Θ",
 }
