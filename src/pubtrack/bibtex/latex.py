@@ -228,6 +228,7 @@ _SPECIAL = {
 _DIMEN = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*(?:ex|em|pt|mm|cm|in|bp|sp|pc|dd|cc|mu) ?")
 _CHAR_CODE = re.compile(r"(?:\d+|'[0-7]+|\"[0-9A-Fa-f]+) ?")
 _ENVIRONMENT = {"begin", "end"}
+_COMMAND_WORD = re.compile(r"\\([A-Za-z]+)")
 _SCRIPT_WORDS = {"textsuperscript", "textsubscript", "sp", "sb"}
 # Every command the decoder knows; anything else is kept as text and reported.
 KNOWN = frozenset(
@@ -747,7 +748,10 @@ def unknown_commands(text: str) -> tuple[str, ...]:
     """The commands in `text` that decode() does not know (kept as text), in order."""
     if "\\" not in text:
         return ()
-    return _decode(text)[1]
+    for name in _COMMAND_WORD.findall(text):
+        if name not in KNOWN:
+            return _decode(text)[1]
+    return ()  # every command is known: no need to decode
 
 
 decode.cache_clear = _decode.cache_clear  # type: ignore[attr-defined]

@@ -34,6 +34,7 @@ _DOI_IN_PATH = re.compile(
 )
 _DOI_TAIL = re.compile(r"(?:/(?:pdf|meta|full|fulltext|abstract|epdf|html))+/?$|\.pdf$", re.I)
 _TRAILING = ".,;:"
+_PLAIN_URL = re.compile(r"[^\s<>\"'{}\\|^`,;]+")
 
 
 def _clean(url: str) -> str:
@@ -73,6 +74,8 @@ def urls(value: str | None) -> list[str]:
     """
     if not value:
         return []
+    if value.startswith(("https://", "http://")) and _PLAIN_URL.fullmatch(value):
+        return [_clean(value)]  # the common case: one plain URL
     found: list[str] = []
     for m in _CANDIDATE.finditer(_plain(value)):
         raw = _clean(m.group())
@@ -113,6 +116,8 @@ def link(value: str | None) -> str | None:
 
 def doi_in_url(url: str) -> str | None:
     """The DOI a URL names: doi.org links, and publisher paths such as ``/doi/10.x/y``."""
+    if "10." not in url:
+        return None
     doi = normalize_doi(url)
     if doi:
         return doi

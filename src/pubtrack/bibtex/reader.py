@@ -84,6 +84,7 @@ _DISPLAYED = (
     "note",
     "abstract",
 )
+_DISPLAYED_SET = frozenset(_DISPLAYED)
 _CONFERENCE_TYPES = {"inproceedings", "conference"}
 _THESIS_TYPES = {"phdthesis", "mastersthesis", "thesis"}
 _BOOK_TYPES = {"book", "mvbook", "collection", "mvcollection", "proceedings", "mvproceedings"}
@@ -435,11 +436,9 @@ class Reader:
                 seen[4] += 1
 
     def _unknown_in(self, raw: RawEntry) -> None:
-        fields = raw.fields
         found: tuple[str, ...] = ()
-        for name in _DISPLAYED:
-            value = fields.get(name)
-            if value and "\\" in value:
+        for name, value in raw.fields.items():
+            if "\\" in value and name in _DISPLAYED_SET:
                 found += unknown_commands(value)
         if found:
             self._note_unknown(raw, tuple(dict.fromkeys(found)))
@@ -520,7 +519,8 @@ class Reader:
                 break
         year, month, day = _when(f)
         self._check_date(raw, year, month)
-        ids = _identifiers(f)
+        page_urls = _page_urls(f)
+        ids = _identifiers(f, page_urls)
         journal = f.get("journal") or f.get("journaltitle") or ""
         booktitle = f.get("booktitle") or ""
         kind = _kind(raw.entry_type, f, ids, journal, booktitle)
@@ -549,7 +549,7 @@ class Reader:
             award=decode(award) if award else None,
             kind=kind,
             ids=ids,
-            links=_links(f, ids),
+            links=_links(f, ids, page_urls),
             selected=f.get("selected", "").strip().lower() in _TRUE,
             abstract=decode(f.get("abstract", "")),
             note=decode(f.get("note", "")),
@@ -667,7 +667,7 @@ def _page_urls(f: dict[str, str]) -> list[str]:
     return found
 
 
-def _identifiers(f: dict[str, str]) -> Identifiers:
+def _identifiers(f: dict[str, str], page_urls: list[str]) -> Identifiers:
     ids = Identifiers()
     eprint = f.get("eprint", "").strip()
     prefix = (f.get("archiveprefix") or f.get("eprinttype") or "").strip().lower()
@@ -675,7 +675,6 @@ def _identifiers(f: dict[str, str]) -> Identifiers:
         ids.arxiv = normalize_arxiv_id(eprint)
     if not ids.arxiv and f.get("arxiv"):
         ids.arxiv = normalize_arxiv_id(f["arxiv"])
-    page_urls = _page_urls(f)
     if not ids.arxiv:
         ids.arxiv = next(filter(None, map(linkfields.arxiv_in_url, page_urls)), None)
     if not ids.arxiv:
@@ -749,7 +748,7 @@ def _kind(
     return "other"
 
 
-def _links(f: dict[str, str], ids: Identifiers) -> list[Link]:
+def _links(f: dict[str, str], ids: Identifiers, page_urls: list[str]) -> list[Link]:
     links: list[Link] = []
     used: set[str] = set()
 
@@ -762,7 +761,6 @@ def _links(f: dict[str, str], ids: Identifiers) -> list[Link]:
         add("arXiv", f"https://arxiv.org/abs/{ids.arxiv}")
     if ids.doi:
         add("DOI", f"https://doi.org/{ids.doi}")
-    page_urls = _page_urls(f)
     pdf = linkfields.link(f.get("pdf"))
     if pdf:
         add("PDF", pdf)
