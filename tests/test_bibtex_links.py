@@ -120,3 +120,12 @@ def test_talk_links_are_sanitised_too() -> None:
         talks=True,
     )
     assert [(x.label, x.url) for x in library.talks[0].links] == [("Website", "https://ev.org/t")]
+
+
+def test_a_howpublished_link_is_not_a_venue() -> None:
+    library = read_string(
+        "@misc{a, title={T}, howpublished={\\url{https://github.com/x/y}}}\n"
+        "@misc{b, title={T}, howpublished={Zenodo, \\url{https://zenodo.org/r/1}}}\n"
+    )
+    assert [w.venue for w in library.works] == ["", "Zenodo, https://zenodo.org/r/1"]
+    assert [x.url for x in library.works[1].links] == ["https://zenodo.org/r/1"]

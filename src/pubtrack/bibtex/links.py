@@ -114,6 +114,15 @@ def link(value: str | None) -> str | None:
     return text
 
 
+def only_link(value: str) -> bool:
+    """`\\url{https://…}` or a bare URL and nothing else: a link, not a venue or event."""
+    text = value.strip()
+    if text.startswith("\\url") or text.startswith("\\href"):
+        m = _URL_COMMAND.match(text)
+        return bool(m) and m.end() == len(text)
+    return bool(re.fullmatch(r"(?:https?|ftp)://\S+", text))
+
+
 def doi_in_url(url: str) -> str | None:
     """The DOI a URL names: doi.org links, and publisher paths such as ``/doi/10.x/y``."""
     if "10." not in url:

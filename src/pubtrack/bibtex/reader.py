@@ -532,7 +532,7 @@ class Reader:
                 (
                     f[k]
                     for k in ("publisher", "school", "institution", "howpublished", "organization")
-                    if f.get(k)
+                    if f.get(k) and not linkfields.only_link(f[k])
                 ),
                 "",
             )
@@ -584,7 +584,7 @@ class Reader:
             (
                 f[k]
                 for k in ("eventtitle", "event", "booktitle", "howpublished", "organization")
-                if f.get(k)
+                if f.get(k) and not linkfields.only_link(f[k])
             ),
             "",
         )
