@@ -450,3 +450,18 @@ def test_control_word_spacing_and_composed_accents() -> None:
     assert decode(r"\textogonekcentered{\=O}\textogonekcentered{\=o}") == "Ǭǭ"
     assert decode(r"This is a $-$ test, $x-1$") == "This is a − test, x−1"  # math minus
     assert decode(r"a \~{}, \texttildelow, $\sim$ and \textasciitilde") == "a ˜, ˷, ∼ and ~"
+
+
+def test_html_markup_in_titles_from_pubmed_and_zotero() -> None:
+    # Zotero writes PubMed's <i> as {\textless}i{\textgreater}
+    assert decode(r"the {\textless}i{\textgreater}E. coli{\textless}/i{\textgreater} genome") == (
+        f"the {EM_OPEN}E. coli{EM_CLOSE} genome"
+    )
+    assert decode("CO<sub>2</sub> and <sup>13</sup>C in <b>plants</b>") == (
+        f"CO₂ and ¹³C in {STRONG_OPEN}plants{STRONG_CLOSE}"
+    )
+    assert decode('the 20<sup>th</sup> <span class="x">century</span>') == "the 20th century"
+    # comparisons and unpaired tags stay text
+    assert (
+        decode("n < 5 and m > 3, A<B and C>D, a <b> c") == "n < 5 and m > 3, A<B and C>D, a <b> c"
+    )

@@ -25,7 +25,7 @@ from pubtrack.bibtex import latex_tables as T
 from pubtrack.models import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN
 
 # Anything worth decoding; values without any of these skip the tokenizer.
-_NEEDS = re.compile(r"[\\{}~$]|--|``|''|<<|>>|[!?]`")
+_NEEDS = re.compile(r"[\\{}~$]|--|``|''|<<|>>|[!?]`|<[A-Za-z/]")
 _SPACES = re.compile(r"[ \t\n\r]+")
 
 _TOKEN = re.compile(
@@ -734,9 +734,41 @@ def _decode(text: str) -> tuple[str, tuple[str, ...]]:
     result = _SPACES.sub(" ", result).strip()
     for a, b in ((EM_OPEN, EM_CLOSE), (STRONG_OPEN, STRONG_CLOSE)):
         result = result.replace(a + b, "")
+    if "<" in result and ">" in result:
+        result = _html_markup(result)
     if not result.isascii():
         result = unicodedata.normalize("NFC", result)
     return result, tuple(dict.fromkeys(decoder.unknown))
+
+
+_HTML_ATTRS = r"""(?:\s+[\w-]+\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s<>]+))*\s*"""
+_HTML_TAG = re.compile(r"</?(?:i|em|b|strong|sub|sup|sc|span|u|tt|code)" + _HTML_ATTRS + ">")
+_HTML_STYLE = re.compile(r"<(i|em|b|strong)" + _HTML_ATTRS + r">(.*?)</\1\s*>")
+_HTML_SCRIPT = re.compile(r"<(sub|sup)>([^<>]{0,50})</\1>")
+_HTML_DROP = re.compile(r"</?(?:sc|span|u|tt|code)" + _HTML_ATTRS + ">")
+
+
+def _html_markup(text: str) -> str:
+    """Titles from PubMed/Zotero/Mendeley carry HTML (`<i>E. coli</i>`, often
+    written `{\\textless}i{\\textgreater}`): paired italics and bold become the
+    emphasis markers, sub/superscripts Unicode where possible, spans go."""
+    if not _HTML_TAG.search(text):
+        return text
+    text = _HTML_SCRIPT.sub(
+        lambda m: _script(
+            "^" if m.group(1) == "sup" else "_", m.group(2), text[m.start() - 1 : m.start()]
+        ),
+        text,
+    )
+    text = _HTML_STYLE.sub(
+        lambda m: (
+            _wrap(EM_OPEN, m.group(2), EM_CLOSE)
+            if m.group(1) in ("i", "em")
+            else _wrap(STRONG_OPEN, m.group(2), STRONG_CLOSE)
+        ),
+        text,
+    )
+    return _HTML_DROP.sub("", text)
 
 
 def decode(text: str) -> str:
