@@ -465,3 +465,15 @@ def test_html_markup_in_titles_from_pubmed_and_zotero() -> None:
     assert (
         decode("n < 5 and m > 3, A<B and C>D, a <b> c") == "n < 5 and m > 3, A<B and C>D, a <b> c"
     )
+
+
+def test_physics_titles() -> None:
+    assert decode(r"Observation of $B^0_s \to \mu^+\mu^-$ decays") == (
+        "Observation of B⁰ₛ → μ⁺μ⁻ decays"
+    )
+    assert decode(r"$pp$ collisions at $\sqrt{s} = 13\,\mathrm{TeV}$") == (
+        "pp collisions at √s = 13 TeV"
+    )
+    assert decode(r"$\nu_\mu \to \nu_e$, $e^+e^-$, $J/\psi$, $\overline{\rm MS}$") == (
+        "ν_μ → νₑ, e⁺e⁻, J/ψ, M̅S̅"
+    )

@@ -300,7 +300,12 @@ class _Decoder:
             return self.parse(math, "}")
         if kind in ("word", "sym"):
             self.i += 1
-            return self._command(kind, value, math, None)[0]
+            text = self._command(kind, value, math, None)[0]
+            if math and kind == "word" and raw[-1] in " \t\n" and text:
+                # `$\nu_\mu \to x$`: the space the command's name ate stays in math
+                self.toks.insert(self.i, ("text", " ", " "))
+                self.n += 1
+            return text
         if kind == "text":
             value = value.lstrip()  # `\~ Z`: TeX skips spaces before an argument
             if len(value) > 1:
@@ -676,12 +681,19 @@ def _accent(name: str, arg: str) -> str:
     """The accent as a combining mark on the first character of `arg`, composed (NFC)."""
     if not arg:
         return _SPACING_ACCENTS.get(name, "")
+    mark = _ACCENTS[name]
+    if name in _WIDE_ACCENTS and len(arg) > 1:
+        return unicodedata.normalize("NFC", "".join(c + mark for c in arg if not c.isspace()))
     base = arg[0]
     if base == "ı":
         base = "i"
     elif base == "ȷ":
         base = "j"
-    return unicodedata.normalize("NFC", base + _ACCENTS[name]) + arg[1:]
+    return unicodedata.normalize("NFC", base + mark) + arg[1:]
+
+
+# Accents that span their whole argument (`\overline{MS}` -> M̅S̅).
+_WIDE_ACCENTS = {"overline", "widehat", "widetilde"}
 
 
 _ORDINALS = {"st", "nd", "rd", "th", "er", "re", "e", "ème", "eme", "ième", "ieme", "nde", "d"}
