@@ -134,6 +134,13 @@ _CONTENT = {
     "si",
     "unit",
     "chemfig",
+    "proglang",  # Journal of Statistical Software: \proglang{R}, \pkg{ggplot2}
+    "pkg",
+    "code",
+    "file",
+    "species",
+    "gene",
+    "taxon",
     "llap",
     "rlap",
     "clap",
@@ -162,8 +169,6 @@ _DROP_ARG = {
     "index",
     "hspace",
     "vspace",
-    "hskip",
-    "vskip",
     "cite",
     "citep",
     "citet",
@@ -219,6 +224,8 @@ _SPECIAL = {
     "mkern",
     "moveleft",
     "moveright",
+    "hskip",
+    "vskip",
     "char",
     "not",
     "sqrt",
@@ -607,7 +614,7 @@ class _Decoder:
         return ""
 
     def _special(self, name: str, math: bool) -> str:
-        if name in ("raise", "lower", "kern", "moveleft", "moveright", "mkern"):
+        if name in ("raise", "lower", "kern", "moveleft", "moveright", "mkern", "hskip", "vskip"):
             self._skip_dimen()
             return ""
         if name == "char":
