@@ -6,13 +6,17 @@ empty string and has no notion of emphasis. This is a small single-pass
 tokenizer with the subset of LaTeX that bibliographies use; values with
 nothing to decode are returned at once, and decoded values are memoised.
 
-Rules: accents in every spelling (``{\\"u}``, ``\\"{u}``, ``\\'\\i``, ``\\c c``),
-special letters (``\\ss``, ``\\o``, ``\\aa``, ``\\l``), ``--``/``---``, TeX
-quotes, ``~`` (no-break space), escaped specials, protective braces removed,
-``\\emph``/``\\textit``/``\\textsl``/``{\\em ..}`` -> EM markers and
-``\\textbf``/``{\\bf ..}`` -> STRONG markers (see models.py), math kept readable
-(``$\\alpha^{2}$`` -> ``α²``). Unknown commands are dropped and their
-argument text kept.
+Rules (tables in latex_tables.py): accents in every spelling (``{\\"u}``,
+``\\"{u}``, ``\\~a``, ``\\'\\i``, ``\\c c``) on any letter (combining mark + NFC),
+special letters (``\\ss``, ``\\o``, ``\\aa``, ``\\l``), the LaTeX2e text symbols
+(base + textcomp), ``--``/``---``, TeX quotes, ``~`` (no-break space), escaped
+specials, the AAS/ADS journal macros (``\\apj`` -> the journal's name),
+protective braces removed, ``\\emph``/``\\textit``/``\\textsl``/``{\\em ..}`` -> EM
+markers and ``\\textbf``/``{\\bf ..}`` -> STRONG markers (see models.py), math
+kept readable (``$\\alpha = 1$`` -> ``α = 1``, ``$11^{th}$`` -> ``11th``,
+``$^{13}$C`` -> ``¹³C``), HTML markup of exported titles (``<i>``, ``<sub>``).
+An unknown command is kept as text (its argument, else its name) and named
+by ``unknown_commands`` so that ``pubtrack check`` can report it.
 """
 
 from __future__ import annotations

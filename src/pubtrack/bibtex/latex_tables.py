@@ -55,8 +55,6 @@ ACCENTS = {
     "widetilde": "\u0303",
     "overline": "\u0305",
 }
-# Multi-letter accent names that are text commands (usable outside math).
-TEXT_ACCENT_WORDS = {"newtie", "textcircled", "textogonekcentered", "textcommabelow"}
 # `\'{}`: an accent on nothing prints the accent itself.
 SPACING_ACCENTS = {
     "'": "´",

@@ -1,8 +1,12 @@
 """Author and editor lists: BibTeX name splitting plus the conventions of CV bibs.
 
-Splitting ("First von Last", "von Last, First", "von Last, Jr, First",
-``{Corporate Names}``, ``and others``) is bibtexparser 2's
-(``split_multiple_persons_names`` and ``parse_single_name_into_parts``).
+Names are separated at " and " outside braces (BibTeX's rule); each name is
+split ("First von Last", "von Last, First", "von Last, Jr, First",
+``{Corporate Names}``, ``and others``) by bibtexparser 2's
+``parse_single_name_into_parts``, after unbraced accents (``Mu\\~noz``) are
+braced as BibTeX "special characters" so that they never split a name.
+Initials follow BibTeX's ``{f.}`` (``{\\relax Ch}ristopher`` -> "Ch.",
+"Jean-Pierre" -> "J.-P.", Unicode hyphens too).
 Around it: equal-contribution/corresponding marks (``Liu*, Zihang``,
 ``Zihang Liu$^\\dagger$``) become ``Author.marks`` instead of part of the
 surname; biblatex's extended ``family=..., given=...`` form is read; and a
