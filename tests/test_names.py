@@ -144,3 +144,25 @@ def test_and_splits_only_outside_braces() -> None:
         "Álvaro Ruiz",
         "X Li",
     ]
+
+
+def test_bibtex_name_cases_from_the_xdkbibtex_summary_and_pybtex() -> None:
+    # The splits BibTeX itself makes; unbraced accents count by their letter's case.
+    assert _parts(r"Paul \'Emile Victor") == [("Paul Émile", "", "Victor", "")]
+    assert _parts(r"Paul \'emile Victor") == [("Paul", "émile", "Victor", "")]
+    assert _parts(r"Javier Rodr\'{\i}guez Laguna") == [("Javier Rodríguez", "", "Laguna", "")]
+    assert _parts(r"Dominique Galouzeau de Villepin") == [
+        ("Dominique Galouzeau", "de", "Villepin", "")
+    ]
+    assert _parts(r"Galouzeau de Villepin, Dominique") == [
+        ("Dominique", "Galouzeau de", "Villepin", "")
+    ]
+    assert _parts(r"Andrea de Leeuw van Weenen") == [("Andrea", "de Leeuw van", "Weenen", "")]
+    assert _parts(r"Ford, Jr., Henry and mr Ford, Jr., Henry") == [
+        ("Henry", "", "Ford", "Jr."),
+        ("Henry", "mr", "Ford", "Jr."),
+    ]
+    assert [a.display for a in parse_names(r"Christina A. L.\ Thiele and Jim Hef{}feron")[0]] == [
+        "Christina A. L. Thiele",
+        "Jim Hefferon",
+    ]

@@ -382,6 +382,8 @@ class _Decoder:
             kind, value, raw = self.toks[self.i]
             self.i += 1
             if kind == "text":
+                if value == "\\":
+                    continue  # a lone backslash at the end (`L.\\ Thiele` split as a name)
                 out.append("−" if math and value == "-" else value)  # a math minus
             elif kind == "open":
                 out.append(self.parse(math, "}"))
