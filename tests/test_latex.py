@@ -477,3 +477,11 @@ def test_physics_titles() -> None:
     assert decode(r"$\nu_\mu \to \nu_e$, $e^+e^-$, $J/\psi$, $\overline{\rm MS}$") == (
         "ν_μ → νₑ, e⁺e⁻, J/ψ, M̅S̅"
     )
+
+
+def test_html_entities_and_upright_greek() -> None:
+    assert decode("Research &amp; Development, caf&#233;, &lt;i&gt;E. coli&lt;/i&gt;") == (
+        f"Research & Development, café, {EM_OPEN}E. coli{EM_CLOSE}"
+    )
+    assert decode(r"A & B; C, R\&D") == "A & B; C, R&D"
+    assert decode(r"\textalpha-helix, \upbeta-sheet, \textOmega") == "α-helix, β-sheet, Ω"

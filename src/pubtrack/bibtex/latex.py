@@ -21,6 +21,7 @@ by ``unknown_commands`` so that ``pubtrack check`` can report it.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import lru_cache
@@ -29,7 +30,7 @@ from pubtrack.bibtex import latex_tables as T
 from pubtrack.models import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN
 
 # Anything worth decoding; values without any of these skip the tokenizer.
-_NEEDS = re.compile(r"[\\{}~$]|--|``|''|<<|>>|[!?]`|<[A-Za-z/]")
+_NEEDS = re.compile(r"[\\{}~$]|--|``|''|<<|>>|[!?]`|<[A-Za-z/]|&#?\w+;")
 _SPACES = re.compile(r"[ \t\n\r]+")
 
 _TOKEN = re.compile(
@@ -47,6 +48,9 @@ _TOKEN = re.compile(
 _ACCENTS = T.ACCENTS
 _SPACING_ACCENTS = T.SPACING_ACCENTS
 _SYMBOLS = {
+    # textgreek's \textalpha and upgreek's \upalpha: upright Greek letters
+    **{f"text{k}": v for k, v in T.GREEK.items() if not k.startswith("var")},
+    **{f"up{k}": v for k, v in T.GREEK.items() if not k.startswith("var")},
     **T.MATH_SYMBOLS,
     **T.GREEK,
     **T.JOURNALS,
@@ -759,6 +763,8 @@ def _decode(text: str) -> tuple[str, tuple[str, ...]]:
     result = _SPACES.sub(" ", result).strip()
     for a, b in ((EM_OPEN, EM_CLOSE), (STRONG_OPEN, STRONG_CLOSE)):
         result = result.replace(a + b, "")
+    if "&" in result and ";" in result:
+        result = _HTML_ENTITY.sub(lambda m: html.unescape(m.group()), result)
     if "<" in result and ">" in result:
         result = _html_markup(result)
     if not result.isascii():
@@ -766,6 +772,8 @@ def _decode(text: str) -> tuple[str, tuple[str, ...]]:
     return result, tuple(dict.fromkeys(decoder.unknown))
 
 
+# `&amp;`, `&#233;` left in titles by web exports (a LaTeX `&` is never followed by `name;`)
+_HTML_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#[0-9]{2,7}|#[xX][0-9a-fA-F]{2,6});")
 _HTML_ATTRS = r"""(?:\s+[\w-]+\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s<>]+))*\s*"""
 _HTML_TAG = re.compile(r"</?(?:i|em|b|strong|sub|sup|sc|span|u|tt|code)" + _HTML_ATTRS + ">")
 _HTML_STYLE = re.compile(r"<(i|em|b|strong)" + _HTML_ATTRS + r">(.*?)</\1\s*>")
