@@ -485,3 +485,8 @@ def test_html_entities_and_upright_greek() -> None:
     )
     assert decode(r"A & B; C, R\&D") == "A & B; C, R&D"
     assert decode(r"\textalpha-helix, \upbeta-sheet, \textOmega") == "α-helix, β-sheet, Ω"
+
+
+def test_text_mode_super_and_subscripts() -> None:
+    assert decode(r"Ca\textsuperscript{2+} and H\textsubscript{2}O") == "Ca²⁺ and H₂O"
+    assert decode(r"Q\textsuperscript{TM} and the 21\textsuperscript{st}") == "QTM and the 21st"

@@ -435,7 +435,11 @@ class _Decoder:
                 if value in _SCRIPT_WORDS and kind == "word":
                     before = out[-1][-1:] if out else ""
                     which = "^" if value in ("textsuperscript", "sp") else "_"
-                    out.append(_script(which, self._arg(math), before))
+                    arg = self._arg(math)
+                    text = _script(which, arg, before)
+                    if not math and text[:1] == which:
+                        text = arg.strip()  # text mode: `Q\textsuperscript{TM}` reads QTM
+                    out.append(text)
                     continue
                 text, rest_of_group = self._command(kind, value, math, stop)
                 if math and len(text) > 1 and out and out[-1][-1:].isalnum() and text.isalpha():
