@@ -22,11 +22,13 @@ from bibtexparser.model import (
     DuplicateFieldKeyBlock,
     Entry,
     ParsingFailedBlock,
+    Preamble,
     String,
 )
 from bibtexparser.splitter import Splitter
 
 from pubtrack.bibtex import links as linkfields
+from pubtrack.bibtex import preamble
 from pubtrack.bibtex.encoding import decode_bytes
 from pubtrack.bibtex.latex import decode, unescape_url, unknown_commands
 from pubtrack.bibtex.names import parse_names
@@ -123,6 +125,8 @@ class Reader:
         # raw value -> resolved (str, or Resolved when there is something to report);
         # cleared whenever a macro is (re)defined.
         self._memo: dict[str, str | Resolved] = {}
+        self.preamble_macros: dict[str, str] = {}
+        self._expand = None  # expands preamble_macros; None while there are none
         # unknown LaTeX command -> [file, line, key, field, uses]: reported once.
         self._unknown: dict[str, list] = {}
 
@@ -192,8 +196,29 @@ class Reader:
                     if lines is None:
                         lines = text.split("\n")
                     self._entry(inner, file, talk, lines)
+            elif kind is Preamble:
+                self._preamble(block)
             elif isinstance(block, ParsingFailedBlock):
                 self._failed(block, file)
+
+    def _preamble(self, block: Preamble) -> None:
+        """Parameterless macros the bib defines in @preamble (see preamble.py)."""
+        text = quick(block.value.strip(), self.macros) or resolve(block.value, self.macros).value
+        found = preamble.definitions(text)
+        if found:
+            self.preamble_macros.update(found)
+            self._expand = preamble.expander(self.preamble_macros)
+
+    def _displayed(self, fields: dict[str, str]) -> dict[str, str]:
+        """The fields with the @preamble macros expanded in the displayed ones."""
+        expand = self._expand
+        if expand is None:
+            return fields
+        out = dict(fields)
+        for name, value in fields.items():
+            if "\\" in value and name in _DISPLAYED_SET:
+                out[name] = expand(value)
+        return out
 
     def _problem(self, file: str, line: int, message: str, severity: str = "error") -> None:
         self.problems.append(Problem(file, line, message, severity))
@@ -435,9 +460,9 @@ class Reader:
             else:
                 seen[4] += 1
 
-    def _unknown_in(self, raw: RawEntry) -> None:
+    def _unknown_in(self, raw: RawEntry, fields: dict[str, str]) -> None:
         found: tuple[str, ...] = ()
-        for name, value in raw.fields.items():
+        for name, value in fields.items():
             if "\\" in value and name in _DISPLAYED_SET:
                 found += unknown_commands(value)
         if found:
@@ -509,8 +534,8 @@ class Reader:
             )
 
     def _work(self, raw: RawEntry) -> Work:
-        f = raw.fields
-        self._unknown_in(raw)
+        f = self._displayed(raw.fields)
+        self._unknown_in(raw, f)
         authors = []
         for name in ("author", "editor"):
             if f.get(name):
@@ -554,7 +579,7 @@ class Reader:
             abstract=decode(f.get("abstract", "")),
             note=decode(f.get("note", "")),
             location=Location(raw.file, raw.line),
-            fields=f,
+            fields=raw.fields,
         )
 
     def _check_date(self, raw: RawEntry, year: int | None, month: int | None) -> None:
@@ -570,8 +595,8 @@ class Reader:
                 )
 
     def _talk(self, raw: RawEntry) -> Talk:
-        f = raw.fields
-        self._unknown_in(raw)
+        f = self._displayed(raw.fields)
+        self._unknown_in(raw, f)
         year, month, day = _when(f)
         self._check_date(raw, year, month)
         when = None
@@ -610,7 +635,7 @@ class Reader:
             links=links,
             publication=publication,
             location=Location(raw.file, raw.line),
-            fields=f,
+            fields=raw.fields,
         )
 
     def _same_work(self, works: list[Work]) -> None:
