@@ -12,6 +12,7 @@ reported as unknown commands. Definitions with parameters are left alone.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _DEFINE = re.compile(
     r"\\(?:(?:new|renew|provide)command|providerobustcmd|DeclareRobustCommand)\*?\s*"
@@ -59,7 +60,7 @@ def definitions(preamble: str) -> dict[str, str]:
             found[name] = body[0]
 
 
-def expander(macros: dict[str, str]):  # type: ignore[no-untyped-def]
+def expander(macros: dict[str, str]) -> Callable[[str], str]:
     """A function replacing each defined ``\\name`` by ``{body}`` (bounded, no loops)."""
     pattern = re.compile(
         r"\\("

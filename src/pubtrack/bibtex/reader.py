@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date as Date  # noqa: N812
 from pathlib import Path
+from typing import Any
 
 from bibtexparser.model import (
     DuplicateBlockKeyBlock,
@@ -126,9 +128,10 @@ class Reader:
         # cleared whenever a macro is (re)defined.
         self._memo: dict[str, str | Resolved] = {}
         self.preamble_macros: dict[str, str] = {}
-        self._expand = None  # expands preamble_macros; None while there are none
+        # expands preamble_macros; None while there are none
+        self._expand: Callable[[str], str] | None = None
         # unknown LaTeX command -> [file, line, key, field, uses]: reported once.
-        self._unknown: dict[str, list] = {}
+        self._unknown: dict[str, list[Any]] = {}
 
     # -- input ----------------------------------------------------------------
     def display_path(self, path: Path) -> str:
