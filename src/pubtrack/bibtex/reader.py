@@ -34,6 +34,7 @@ from pubtrack.bibtex import preamble
 from pubtrack.bibtex.encoding import decode_bytes
 from pubtrack.bibtex.latex import decode, unescape_url, unknown_commands
 from pubtrack.bibtex.names import parse_names
+from pubtrack.bibtex.splitter import FastEntry, FastString, split_fast
 from pubtrack.bibtex.values import (
     PREDEFINED_MACROS,
     Resolved,
@@ -175,15 +176,16 @@ class Reader:
             text = text[1:]
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        library = Splitter(text).split()
+        fast = split_fast(text)
+        blocks = fast if fast is not None else Splitter(text).split().blocks
         lines: list[str] | None = None
-        for block in library.blocks:
+        for block in blocks:
             kind = type(block)
-            if kind is Entry:
+            if kind is Entry or kind is FastEntry:
                 if lines is None:
                     lines = text.split("\n")
                 self._entry(block, file, talk, lines)
-            elif kind is String:
+            elif kind is String or kind is FastString:
                 self._string(block, file)
             elif kind is DuplicateBlockKeyBlock:
                 inner = block.ignore_error_block

@@ -1,0 +1,107 @@
+"""The fast splitter finds exactly the blocks bibtexparser's splitter finds, or steps aside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bibtexparser.model import DuplicateBlockKeyBlock, Entry, String
+from bibtexparser.splitter import Splitter
+
+from conftest import CORPORA_BIB
+from pubtrack.bibtex.splitter import FastEntry, split_fast
+
+
+def _reference(text: str) -> list[tuple]:
+    out: list[tuple] = []
+    for block in Splitter(text).split().blocks:
+        if isinstance(block, DuplicateBlockKeyBlock):
+            block = block.ignore_error_block
+        if type(block) is Entry:
+            fields = [(f.key, f.value, f.start_line) for f in block.fields]
+            out.append(("entry", block.entry_type, block.key, block.start_line, fields))
+        elif type(block) is String:
+            out.append(("string", block.key, block.value, block.start_line))
+    return out
+
+
+def _fast(text: str) -> list[tuple] | None:
+    blocks = split_fast(text)
+    if blocks is None:
+        return None
+    out: list[tuple] = []
+    for b in blocks:
+        if type(b) is FastEntry:
+            fields = [(f.key, f.value, f.start_line) for f in b.fields]
+            out.append(("entry", b.entry_type, b.key, b.start_line, fields))
+        else:
+            out.append(("string", b.key, b.value, b.start_line))
+    return out
+
+
+SAME = [
+    "@article{a,\n  title = {A {Nested} Title},\n  author = {Liu, Zihang and Hu, Y.},\n}\n",
+    '@Article{B ,\n title="Quoted, with comma",year=2020,\n month = jan}',
+    '@misc{c, note = "a {"} quote", x = {\\{escaped\\}}, y = "\\"q"}',
+    'text before @misc{d, title = {T} # " and " # {U}}\n% comment\n',
+    '@string{nips = "Neural {I}nformation, Processing"}\n@inproceedings{e, booktitle = nips}',
+    "@comment{ anything { nested } here }\n@misc{f, title = {LeQua @ {CLEF}}}",
+    "@misc{g}\n@misc{h,}\n@misc{i, title = {x},\n}\n",
+    "@misc{j, title = {multi\nline\nvalue}, url = {https://x.org/a~b}}",
+    "@misc{k, title = {with = sign}, pages = {1--2}}",
+    # A missing comma: one value to both splitters (the reader reports it).
+    "@misc{l, title = {x} year = 2020}",
+]
+ASIDE = [
+    "@misc(paren, title = {x})",
+    '@preamble{ "\\newcommand{\\x}{y}" }\n@misc{a, title = {x}}',
+    "@misc{dup, title = {a}, title = {b}}",
+    "@misc{broken, title = {unclosed\n@misc{next, title = {x}}",
+    "@misc{nokey title = {x}}",
+]
+
+
+@pytest.mark.parametrize("text", SAME)
+def test_ordinary_blocks_are_found_as_bibtexparser_finds_them(text: str) -> None:
+    fast = _fast(text)
+    assert fast is not None
+    assert fast == _reference(text)
+
+
+@pytest.mark.parametrize("text", ASIDE)
+def test_anything_unusual_is_left_to_bibtexparser(text: str) -> None:
+    assert _fast(text) is None
+
+
+def test_every_corpus_file_splits_the_same() -> None:
+    if not CORPORA_BIB.is_dir():
+        pytest.skip("../shared/corpora/bib is not available")
+    taken = 0
+    for path in sorted(CORPORA_BIB.rglob("*.bib")):
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        fast = _fast(text)
+        if fast is not None:
+            taken += 1
+            assert fast == _reference(text), path.name
+    assert taken >= 10  # the fast path is the common one
+
+
+def test_generated_bibliography_splits_the_same(tmp_path: Path) -> None:
+    import importlib.util
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "bench_render.py"
+    spec = importlib.util.spec_from_file_location("bench_render", script)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bib = tmp_path / "g.bib"
+    bench.generate_bib(bib, 700)
+    text = bib.read_text(encoding="utf-8")
+    fast = _fast(text)
+    assert fast is not None and len(fast) == 701
+    assert fast == _reference(text)
