@@ -19,7 +19,16 @@ import re
 
 # bibtexparser's marks (splitter._MARK_PATTERN) without the newline.
 _MARK = re.compile(r"(?<!\\)[\{\}\",=]|@[\w]*( |\t)*(?=[{(])")
-_BLOCK_START = re.compile(r"@[\w]*( |\t)*(?=[{(])")
+# An ordinary field and what ends it: no mark inside the value (no nested brace, no
+# quote, no '@', no backslash before a delimiter or another backslash), so that
+# bibtexparser's mark-by-mark reading would find the same name, value and end.
+_PLAIN = r"[^{}\"@\\]*(?:\\[^{}\"\\][^{}\"@\\]*)*"  # unrolled: (?:[^..]|\\[^..])*
+_FIELD = re.compile(
+    r"\s*([^\s{}\",=@\\%#]+)\s*(=)\s*"
+    r"(\{" + _PLAIN + r"\}|\"" + _PLAIN + r"\"|[^\s{}\",=@#\\]+)"
+    r"\s*([,}])"
+)
+_CLOSE = re.compile(r"\s*\}")
 
 
 class FastField:
@@ -190,6 +199,25 @@ def _split(text: str) -> list[FastEntry | FastString]:
         names: set[str] = set()
         key_start = first.end()
         while True:
+            # One C-level match for an ordinary field: `name = {text}` / "text" / word,
+            # then `,` or the closing brace; anything else goes mark by mark below.
+            fm = _FIELD.match(text, key_start)
+            if fm is not None:
+                name = fm.group(1)
+                if name in names:
+                    raise _GiveUp
+                names.add(name)
+                fields.append(FastField(name, fm.group(3), line_of(fm.start(2))))
+                key_start = fm.end()
+                if fm.group(4) == "}":
+                    marks = _MARK.finditer(text, key_start)
+                    break
+                continue
+            closing = _CLOSE.match(text, key_start)
+            if closing is not None:  # a trailing comma, then the closing brace
+                marks = _MARK.finditer(text, closing.end())
+                break
+            marks = _MARK.finditer(text, key_start)
             equals = next(marks, None)
             if equals is None:
                 raise _GiveUp
@@ -208,6 +236,7 @@ def _split(text: str) -> list[FastEntry | FastString]:
             names.add(name)
             fields.append(FastField(name, text[equals.end() : end].strip(), field_line))
             if mark == "}":
+                marks = _MARK.finditer(text, end + 1)
                 break
             key_start = end + 1
         blocks.append(FastEntry(block_type, key, fields, start_line))
