@@ -197,9 +197,9 @@ def find_duplicate_works(
             if work.key not in bucket:
                 bucket.append(work.key)
     pairs: dict[tuple[str, str], str] = {}
-    for (kind, value), keys in sorted(owners.items()):
-        for i, a in enumerate(keys):
-            for b in keys[i + 1 :]:
+    for (kind, value), sharing in sorted(owners.items()):
+        for i, a in enumerate(sharing):
+            for b in sharing[i + 1 :]:
                 pair = (a, b) if a < b else (b, a)
                 if pair in pairs:
                     continue

@@ -119,7 +119,7 @@ def only_link(value: str) -> bool:
     text = value.strip()
     if text.startswith("\\url") or text.startswith("\\href"):
         m = _URL_COMMAND.match(text)
-        return bool(m) and m.end() == len(text)
+        return m is not None and m.end() == len(text)
     return bool(re.fullmatch(r"(?:https?|ftp)://\S+", text))
 
 

@@ -47,7 +47,16 @@ from pubtrack.bibtex.values import (
 )
 from pubtrack.errors import BibError
 from pubtrack.identity import arxiv_id_from_doi, normalize_arxiv_id, normalize_doi, normalize_id
-from pubtrack.models import Identifiers, Library, Link, Location, Problem, Talk, Work
+from pubtrack.models import (
+    Author,
+    Identifiers,
+    Library,
+    Link,
+    Location,
+    Problem,
+    Talk,
+    Work,
+)
 from pubtrack.util import gc_paused
 
 # The splitter logs a warning per aborted block; we report those ourselves.
@@ -177,31 +186,27 @@ class Reader:
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         fast = split_fast(text)
-        blocks = fast if fast is not None else Splitter(text).split().blocks
-        lines: list[str] | None = None
-        for block in blocks:
-            kind = type(block)
-            if kind is Entry or kind is FastEntry:
-                if lines is None:
-                    lines = text.split("\n")
-                self._entry(block, file, talk, lines)
-            elif kind is String or kind is FastString:
-                self._string(block, file)
-            elif kind is DuplicateBlockKeyBlock:
+        if fast is not None:
+            lines = text.split("\n")
+            for item in fast:
+                if type(item) is FastEntry:
+                    self._entry(item, file, talk, lines)
+                elif type(item) is FastString:
+                    self._string(item, file)
+            return
+        lines = text.split("\n")
+        for block in Splitter(text).split().blocks:
+            if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
                 inner = block.ignore_error_block
                 if isinstance(inner, String):
                     self._string(inner, file)
                 elif isinstance(inner, Entry):
-                    if lines is None:
-                        lines = text.split("\n")
                     self._entry(inner, file, talk, lines)
-            elif kind is DuplicateFieldKeyBlock:
-                inner = block.ignore_error_block
-                if isinstance(inner, Entry):
-                    if lines is None:
-                        lines = text.split("\n")
-                    self._entry(inner, file, talk, lines)
-            elif kind is Preamble:
+            elif isinstance(block, Entry):
+                self._entry(block, file, talk, lines)
+            elif isinstance(block, String):
+                self._string(block, file)
+            elif isinstance(block, Preamble):
                 self._preamble(block)
             elif isinstance(block, ParsingFailedBlock):
                 self._failed(block, file)
@@ -237,7 +242,7 @@ class Reader:
         hint = _hint(reason, block.raw or "")
         self._problem(file, line, f"syntax error in {what}: {reason.strip()}{hint} (block skipped)")
 
-    def _string(self, block: String, file: str) -> None:
+    def _string(self, block: String | FastString, file: str) -> None:
         line = (block.start_line or 0) + 1
         name = block.key.strip()
         if not name:
@@ -271,7 +276,7 @@ class Reader:
                 "warning",
             )
 
-    def _entry(self, block: Entry, file: str, talk: bool, lines: list[str]) -> None:
+    def _entry(self, block: Entry | FastEntry, file: str, talk: bool, lines: list[str]) -> None:
         line = (block.start_line or 0) + 1
         key = block.key.strip()
         entry_type = block.entry_type.lower()
@@ -369,9 +374,9 @@ class Reader:
             if res is None:
                 res = resolve(raw_value, macros)
             memo[raw_value] = res
-        if res.__class__ is str:
+        folded: list[tuple[str, str, int]] | tuple[()] = ()
+        if isinstance(res, str):
             value = res
-            folded = ()
         else:
             if res.errors or res.warnings or res.undefined:
                 self._report_value(res, file, line, f"{key}: field '{name}'")
@@ -541,7 +546,7 @@ class Reader:
     def _work(self, raw: RawEntry) -> Work:
         f = self._displayed(raw.fields)
         self._unknown_in(raw, f)
-        authors = []
+        authors: list[Author] = []
         for name in ("author", "editor"):
             if f.get(name):
                 authors, messages = parse_names(f[name])

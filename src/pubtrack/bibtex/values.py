@@ -226,9 +226,9 @@ def month_number(value: str | None) -> int | None:
     # "jan", "January", "Sept.", "1~March", "September 2--3", "oct-nov": first month named
     for word in _LETTERS.findall(text):
         if len(word) >= 3:
-            number = _MONTH_PREFIX.get(word[:3])
-            if number:
-                return number
+            named = _MONTH_PREFIX.get(word[:3])
+            if named:
+                return named
     return None
 
 

@@ -118,8 +118,17 @@ class Format:
                 parts.append(self.ellipsis)
                 continue
             author = a.author
-            key = (author.first, author.von, author.last, author.jr, author.marks, author.is_others)
-            key += (a.is_owner, short)
+            assert author is not None  # only the ellipsis has none
+            key = (
+                author.first,
+                author.von,
+                author.last,
+                author.jr,
+                author.marks,
+                author.is_others,
+                a.is_owner,
+                short,
+            )
             done = cache.get(key)
             if done is None:
                 name = self.escape(a.short if short and not a.is_owner else a.name)

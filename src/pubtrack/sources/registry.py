@@ -27,7 +27,9 @@ class SourceRegistry:
     broken: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, classes: Iterable[type[Source]], broken: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    def of(
+        cls, classes: Iterable[type[Source]], broken: dict[str, str] | None = None
+    ) -> SourceRegistry:
         ordered = sorted(classes, key=lambda c: (c.order, c.name))
         return cls(tuple(ordered), dict(broken or {}))
 
@@ -55,7 +57,7 @@ class SourceRegistry:
         return tuple(c.name for c in self.classes if c.default_enabled)
 
     def label(self, name: str) -> str:
-        """"Semantic Scholar" for semantic_scholar; an unknown name as it is."""
+        """ "Semantic Scholar" for semantic_scholar; an unknown name as it is."""
         cls = self.get(name)
         return cls.label if cls is not None else name
 
