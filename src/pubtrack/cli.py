@@ -486,6 +486,52 @@ def badge(project: Project, metric: str | None, source: str | None, output: str 
         click.echo(f"Wrote {path}")
 
 
+# ---------------------------------------------------------------------------
+# add, import, discover, fix (issue 10: the list keeps itself)
+# ---------------------------------------------------------------------------
+
+
+def _print_add_report(report: Any, *, verb: str = "Added") -> None:
+    for note in report.notes:
+        click.echo(note, err=True)
+    for added in report.added:
+        if report.dry_run:
+            click.echo(added.text)
+        else:
+            click.echo(f"{verb} {added.key} to {report.file}")
+    for what, why in report.refused:
+        click.echo(f"Not added: {what}: {why}", err=True)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option("--title", help="Find the work by its title (added only if one match is certain).")
+@click.option("--dry-run", is_flag=True, help="Print the entries; write nothing.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(dir_okay=False),
+    help="The .bib file to append to (default: the first publications file).",
+)
+@click.pass_context
+def add(
+    ctx: click.Context, ids: tuple[str, ...], title: str | None, dry_run: bool, to: str | None
+) -> None:
+    """Add works by id: arXiv id or URL, DOI, Semantic Scholar or OpenAlex id/URL, dblp URL.
+
+    Fetches the metadata (the published version when a preprint has one, with
+    its arXiv id kept) and appends a clean entry; the rest of the file is left
+    byte for byte. Works the bib already holds are refused, naming the entry.
+    Exit 0 all added, 1 none, 3 some.
+    """
+    from pubtrack.works.add import add_works
+
+    project: Project = ctx.find_object(Project)
+    report = add_works(project.config, list(ids), title=title, dry_run=dry_run, to=to, warn=warn)
+    _print_add_report(report)
+    ctx.exit(report.exit_code)
+
+
 def main() -> None:
     cli(prog_name="pubtrack")
 

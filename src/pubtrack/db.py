@@ -785,3 +785,32 @@ class Store:
                 " ORDER BY publication_key, source, retrieved_at"
             )
         )
+
+    # -- what sync learned, for add / discover / check / fix (issue 10) -------
+
+    def learned_ids(self) -> dict[str, dict[str, dict[str, str]]]:
+        """{publication_key: {source: {id kind: value}}}: the ids each source reported.
+
+        Reads ``source_records`` (``data.external_ids``) today; the one place to
+        switch when a learned-ids table with provenance exists.
+        """
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        rows = self.db.execute(
+            "SELECT publication_key, source, json_extract(data, '$.external_ids')"
+            " FROM source_records WHERE status = 'found' AND data IS NOT NULL"
+        ).fetchall()
+        for key, source, ext in rows:
+            ids = json.loads(ext) if ext else None
+            if isinstance(ids, dict) and ids:
+                out.setdefault(key, {})[source] = {str(k): str(v) for k, v in ids.items() if v}
+        return out
+
+    def source_statuses(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """{publication_key: {source: {status, external_id, data}}} (for check and fix)."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for row in self.db.query(
+            "SELECT publication_key, source, status, external_id, data FROM source_records"
+        ):
+            row["data"] = json.loads(row["data"]) if row["data"] else {}
+            out.setdefault(row["publication_key"], {})[row["source"]] = row
+        return out
