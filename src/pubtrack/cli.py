@@ -82,12 +82,44 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = Project(config_path)
 
 
+def _profile_options(func: Any) -> Any:
+    """--orcid, --s2-author, --openalex-author, --dblp, --google-scholar (init and import)."""
+    for flag, what in reversed(
+        [
+            ("--orcid", "ORCID iD (0000-0000-0000-000X)"),
+            ("--s2-author", "Semantic Scholar author id"),
+            ("--openalex-author", "OpenAlex author id (A…)"),
+            ("--dblp", "dblp person id (e.g. 123/4567) or URL"),
+            ("--google-scholar", "Google Scholar profile id (needs pubtrack[scholar])"),
+        ]
+    ):
+        func = click.option(flag, metavar="ID", default="", help=f"Read works from this {what}.")(
+            func
+        )
+    return func
+
+
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
-def init(directory: str) -> None:
-    """Create pubtrack.toml, bib/publications.bib, bib/talks.bib and data/ in DIRECTORY."""
+@_profile_options
+def init(directory: str, **profile_ids: str) -> None:
+    """Create pubtrack.toml, bib/publications.bib, bib/talks.bib and data/ in DIRECTORY.
+
+    With a profile (--orcid, --s2-author, --openalex-author, --dblp,
+    --google-scholar), pubtrack.toml gets your name and ids and the bib every
+    work of the profiles, one entry per work.
+    """
     from pubtrack.project import init_project
 
+    if any(profile_ids.values()):
+        from pubtrack.works.importer import Profiles, init_with_profiles
+
+        created, report = init_with_profiles(directory, Profiles(**profile_ids), warn=warn)
+        for path in created:
+            click.echo(f"Created {path}{'/' if path.is_dir() else ''}")
+        _print_import_report(report)
+        click.echo("Next: `pubtrack check`, then `pubtrack sync` and `pubtrack render`.")
+        return
     for path in init_project(directory):
         click.echo(f"Created {path}{'/' if path.is_dir() else ''}")
     click.echo("Next: add your entries to bib/publications.bib, then run `pubtrack render`.")
@@ -501,6 +533,77 @@ def _print_add_report(report: Any, *, verb: str = "Added") -> None:
             click.echo(f"{verb} {added.key} to {report.file}")
     for what, why in report.refused:
         click.echo(f"Not added: {what}: {why}", err=True)
+
+
+def _print_import_report(report: Any) -> None:
+    harvest = report.harvest
+    if harvest is not None:
+        for message in harvest.warnings:
+            warn(message)
+        listed = ", ".join(f"{n} on {source}" for source, n in harvest.counts.items())
+        click.echo(f"Profiles list {listed}: {len(harvest.candidates)} distinct work(s) of yours.")
+        for title, source, why in harvest.rejected:
+            click.echo(f"Left out ({source}): {title[:70]}: {why}", err=True)
+    for note in report.notes:
+        click.echo(note, err=True)
+    already = getattr(report, "already", 0)
+    if already:
+        click.echo(f"{already} work(s) already in the bib.")
+    for what, why in report.refused:
+        click.echo(f"Not added: {what}: {why}", err=True)
+    if report.dry_run:
+        for added in report.added:
+            click.echo(added.text)
+    elif getattr(report, "written", False):
+        click.echo(f"Added {len(report.added)} work(s) to {report.file}.")
+    elif report.added:
+        click.echo("Nothing written.")
+    else:
+        click.echo("Nothing to add.")
+
+
+@cli.command(name="import")
+@_profile_options
+@click.option("--dry-run", is_flag=True, help="Print the new entries; write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Append without asking.")
+@click.option("--to", "to", type=click.Path(dir_okay=False), help="The .bib file to append to.")
+@click.pass_context
+def import_(
+    ctx: click.Context, dry_run: bool, yes: bool, to: str | None, **profile_ids: str
+) -> None:
+    """Add the works of your profiles that the bib lacks (default: the ids in [owner]).
+
+    Shows the new entries and appends them after a prompt (or with --yes);
+    works are deduplicated across profiles and versions.
+    """
+    from pubtrack.works.importer import Profiles, import_works
+
+    project: Project = ctx.find_object(Project)
+    profiles = (
+        Profiles(**profile_ids)
+        if any(profile_ids.values())
+        else Profiles.from_owner(project.config)
+    )
+    report = import_works(
+        project.config, profiles, dry_run=dry_run, to=to, warn=warn, confirm=_confirm(yes)
+    )
+    _print_import_report(report)
+
+
+def _confirm(yes: bool) -> Any:
+    """--yes, or a prompt on a terminal; never a silent write."""
+
+    def ask(report: Any) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            click.echo("Not written: pass --yes (no terminal to ask on).", err=True)
+            return False
+        for added in report.added:
+            click.echo(added.text)
+        return click.confirm(f"Append {len(report.added)} entr(ies) to {report.file}?")
+
+    return ask
 
 
 @cli.command()

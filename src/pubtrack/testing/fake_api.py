@@ -2041,7 +2041,9 @@ def _h_dblp(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) ->
         if person is None:
             h._send(404, "<html>Not Found</html>", "text/html")
             return 404
-        h._send(200, dblp_person_xml(person), "application/xml")
+        h._send(
+            200, dblp_person_xml(person).encode("ascii", "xmlcharrefreplace"), "application/xml"
+        )
         return 200
     if path.startswith("/rec/") and path.endswith(".bib"):
         key = path[len("/rec/") : -len(".bib")]
