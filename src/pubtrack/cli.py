@@ -635,6 +635,57 @@ def add(
     ctx.exit(report.exit_code)
 
 
+@cli.command()
+@click.option("--add", "add_them", is_flag=True, help="Append the proposed works (asks first).")
+@click.option("--yes", "-y", is_flag=True, help="With --add: append without asking.")
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="ID",
+    help="Never propose this work again (an id or a title; repeatable).",
+)
+@click.pass_context
+def discover(ctx: click.Context, add_them: bool, yes: bool, ignore: tuple[str, ...]) -> None:
+    """List your works that your profiles know and the bib lacks.
+
+    Reads the profiles named under [owner] (orcid, semantic_scholar_id,
+    openalex_id, dblp, google_scholar_id). Only works you are an author of are
+    proposed: by author id, or by name with a co-author or venue in common
+    with your list. --ignore keeps a work away for good (.pubtrack-ignore).
+    """
+    from pubtrack.works.discover import add_to_ignore, discover as run_discover
+
+    project: Project = ctx.find_object(Project)
+    if ignore:
+        path = add_to_ignore(project.config, list(ignore))
+        click.echo(f"Ignoring {len(ignore)} more work(s) (listed in {path}).")
+        if not add_them:
+            return
+    report = run_discover(project.config, add=add_them, warn=warn, confirm=_confirm(yes))
+    harvest = report.harvest
+    if harvest is not None:
+        for message in harvest.warnings:
+            warn(message)
+        for title, source, why in harvest.rejected:
+            click.echo(f"Left out ({source}): {title[:70]}: {why}", err=True)
+    for what, why in report.refused:
+        click.echo(f"Not proposed: {what}: {why}", err=True)
+    if not report.proposed:
+        click.echo("Nothing missing: the bib has every work your profiles list.")
+        return
+    click.echo(f"{len(report.proposed)} work(s) of yours are not in the bib:")
+    for n, (added, record) in enumerate(zip(report.added, report.proposed, strict=True), 1):
+        ids = ", ".join(f"{k} {v}" for k, v in record.ids().items() if k in ("doi", "arxiv"))
+        click.echo(f"  {n}. {record.title} ({record.year}; {record.venue or 'preprint'}) [{ids}]")
+    if report.ignored:
+        click.echo(f"({report.ignored} ignored work(s) not shown.)")
+    if report.written:
+        click.echo(f"Added {len(report.added)} work(s) to {report.file}.")
+    elif not add_them:
+        click.echo("Add them with `pubtrack discover --add`; refuse one with --ignore ID.")
+
+
 def main() -> None:
     cli(prog_name="pubtrack")
 

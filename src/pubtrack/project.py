@@ -46,7 +46,8 @@ max_age = "20h"
 """
 
 PUBLICATIONS_TEMPLATE = """\
-% Your publications. One entry per work; pubtrack never edits this file.
+% Your publications, one entry per work. pubtrack changes this file only when you
+% run `pubtrack add`, `import` or `fix`, and then only by appending entries or fields.
 % Useful fields beyond the usual ones:
 %   eprint = {2410.12178}        arXiv id (archiveprefix = {arXiv})
 %   doi = {10.18653/v1/...}      DOI

@@ -111,6 +111,7 @@ def harvest(
     profiles: Profiles,
     owner: Owner,
     warn: Callable[[str], None],
+    name_signal: Callable[[Record], bool] | None = None,
 ) -> Harvest:
     """Every owner's work the named profiles list (namesakes and non-authored works rejected)."""
     from pubtrack.sources import dblp as dblp_api
@@ -174,6 +175,8 @@ def harvest(
     namesakes: Counter[str] = Counter()
     for source, record, kind in listed:
         ok, how = _owner_check(owner, record, kind)
+        if ok and how == "name" and name_signal is not None and not name_signal(record):
+            ok, how = False, "name only, with no co-author or venue in common with your list"
         if not ok:
             out.rejected.append((record.title, source, how))
             if how.startswith("namesake"):
