@@ -400,6 +400,12 @@ def sync(
     finally:
         output._end_bar()
     lines = report.summary_lines()
+    if not dry_run:
+        from pubtrack.works.learned import summary_lines
+
+        lines[-1:-1] = [
+            ln for ln in summary_lines(project.config) if not ln.startswith("Duplicate:")
+        ]
     if quiet:
         lines = [ln for ln in lines if ln.startswith(("Failed:", "Duplicate:", "Done"))]
     for line in lines:
@@ -684,6 +690,41 @@ def discover(ctx: click.Context, add_them: bool, yes: bool, ignore: tuple[str, .
         click.echo(f"Added {len(report.added)} work(s) to {report.file}.")
     elif not add_them:
         click.echo("Add them with `pubtrack discover --add`; refuse one with --ignore ID.")
+
+
+@cli.command()
+@click.argument("keys", nargs=-1)
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@click.option("--dry-run", is_flag=True, help="Show the diff; change nothing.")
+@pass_project
+def fix(project: Project, keys: tuple[str, ...], yes: bool, dry_run: bool) -> None:
+    """Apply what sync learned to the .bib files, as a reviewed diff.
+
+    Adds DOIs and arXiv ids the sources know, and upgrades preprints that were
+    published (type and venue; the arXiv id stays). Only those fields change;
+    a backup (FILE.bak) is kept. Applies with --yes or after a prompt.
+    """
+    from pubtrack.works.fix import fix as run_fix
+
+    def confirm(plan: Any) -> bool:
+        click.echo(plan.diff(project.config.root), nl=False)
+        if dry_run:
+            return False
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            click.echo("Not applied: pass --yes (no terminal to ask on).", err=True)
+            return False
+        return click.confirm(f"Apply these changes to {len(plan.files)} file(s)?")
+
+    plan = run_fix(project.config, keys=list(keys) or None, confirm=confirm)
+    for suggestion in plan.report_only:
+        click.echo(f"Not fixed automatically: {suggestion.line()}", err=True)
+    if plan.written:
+        for f in plan.files:
+            click.echo(f"Updated {f.path} ({len(f.keys)} entr(ies); backup {f.backup.name})")
+    elif not plan.files:
+        click.echo("Nothing to fix.")
 
 
 def main() -> None:

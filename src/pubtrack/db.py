@@ -814,3 +814,16 @@ class Store:
             row["data"] = json.loads(row["data"]) if row["data"] else {}
             out.setdefault(row["publication_key"], {})[row["source"]] = row
         return out
+
+    def open_access_pdfs(self) -> dict[str, str]:
+        """{publication_key: open-access PDF URL} a source reported (arXiv first)."""
+        out: dict[str, str] = {}
+        rows = self.db.execute(
+            "SELECT publication_key, source, json_extract(data, '$.pdf_url') FROM source_records"
+            " WHERE status = 'found' AND json_extract(data, '$.pdf_url') IS NOT NULL"
+            " ORDER BY CASE source WHEN 'arxiv' THEN 0 WHEN 'semantic_scholar' THEN 1 ELSE 2 END"
+        ).fetchall()
+        for key, _source, url in rows:
+            if isinstance(url, str) and url.startswith(("https://", "http://")):
+                out.setdefault(key, url)
+        return out

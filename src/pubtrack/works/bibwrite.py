@@ -419,8 +419,14 @@ def edit_entry(text: str, key: str, updates: dict[str, str], new_type: str | Non
         first_line, v0, _ = min(span.fields.values())
         line = text[first_line:v0]
         indent = line[: len(line) - len(line.lstrip())] or "  "
-        eq = line.find("=")
-        width = max(0, eq - len(indent) - 1) if eq > 0 and line[eq - 1] == " " else 0
+        # Aligned "=" signs (every field's at one column): keep the alignment.
+        columns = {
+            text[start:v].rstrip().rstrip("=").rstrip().__len__() - len(indent)
+            for start, v, _ in span.fields.values()
+        }
+        names = {len(name) for name in span.fields}
+        if len(span.fields) > 1 and len(columns) == 1 and len(names) > 1:
+            width = columns.pop()
     edits: list[tuple[int, int, str]] = []
     additions: list[str] = []
     for name, value in updates.items():
