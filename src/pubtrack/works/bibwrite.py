@@ -421,8 +421,7 @@ def edit_entry(text: str, key: str, updates: dict[str, str], new_type: str | Non
         indent = line[: len(line) - len(line.lstrip())] or "  "
         # Aligned "=" signs (every field's at one column): keep the alignment.
         columns = {
-            text[start:v].rstrip().rstrip("=").rstrip().__len__() - len(indent)
-            for start, v, _ in span.fields.values()
+            text[start:v].find("=") - len(indent) - 1 for start, v, _ in span.fields.values()
         }
         names = {len(name) for name in span.fields}
         if len(span.fields) > 1 and len(columns) == 1 and len(names) > 1:
