@@ -379,9 +379,9 @@ def find_entry(text: str, key: str) -> EntrySpan | None:
                 if ch == "{":
                     d += 1
                 elif ch == "}":
-                    if d == 0:
+                    if d == 0 and not in_quote:
                         break
-                    d -= 1
+                    d = max(0, d - 1)
                 elif ch == '"' and d == 0:
                     in_quote = not in_quote
                 elif (
