@@ -232,11 +232,14 @@ def _key_headers() -> dict[str, str]:
     return {"x-api-key": key} if key else {}
 
 
-def fetch_papers(http: HttpClient, base_url: str, ids: list[str]) -> list[dict | None]:
+def fetch_papers(
+    http: HttpClient, base_url: str, ids: list[str], batch: int = 500
+) -> list[dict | None]:
     """``POST /paper/batch`` for up to 500 ids a request; None where S2 does not know one."""
     out: list[dict | None] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    size = max(1, min(batch, 500))
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
         response = http.request(
             "semantic_scholar",
             "POST",

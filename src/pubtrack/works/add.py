@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pubtrack.errors import BadInputError, PubtrackError
-from pubtrack.identity import author_overlap, id_keys, title_similarity
+from pubtrack.identity import author_overlap, id_keys, normalize_title, title_similarity
 from pubtrack.models import Library, Work, plain
 from pubtrack.works.bibwrite import append_entries, format_entry, make_key
 from pubtrack.works.ids import parse_work_id
@@ -80,6 +80,7 @@ class Holdings:
             for k in keys:
                 self.by_id.setdefault(k, work)
         self.keys = {w.key for w in self.works}
+        self._word_cache: dict[str, set[str]] = {}
 
     def holder(self, record: Record) -> tuple[Work, str] | None:
         for kind, value in sorted(record.id_keys()):
@@ -87,7 +88,10 @@ class Holdings:
             if work is not None:
                 return work, f"{_LABEL.get(kind, kind)} {value}"
         names = [p.display for p in record.authors]
+        words = set(normalize_title(record.title).split())
         for work in self.works:
+            if not _close_words(words, self._words(work)):
+                continue  # cheap test first: titles this far apart cannot reach SAME_TITLE
             if title_similarity(plain(work.title), record.title) < SAME_TITLE:
                 continue
             mine = [a.display for a in work.authors if not a.is_others]
@@ -98,11 +102,28 @@ class Holdings:
             return work, "the same title"
         return None
 
+    def _words(self, work: Work) -> set[str]:
+        cached = self._word_cache.get(work.key)
+        if cached is None:
+            cached = self._word_cache[work.key] = set(normalize_title(plain(work.title)).split())
+        return cached
+
     def hold(self, work: Work, record: Record) -> None:
         self.works.append(work)
         self.keys.add(work.key)
         for k in record.id_keys():
             self.by_id.setdefault(k, work)
+
+
+def _close_words(a: set[str], b: set[str]) -> bool:
+    """Word overlap high enough that a title similarity of SAME_TITLE is possible.
+
+    identity.title_similarity is at most (ratio + jaccard) / 2 + 0.05, so 0.95
+    needs a Jaccard overlap of at least 0.8.
+    """
+    if not a or not b:
+        return False
+    return len(a & b) / len(a | b) >= 0.8
 
 
 _LABEL = {"arxiv": "arXiv", "doi": "DOI", "semantic_scholar": "S2 id", "openalex": "OpenAlex id"}

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 
 from pubtrack.errors import BadInputError, PubtrackError, SourceError
 from pubtrack.identity import id_keys, normalize_title, title_similarity
-from pubtrack.works.add import AddReport, Holdings, build_entries, load_holdings, target_file
+from pubtrack.works.add import (
+    AddReport,
+    Holdings,
+    _close_words,
+    build_entries,
+    load_holdings,
+    target_file,
+)
 from pubtrack.works.lookup import Resolved, Resolver, Seed
 from pubtrack.works.owner import Owner, names_match, parse, parts_of
 from pubtrack.works.record import Person, Record
@@ -63,6 +70,13 @@ class Candidate:
     seed: Seed
     sources: set[str] = field(default_factory=set)
     title_only: bool = False  # ORCID without ids, Google Scholar: found by title
+    words: set[str] | None = None  # normalised title words (cached for the dedupe)
+
+    def title_words(self) -> set[str]:
+        if self.words is None:
+            rec = self.seed.record
+            self.words = set(normalize_title(rec.title if rec else self.seed.label).split())
+        return self.words
 
 
 @dataclass
@@ -230,8 +244,11 @@ def merge_candidates(candidates: list[Candidate]) -> list[Candidate]:
 def _same_title(pool: list[Candidate], cand: Candidate) -> Candidate | None:
     rec = cand.seed.record
     title = rec.title if rec else cand.seed.label
+    words = cand.title_words()
     for other in pool:
         orec = other.seed.record
+        if not _close_words(words, other.title_words()):
+            continue
         if title_similarity(title, orec.title if orec else other.seed.label) < 0.95:
             continue
         if rec and orec and rec.year and orec.year and abs(rec.year - orec.year) > 1:
