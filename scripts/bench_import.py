@@ -110,7 +110,8 @@ def main() -> None:
         )
         for api, n in sorted(requests.items()):
             print(
-                f"  {api:<17} {n:>5} requests  floor {max(0, n - 1) * CLIENT_INTERVALS[api]:>7.1f} s"
+                f"  {api:<17} {n:>5} requests"
+                f"  floor {max(0, n - 1) * CLIENT_INTERVALS[api]:>7.1f} s"
             )
         print(f"  requests per imported work: {total / max(1, added):.3f}")
         scaled_floor = floor(requests) * args.time_scale

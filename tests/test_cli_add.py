@@ -167,7 +167,8 @@ def test_a_confident_title_match_counts_as_held(server: FakeApiServer, project: 
     bib = project / "bib" / "publications.bib"
     with bib.open("a") as fh:
         fh.write(
-            f"\n@article{{mine, title={{{paper.title}}}, author={{Alec Thomson}}, year={paper.year}}}\n"
+            f"\n@article{{mine, title={{{paper.title}}}, author={{Alec Thomson}},"
+            f" year={paper.year}}}\n"
         )
     result = CliRunner().invoke(cli, ["add", paper.doi])
     assert result.exit_code == 1 and "already in the bib as mine" in result.output

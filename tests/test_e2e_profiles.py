@@ -181,9 +181,10 @@ def test_fix_upgrades_a_preprint_and_the_diff_touches_only_its_fields(world: Env
     other = next(p for p in world.owner_papers if p.doi and not p.arxiv_id)
     bib = root / "bib" / "publications.bib"
     original = (
-        bib.read_text()
-        + f"\n@misc{{pre,\r\n  title = {{{paper.title}}},\r\n  author = {{{' and '.join(paper.authors)}}},\r\n"
-        f"  year = {paper.year},\r\n  eprint = {{{paper.arxiv_id}}},\r\n  archiveprefix = {{arXiv}}\r\n}}\r\n"
+        bib.read_text() + f"\n@misc{{pre,\r\n  title = {{{paper.title}}},\r\n"
+        f"  author = {{{' and '.join(paper.authors)}}},\r\n"
+        f"  year = {paper.year},\r\n  eprint = {{{paper.arxiv_id}}},\r\n"
+        "  archiveprefix = {arXiv}\r\n}\r\n"
         f"\n@article{{kept,\n  title={{{other.title}}}, author={{{' and '.join(other.authors)}}},\n"
         f"  journal = {{{other.venue}}}, year = {other.year}, doi = {{{other.doi}}}}}\n"
     )

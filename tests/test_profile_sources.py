@@ -119,7 +119,10 @@ def test_crossref_article_with_pages_and_month(corpora_api: Path):
     path = (
         corpora_api
         / "crossref"
-        / "commonmeta_bibtex_writer_test_article_with_pages__ra_and_works_10.1371_journal.ppat.1008184.yaml"
+        / (
+            "commonmeta_bibtex_writer_test_article_with_pages__ra_and_works_"
+            "10.1371_journal.ppat.1008184.yaml"
+        )
     )
     (body,) = _json(path, "api.crossref.org/works/")
     record = crossref.work_record(body["message"])

@@ -529,6 +529,14 @@ def badge(project: Project, metric: str | None, source: str | None, output: str 
 # ---------------------------------------------------------------------------
 
 
+def _shown(path: Any) -> str:
+    """A path as the user would type it: relative to the current directory when inside it."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+    except ValueError:
+        return str(path)
+
+
 def _print_add_report(report: Any, *, verb: str = "Added") -> None:
     for note in report.notes:
         click.echo(note, err=True)
@@ -536,7 +544,7 @@ def _print_add_report(report: Any, *, verb: str = "Added") -> None:
         if report.dry_run:
             click.echo(added.text)
         else:
-            click.echo(f"{verb} {added.key} to {report.file}")
+            click.echo(f"{verb} {added.key} to {_shown(report.file)}")
     for what, why in report.refused:
         click.echo(f"Not added: {what}: {why}", err=True)
 
@@ -561,7 +569,7 @@ def _print_import_report(report: Any) -> None:
         for added in report.added:
             click.echo(added.text)
     elif getattr(report, "written", False):
-        click.echo(f"Added {len(report.added)} work(s) to {report.file}.")
+        click.echo(f"Added {len(report.added)} work(s) to {_shown(report.file)}.")
     elif report.added:
         click.echo("Nothing written.")
     else:
@@ -660,12 +668,13 @@ def discover(ctx: click.Context, add_them: bool, yes: bool, ignore: tuple[str, .
     proposed: by author id, or by name with a co-author or venue in common
     with your list. --ignore keeps a work away for good (.pubtrack-ignore).
     """
-    from pubtrack.works.discover import add_to_ignore, discover as run_discover
+    from pubtrack.works.discover import add_to_ignore
+    from pubtrack.works.discover import discover as run_discover
 
     project: Project = ctx.find_object(Project)
     if ignore:
         path = add_to_ignore(project.config, list(ignore))
-        click.echo(f"Ignoring {len(ignore)} more work(s) (listed in {path}).")
+        click.echo(f"Ignoring {len(ignore)} more work(s) (listed in {_shown(path)}).")
         if not add_them:
             return
     report = run_discover(project.config, add=add_them, warn=warn, confirm=_confirm(yes))
@@ -681,13 +690,13 @@ def discover(ctx: click.Context, add_them: bool, yes: bool, ignore: tuple[str, .
         click.echo("Nothing missing: the bib has every work your profiles list.")
         return
     click.echo(f"{len(report.proposed)} work(s) of yours are not in the bib:")
-    for n, (added, record) in enumerate(zip(report.added, report.proposed, strict=True), 1):
+    for n, record in enumerate(report.proposed, 1):
         ids = ", ".join(f"{k} {v}" for k, v in record.ids().items() if k in ("doi", "arxiv"))
         click.echo(f"  {n}. {record.title} ({record.year}; {record.venue or 'preprint'}) [{ids}]")
     if report.ignored:
         click.echo(f"({report.ignored} ignored work(s) not shown.)")
     if report.written:
-        click.echo(f"Added {len(report.added)} work(s) to {report.file}.")
+        click.echo(f"Added {len(report.added)} work(s) to {_shown(report.file)}.")
     elif not add_them:
         click.echo("Add them with `pubtrack discover --add`; refuse one with --ignore ID.")
 
@@ -722,7 +731,9 @@ def fix(project: Project, keys: tuple[str, ...], yes: bool, dry_run: bool) -> No
         click.echo(f"Not fixed automatically: {suggestion.line()}", err=True)
     if plan.written:
         for f in plan.files:
-            click.echo(f"Updated {f.path} ({len(f.keys)} entr(ies); backup {f.backup.name})")
+            click.echo(
+                f"Updated {_shown(f.path)} ({len(f.keys)} entr(ies); backup {f.backup.name})"
+            )
     elif not plan.files:
         click.echo("Nothing to fix.")
 

@@ -888,7 +888,8 @@ class Store:
                 )
                 for table in ("source_records", "counts_by_year"):
                     self.db.execute(
-                        f"UPDATE OR IGNORE {table} SET publication_key = ? WHERE publication_key = ?",
+                        f"UPDATE OR IGNORE {table} SET publication_key = ?"
+                        " WHERE publication_key = ?",
                         [new, old],
                     )
                 self.db.execute(

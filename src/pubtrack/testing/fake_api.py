@@ -765,7 +765,6 @@ def crossref_message(paper: FakePaper) -> dict[str, Any]:
         "message": {
             "DOI": paper.doi,
             "URL": f"https://doi.org/{paper.doi}",
-            "type": "journal-article",
             "title": [paper.title],
             "container-title": [paper.venue],
             "author": authors,

@@ -83,7 +83,7 @@ class Holdings:
         self._word_cache: dict[str, set[str]] = {}
 
     def holder(self, record: Record) -> tuple[Work, str] | None:
-        for kind, value in sorted(record.id_keys()):
+        for kind, value in sorted(record.id_keys(), key=lambda kv: (kv[0] != "doi", kv)):
             work = self.by_id.get((kind, value))
             if work is not None:
                 return work, f"{_LABEL.get(kind, kind)} {value}"

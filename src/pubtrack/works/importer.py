@@ -19,7 +19,6 @@ from pubtrack.errors import BadInputError, PubtrackError, SourceError
 from pubtrack.identity import id_keys, normalize_title, title_similarity
 from pubtrack.works.add import (
     AddReport,
-    Holdings,
     _close_words,
     build_entries,
     load_holdings,
