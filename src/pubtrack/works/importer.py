@@ -112,10 +112,21 @@ def _majority_name(records: list[Record], id_kind: str, ident: str) -> str:
     )
     if not names:
         return ""
-    # The fullest spelling of the most common person.
-    top = names.most_common(1)[0][0]
-    same = [n for n in names if names_match(parse(top), parse(n))]
-    return max(same, key=len) if same else top
+    # The person most names under the id agree with (a merged namesake is the
+    # minority), spelt as most often written with a full first name.
+    parsed = {n: parse(n) for n in names}
+
+    def support(name: str) -> int:
+        return sum(c for other, c in names.items() if names_match(parsed[name], parsed[other]))
+
+    def full(name: str) -> bool:
+        return bool(parsed[name].given) and len(parsed[name].given[0]) > 1
+
+    # "A. Thomson" agrees with everyone: the best anchor is a full first name.
+    best = max(names, key=lambda n: (full(n), support(n), names[n]))
+    cluster = [n for n in names if names_match(parsed[best], parsed[n])]
+    spelled = [n for n in cluster if full(n)]
+    return max(spelled or cluster, key=lambda n: (names[n], len(n)))
 
 
 def harvest(
