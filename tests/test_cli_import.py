@@ -91,3 +91,18 @@ def test_google_scholar_titles_go_through_the_title_lookup(
     works = read_file(root / "bib" / "publications.bib").works
     assert sorted(w.title for w in works) == sorted(p.title for p in papers[:2])
     assert "no confident match" in result.output  # the stranger's title: refused
+
+
+def test_a_profile_that_cannot_be_read_does_not_sink_the_others(
+    server: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("OPENALEX_API_KEY", raising=False)
+    root = _project(tmp_path / "cv")
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(
+        cli, ["import", "--orcid", OWNER["orcid"], "--openalex-author", OWNER["openalex"], "--yes"]
+    )
+    assert result.exit_code == 3  # partial: ORCID read, OpenAlex not
+    assert "OpenAlex needs OPENALEX_API_KEY" in result.output
+    assert "Added 6 work(s)" in result.output
+    assert server.count("openalex") == 0  # no request without a key

@@ -161,14 +161,20 @@ def test_discover_proposes_exactly_the_three_missing_works(world: Env):
     # Never the namesake's papers nor the paper the owner did not write.
     assert "Alexandra" not in result.stdout
     assert "merged with a namesake" in result.stderr
-    # --ignore keeps one away; --add appends the other two; then nothing is missing.
-    first = world.owner_papers[0]
-    assert world.run("discover", "--ignore", first.doi or first.arxiv_id).returncode == 0
-    added = world.run("discover", "--add", "--yes")
-    assert added.returncode == 0
-    assert "Added 2 work(s)" in added.stdout or "Added 3 work(s)" in added.stdout
+    # --ignore keeps one away; --add --pick appends one of the others; then --add the rest.
+    ignored = next(t for t in proposed)
+    assert world.run("discover", "--ignore", ignored).returncode == 0
+    listed = world.run("discover")
+    assert ignored not in listed.stdout and "(1 ignored work(s) not shown.)" in listed.stdout
+    picked = world.run("discover", "--add", "--yes", "--pick", "2")
+    assert picked.returncode == 0 and "Added 1 work(s)" in picked.stdout
+    rest = world.run("discover", "--add", "--yes")
+    assert (
+        "1 work(s) of yours are not in the bib" in rest.stdout and "Added 1 work(s)" in rest.stdout
+    )
     final = world.run("discover")
     assert "Nothing missing" in final.stdout
+    assert world.run("check").returncode == 0
 
 
 def test_fix_upgrades_a_preprint_and_the_diff_touches_only_its_fields(world: Env):

@@ -34,8 +34,19 @@ def test_profiles_list_the_owner_namesakes_and_a_stranger():
             semantic_scholar.AUTHOR_PAGE = old
         assert len(papers) == 8  # 6 + 2 of the merged namesake, over 2 pages
         assert fake.endpoint_counts["semantic_scholar GET /author/{id}/papers"] == 2
-        missing = requests.get(f"{fake.api_url('orcid')}/0000-0001-5109-3700/works", timeout=5)
+        json_accept = {"Accept": "application/json"}
+        missing = requests.get(
+            f"{fake.api_url('orcid')}/0000-0001-5109-3700/works", headers=json_accept, timeout=5
+        )
         assert missing.status_code == 404 and missing.json()["error-code"] == 9016
+        # Like ORCID, XML unless JSON is asked for: the HTTP layer's polite headers matter.
+        xml = requests.get(f"{fake.api_url('orcid')}/{OWNER['orcid']}/works", timeout=5)
+        assert xml.headers["Content-Type"].startswith("application/vnd.orcid+xml")
+        assert all(
+            r.user_agent.startswith("pubtrack/")
+            for r in fake.log
+            if r.api == "orcid" and r.path.endswith("/works") and r is not fake.log[-1]
+        )
 
 
 def test_openalex_cursor_pages_and_new_api_rate_limits():

@@ -119,6 +119,8 @@ def init(directory: str, **profile_ids: str) -> None:
             click.echo(f"Created {path}{'/' if path.is_dir() else ''}")
         _print_import_report(report)
         click.echo("Next: `pubtrack check`, then `pubtrack sync` and `pubtrack render`.")
+        if report.exit_code:
+            sys.exit(report.exit_code)
         return
     for path in init_project(directory):
         click.echo(f"Created {path}{'/' if path.is_dir() else ''}")
@@ -602,6 +604,7 @@ def import_(
         project.config, profiles, dry_run=dry_run, to=to, warn=warn, confirm=_confirm(yes)
     )
     _print_import_report(report)
+    ctx.exit(report.exit_code)
 
 
 def _confirm(yes: bool) -> Any:
@@ -659,8 +662,16 @@ def add(
     metavar="ID",
     help="Never propose this work again (an id or a title; repeatable).",
 )
+@click.option(
+    "--pick",
+    metavar="N,M",
+    default="",
+    help="With --add: only these of the listed works (their numbers, e.g. 1,3).",
+)
 @click.pass_context
-def discover(ctx: click.Context, add_them: bool, yes: bool, ignore: tuple[str, ...]) -> None:
+def discover(
+    ctx: click.Context, add_them: bool, yes: bool, ignore: tuple[str, ...], pick: str
+) -> None:
     """List your works that your profiles know and the bib lacks.
 
     Reads the profiles named under [owner] (orcid, semantic_scholar_id,
@@ -677,7 +688,15 @@ def discover(ctx: click.Context, add_them: bool, yes: bool, ignore: tuple[str, .
         click.echo(f"Ignoring {len(ignore)} more work(s) (listed in {_shown(path)}).")
         if not add_them:
             return
-    report = run_discover(project.config, add=add_them, warn=warn, confirm=_confirm(yes))
+    try:
+        picked = [int(n) for n in pick.replace(" ", "").split(",") if n]
+    except ValueError:
+        raise click.BadParameter(
+            "use numbers from the list, e.g. 1,3", param_hint="--pick"
+        ) from None
+    report = run_discover(
+        project.config, add=add_them, warn=warn, confirm=_confirm(yes), pick=picked or None
+    )
     harvest = report.harvest
     if harvest is not None:
         for message in harvest.warnings:
@@ -688,7 +707,7 @@ def discover(ctx: click.Context, add_them: bool, yes: bool, ignore: tuple[str, .
         click.echo(f"Not proposed: {what}: {why}", err=True)
     if not report.proposed:
         click.echo("Nothing missing: the bib has every work your profiles list.")
-        return
+        ctx.exit(report.exit_code)
     click.echo(f"{len(report.proposed)} work(s) of yours are not in the bib:")
     for n, record in enumerate(report.proposed, 1):
         ids = ", ".join(f"{k} {v}" for k, v in record.ids().items() if k in ("doi", "arxiv"))
@@ -696,9 +715,10 @@ def discover(ctx: click.Context, add_them: bool, yes: bool, ignore: tuple[str, .
     if report.ignored:
         click.echo(f"({report.ignored} ignored work(s) not shown.)")
     if report.written:
-        click.echo(f"Added {len(report.added)} work(s) to {_shown(report.file)}.")
+        click.echo(f"Added {len(report.chosen)} work(s) to {_shown(report.file)}.")
     elif not add_them:
         click.echo("Add them with `pubtrack discover --add`; refuse one with --ignore ID.")
+    ctx.exit(report.exit_code)
 
 
 @cli.command()

@@ -1969,6 +1969,10 @@ def _orcid_summary(paper: FakePaper, put_code: int, kind: str, doi: str) -> dict
 
 def _h_orcid(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
     _, orcid, what = record.path.split("/", 2)
+    if "json" not in h.headers.get("Accept", ""):
+        # Like ORCID: XML unless the client asks for JSON.
+        h._send(200, '<?xml version="1.0"?><activities:works/>', "application/vnd.orcid+xml")
+        return 200
     person = _person(h.fake, "orcid", orcid)
     if person is None:
         h._json(

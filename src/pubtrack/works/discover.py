@@ -39,6 +39,13 @@ class DiscoverReport(AddReport):
     ignored: int = 0
     harvest: Harvest | None = None
     written: bool = False
+    chosen: list = field(default_factory=list)  # what --add appended
+
+    @property
+    def exit_code(self) -> int:
+        from pubtrack.works.importer import profile_exit_code
+
+        return profile_exit_code(self.harvest)
 
 
 def ignore_path(config: Config) -> Path:
@@ -107,6 +114,7 @@ def discover(
     warn: Callable[[str], None] | None = None,
     http: HttpClient | None = None,
     confirm: Callable[[DiscoverReport], bool] | None = None,
+    pick: list[int] | None = None,
 ) -> DiscoverReport:
     from pubtrack.sources.http import HttpClient
     from pubtrack.works.add import write_entries
@@ -139,7 +147,9 @@ def discover(
             if holdings.holder(probe) is None:
                 missing.append(cand)
         resolved: list[Resolved] = (
-            resolve_candidates(resolver, missing, owner, report) if missing else []
+            resolve_candidates(resolver, missing, owner, report, name_signal=signal)
+            if missing
+            else []
         )
     finally:
         if own_http:
@@ -162,7 +172,12 @@ def discover(
     held = [r for r in report.refused[before:] if "already in the bib" in r[1]]
     report.refused = [r for r in report.refused if r not in held]
     report.proposed = [a.record for a in report.added]
-    if add and report.added and (confirm is None or confirm(report)):
-        write_entries(report.file, [a.text for a in report.added])
+    if pick:
+        bad = [n for n in pick if not 1 <= n <= len(report.added)]
+        if bad:
+            raise BadInputError(f"--pick {bad[0]}: the list has {len(report.added)} work(s)")
+    report.chosen = [a for n, a in enumerate(report.added, 1) if not pick or n in pick]
+    if add and report.chosen and (confirm is None or confirm(report)):
+        write_entries(report.file, [a.text for a in report.chosen])
         report.written = True
     return report

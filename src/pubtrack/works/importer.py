@@ -10,6 +10,7 @@ build entries for what the bib lacks.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class Harvest:
     warnings: list[str] = field(default_factory=list)
     owner_name: str = ""
     counts: dict[str, int] = field(default_factory=dict)  # works listed per profile
+    failed: list[str] = field(default_factory=list)  # profiles that could not be read
 
 
 def _owner_check(owner: Owner, record: Record, id_kind: str) -> tuple[bool, str]:
@@ -145,11 +147,15 @@ def harvest(
 
     out = Harvest()
     listed: list[tuple[str, Record, str]] = []  # (source, record, id kind)
-    if profiles.orcid:
+
+    def learn_name(name: str) -> None:
+        if not owner.names and name:
+            owner.set_names([name])
+            out.owner_name = out.owner_name or name
+
+    def read_orcid() -> None:
         if not owner.names:
-            out.owner_name = orcid_api.fetch_name(http, config.api_url("orcid"), profiles.orcid)
-            if out.owner_name:
-                owner.__init__([out.owner_name], owner.ids)  # type: ignore[misc]
+            learn_name(orcid_api.fetch_name(http, config.api_url("orcid"), profiles.orcid))
         works = orcid_api.fetch_works(http, config.api_url("orcid"), profiles.orcid)
         out.counts["orcid"] = len(works)
         for work in works:
@@ -165,37 +171,47 @@ def harvest(
                 kind="article",
             )
             # The owner curated their ORCID record: claimed works are theirs.
-            out.candidates.append(
-                Candidate(Seed(work.title, ids, record=None), {"orcid"}, title_only=not ids)
-            )
-            out.candidates[-1].seed.record = record if not ids else None
-    if profiles.s2_author:
+            seed = Seed(work.title, ids, record=None if ids else record)
+            out.candidates.append(Candidate(seed, {"orcid"}, title_only=not ids))
+
+    def read_s2() -> None:
         papers = s2_api.author_papers(http, config.api_url("semantic_scholar"), profiles.s2_author)
         records = [s2_api.paper_record(p) for p in papers]
         out.counts["semantic_scholar"] = len(records)
-        listed += [("Semantic Scholar", r, "semantic_scholar") for r in records]
-        if not owner.names:
-            name = _majority_name(records, "semantic_scholar", profiles.s2_author)
-            owner.__init__([name] if name else [], owner.ids)  # type: ignore[misc]
-            out.owner_name = out.owner_name or name
-    if profiles.openalex_author:
+        listed.extend(("Semantic Scholar", r, "semantic_scholar") for r in records)
+        learn_name(_majority_name(records, "semantic_scholar", profiles.s2_author))
+
+    def read_openalex() -> None:
+        if not os.environ.get("OPENALEX_API_KEY", "").strip():
+            raise SourceError("openalex: OpenAlex needs OPENALEX_API_KEY (free at openalex.org)")
         works = openalex_api.author_works(
             http, config.api_url("openalex"), profiles.openalex_author
         )
         records = [openalex_api.work_record(w) for w in works]
         out.counts["openalex"] = len(records)
-        listed += [("OpenAlex", r, "openalex") for r in records]
-        if not owner.names:
-            name = _majority_name(records, "openalex", profiles.openalex_author)
-            owner.__init__([name] if name else [], owner.ids)  # type: ignore[misc]
-            out.owner_name = out.owner_name or name
-    if profiles.dblp:
+        listed.extend(("OpenAlex", r, "openalex") for r in records)
+        learn_name(_majority_name(records, "openalex", profiles.openalex_author))
+
+    def read_dblp() -> None:
         name, records = dblp_api.fetch_person(http, config.api_url("dblp"), profiles.dblp)
         out.counts["dblp"] = len(records)
-        if not owner.names and name:
-            owner.__init__([name], owner.ids)  # type: ignore[misc]
-            out.owner_name = out.owner_name or name
-        listed += [("dblp", r, "dblp") for r in records]
+        learn_name(name)
+        listed.extend(("dblp", r, "dblp") for r in records)
+
+    for wanted, read in (
+        (profiles.orcid, read_orcid),
+        (profiles.s2_author, read_s2),
+        (profiles.openalex_author, read_openalex),
+        (profiles.dblp, read_dblp),
+    ):
+        if not wanted:
+            continue
+        try:
+            read()
+        except SourceError as exc:
+            # One profile that fails (down, rate limited, no key) does not sink the others.
+            warn(str(exc))
+            out.failed.append(str(exc))
     namesakes: Counter[str] = Counter()
     for source, record, kind in listed:
         ok, how = _owner_check(owner, record, kind)
@@ -221,6 +237,7 @@ def harvest(
             titles = profile_titles(config, profiles.google_scholar)
         except SourceError as exc:
             warn(str(exc))
+            out.failed.append(str(exc))
             titles = []
         out.counts["google_scholar"] = len(titles)
         for title, year in titles:
@@ -294,16 +311,26 @@ def _absorb(target: Candidate, other: Candidate) -> None:
 
 
 def resolve_candidates(
-    resolver: Resolver, candidates: list[Candidate], owner: Owner, report: AddReport
+    resolver: Resolver,
+    candidates: list[Candidate],
+    owner: Owner,
+    report: AddReport,
+    name_signal: Callable[[Record], bool] | None = None,
 ) -> list[Resolved]:
-    """Look every candidate up; title-only ones through add's title lookup (owner required)."""
+    """Look every candidate up; title-only ones through add's title lookup (owner required,
+    and with ``name_signal``, a co-author or venue signal when only the name matches)."""
+
+    def is_owners(record: Record) -> bool:
+        found = owner.find(record.authors)
+        if found is None:
+            return False
+        return found[1] == "id" or name_signal is None or name_signal(record)
+
     seeds: list[Seed] = []
     for cand in candidates:
         if cand.title_only:
             try:
-                seed = resolver.by_title(
-                    cand.seed.label, owner_check=lambda r: owner.find(r.authors) is not None
-                )
+                seed = resolver.by_title(cand.seed.label, owner_check=is_owners)
             except BadInputError as exc:
                 if "orcid" in cand.sources and cand.seed.record is not None:
                     # Claimed on ORCID, unknown elsewhere: keep what ORCID says.
@@ -347,9 +374,20 @@ def _owner_person(owner: Owner) -> Person:
     return Person(given=given, family=family, name=name) if parts.surname else Person(name=name)
 
 
+def profile_exit_code(harvest: Harvest | None) -> int:
+    """0; 3 when a profile could not be read but others were; 1 when none was."""
+    if harvest is None or not harvest.failed:
+        return 0
+    return 3 if harvest.counts else 1
+
+
 @dataclass
 class ImportReport(AddReport):
     harvest: Harvest | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return profile_exit_code(self.harvest)
 
 
 def import_works(

@@ -164,11 +164,15 @@ class Owner:
     ID_KINDS = ("orcid", "semantic_scholar", "openalex", "dblp")
 
     def __init__(self, names: list[str], ids: dict[str, str] | None = None) -> None:
-        self.names = [n for n in names if n.strip()]
-        self._parts = [parse(n) for n in self.names]
+        self.set_names(names)
         self.ids = {
             k: normalize_author_id(k, v) for k, v in (ids or {}).items() if v and str(v).strip()
         }
+
+    def set_names(self, names: list[str]) -> None:
+        """The names to match (a profile may tell them when pubtrack.toml does not)."""
+        self.names = [n for n in names if n.strip()]
+        self._parts = [parse(n) for n in self.names]
 
     @classmethod
     def from_config(cls, config: Config) -> Owner:
