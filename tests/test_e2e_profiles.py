@@ -118,6 +118,11 @@ def test_new_user_with_only_an_orcid_gets_a_clean_project_with_exactly_their_wor
     )
     assert again.returncode == 0, again.stderr
     assert "Nothing to add." in again.stdout
+    # OpenAlex lists preprints apart from their journal versions: more records than works,
+    # deduplicated into one entry per work.
+    listed = int(re.search(r"(\d+) on openalex", again.stdout).group(1))
+    assert listed > N_WORKS
+    assert f": {N_WORKS} distinct work(s) of yours." in again.stdout
     assert f"{N_WORKS} work(s) already in the bib." in again.stdout
     assert "looks merged with a namesake" in again.stderr
     assert "the owner is not among the authors" in again.stderr

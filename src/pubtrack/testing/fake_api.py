@@ -1863,7 +1863,14 @@ OPENALEX_PAGE_CURSORS = "page-"
 
 def openalex_author_page(h: _Handler, params: dict[str, list[str]], author_id: str) -> int:
     person = _person(h.fake, "openalex_id", author_id)
-    papers = person.openalex_papers if person else []
+    # OpenAlex keeps a preprint apart from its journal version unless it merged them:
+    # the profile lists both (the dedupe must make them one work).
+    listed: list[tuple[FakePaper, bool]] = []
+    for paper in person.openalex_papers if person else []:
+        listed.append((paper, not paper.doi))
+        if paper.doi and paper.arxiv_id and not paper.openalex_merged:
+            listed.append((paper, True))
+    papers = listed
     per_page = int(params.get("per_page", ["25"])[0] or 25)
     cursor = params.get("cursor", [""])[0]
     start = 0
@@ -1885,7 +1892,7 @@ def openalex_author_page(h: _Handler, params: dict[str, list[str]], author_id: s
                 "next_cursor": nxt,
                 "groups_count": None,
             },
-            "results": [openalex_work(p, as_preprint=not p.doi) for p in page],
+            "results": [openalex_work(p, as_preprint=pre) for p, pre in page],
             "group_by": [],
         },
     )
