@@ -78,3 +78,25 @@ def test_sync_teaches_check_reports_fix_applies_render_links(world):
         == original
     )
     assert (root / "bib" / "publications.bib.bak").read_text() == original
+
+
+def test_fix_refuses_a_file_changed_after_the_diff(world, monkeypatch):
+    root, _ = world
+    assert CliRunner().invoke(cli, ["sync"]).exit_code == 0
+    bib = root / "bib" / "publications.bib"
+    import pubtrack.works.fix as fixmod
+
+    real_plan = fixmod.plan_fixes
+
+    def plan_then_edit(config, keys=None):  # noqa: ANN001, ANN202 - the user edits meanwhile
+        plan = real_plan(config, keys)
+        bib.write_text(bib.read_text() + "% edited\n")
+        return plan
+
+    monkeypatch.setattr(fixmod, "plan_fixes", plan_then_edit)
+    result = CliRunner().invoke(cli, ["fix", "--yes"])
+    assert result.exit_code == 2 and "changed since the diff" in result.output
+    assert (
+        bib.read_text().endswith("% edited\n") and "eprint" not in bib.read_text().split("typo")[0]
+    )
+    assert not (root / "bib" / "publications.bib.bak").exists()

@@ -237,3 +237,14 @@ def test_openalex_single_work_with_orcid_authors(corpora_api: Path):
     record = openalex.work_record(work)
     assert record.doi == "10.1155/2012/291294"
     assert any(p.ids.get("orcid") for p in record.authors)
+
+
+def test_openalex_knows_the_author_id_filter(corpora_api: Path):
+    """The filter import and discover page through is one OpenAlex lists as valid."""
+    path = (
+        corpora_api
+        / "openalex"
+        / "openalexPro_pro_snowball__works_filter_cursor_paging_and_400_errors.yml"
+    )
+    errors = [json.loads(b) for u, b in _bodies(path) if "DOESNTEXIST%3A1" in u]
+    assert errors and "author.id" in errors[0]["message"]

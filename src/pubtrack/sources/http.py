@@ -74,7 +74,7 @@ SOURCE_INTERVALS: dict[str, float] = {
     "dblp": 1.0,
 }
 SOURCE_HEADERS: dict[str, dict[str, str]] = {
-    "orcid": {"Accept": "application/json"},
+    "orcid": {"Accept": "application/vnd.orcid+json"},
     "datacite": {"Accept": "application/vnd.api+json"},
     "dblp": {"Accept": "application/xml"},
 }

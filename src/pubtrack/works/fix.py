@@ -116,6 +116,11 @@ def plan_fixes(config: Config, keys: list[str] | None = None) -> FixPlan:
 def apply_fixes(plan: FixPlan) -> None:
     """Back up and atomically replace every changed file."""
     for f in plan.files:
+        if _read(f.path)[0] != f.old:
+            raise BadInputError(
+                f"{f.path} changed since the diff was made; nothing written (run fix again)"
+            )
+    for f in plan.files:
         f.backup = backup(f.path)
         write_atomic(f.path, f.bom + f.new.encode(f.encoding))
     plan.written = bool(plan.files)
