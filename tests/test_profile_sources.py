@@ -248,3 +248,17 @@ def test_openalex_knows_the_author_id_filter(corpora_api: Path):
     )
     errors = [json.loads(b) for u, b in _bodies(path) if "DOESNTEXIST%3A1" in u]
     assert errors and "author.id" in errors[0]["message"]
+
+
+def test_openalex_author_and_a_merged_away_author(corpora_api: Path):
+    folder = corpora_api / "openalex"
+    live = openalex.author_summary(
+        json.loads((folder / "openalex-python_authors_A5023888391.json").read_text())
+    )
+    assert live["id"] == "A5023888391" and live["name"] == "Jason Priem"
+    assert live["orcid"] == "0000-0001-6187-6610" and not live["deleted"]
+    assert live["works_count"] and "Priem Jason" in live["alternatives"]
+    gone = openalex.author_summary(
+        json.loads((folder / "openalex-python_authors_A5317838346_deleted_author.json").read_text())
+    )
+    assert gone["deleted"] and gone["works_count"] == 0

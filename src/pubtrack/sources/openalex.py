@@ -275,3 +275,32 @@ def work_record(work: dict[str, Any]):  # noqa: ANN201 - a works.record.Record
         preprint=preprint and not doi,
         source="openalex",
     )
+
+
+def author_summary(body: dict[str, Any]) -> dict[str, Any]:
+    """Name, ORCID, name variants and work count of an OpenAlex author; ``deleted`` when
+    OpenAlex merged the profile away (display name "Deleted Author", no works)."""
+    name = str(body.get("display_name") or "")
+    orcid = body.get("orcid") or (body.get("ids") or {}).get("orcid")
+    works = body.get("works_count")
+    return {
+        "id": str(body.get("id") or "").rsplit("/", 1)[-1].upper(),
+        "name": name,
+        "orcid": str(orcid).rsplit("/", 1)[-1] if orcid else "",
+        "alternatives": [str(n) for n in body.get("display_name_alternatives") or []],
+        "works_count": works if isinstance(works, int) else None,
+        "deleted": name == "Deleted Author" and not works,
+    }
+
+
+def fetch_author(http: HttpClient, base_url: str, author_id: str) -> dict[str, Any] | None:
+    response = http.request(
+        "openalex",
+        "GET",
+        f"{base_url}/authors/{author_id}",
+        params=_key_params() or None,
+        allow_status=(404,),
+    )
+    if response.status == 404 or not isinstance(response.body, dict):
+        return None
+    return author_summary(response.body)

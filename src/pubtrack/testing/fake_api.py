@@ -1791,6 +1791,8 @@ def _extra_endpoint(api: str, path: str) -> str | None:
             return "/author/{id}/papers"
     if api == "openalex" and re.fullmatch(r"/works/W\d+P?", path):
         return "/works/{id}"
+    if api == "openalex" and re.fullmatch(r"/authors/A\d+", path):
+        return "/authors/{id}"
     if api == "openalex" and path.rstrip("/") == "/works":
         return None
     if api == "crossref" and path.rstrip("/") == "/works":
@@ -2144,7 +2146,32 @@ def _h_openalex_works(h: _Handler, record: RequestRecord, params: dict[str, list
     return h._openalex(record, params)
 
 
+def _h_openalex_author(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
+    if h.fake.openalex_requires_key and not params.get("api_key", [""])[0]:
+        h._json(401, {"error": "API key required", "message": "Add api_key=YOUR_KEY."})
+        return 401
+    ident = record.path.rsplit("/", 1)[1]
+    person = _person(h.fake, "openalex_id", ident)
+    if person is None:
+        h._json(404, {"error": "Not found"})
+        return 404
+    h._json(
+        200,
+        {
+            "id": f"https://openalex.org/{ident}",
+            "orcid": f"https://orcid.org/{person.orcid}" if person.orcid else None,
+            "display_name": person.name,
+            "display_name_alternatives": [person.name],
+            "works_count": len(person.openalex_papers),
+            "ids": {"openalex": f"https://openalex.org/{ident}"},
+            "works_api_url": f"https://api.openalex.org/works?filter=author.id:{ident}",
+        },
+    )
+    return 200
+
+
 EXTRA_HANDLERS: dict[tuple[str, str], Any] = {
+    ("openalex", "/authors/{id}"): _h_openalex_author,
     ("semantic_scholar", "/paper/search"): _h_s2_search,
     ("semantic_scholar", "/author/{id}/papers"): _h_s2_author_papers,
     ("openalex", "/works/{id}"): _h_openalex_work,

@@ -184,6 +184,17 @@ def harvest(
     def read_openalex() -> None:
         if not os.environ.get("OPENALEX_API_KEY", "").strip():
             raise SourceError("openalex: OpenAlex needs OPENALEX_API_KEY (free at openalex.org)")
+        author = openalex_api.fetch_author(
+            http, config.api_url("openalex"), profiles.openalex_author
+        )
+        if author is None:
+            raise SourceError(f"openalex: author {profiles.openalex_author} not found")
+        if author["deleted"]:
+            raise SourceError(
+                f"openalex: author {profiles.openalex_author} was merged into another profile "
+                "or deleted (OpenAlex calls it 'Deleted Author'); look up the current id"
+            )
+        learn_name(author["name"])
         works = openalex_api.author_works(
             http, config.api_url("openalex"), profiles.openalex_author
         )
