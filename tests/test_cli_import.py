@@ -106,3 +106,15 @@ def test_a_profile_that_cannot_be_read_does_not_sink_the_others(
     assert "OpenAlex needs OPENALEX_API_KEY" in result.output
     assert "Added 6 work(s)" in result.output
     assert server.count("openalex") == 0  # no request without a key
+
+
+def test_init_with_an_unknown_orcid_leaves_nothing_behind(
+    server: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["init", "cv", "--orcid", "0000-0001-5109-3700"])
+    assert result.exit_code == 2 and "ORCID iD 0000-0001-5109-3700 not found" in result.output
+    assert not (tmp_path / "cv").exists()
+    bad = CliRunner().invoke(cli, ["init", "cv", "--orcid", "0000-0001-5109-3701"])
+    assert bad.exit_code == 2 and "check digit" in bad.output
+    assert server.count("orcid") == 1  # the unknown iD: one 404; the typo: no request

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pubtrack.errors import BadInputError, PubtrackError, SourceError
+from pubtrack.errors import BadInputError, SourceError
 from pubtrack.identity import id_keys, normalize_title, title_similarity
 from pubtrack.works.add import (
     AddReport,
@@ -466,24 +466,36 @@ def init_with_profiles(
     config = load_config(Path(directory) / "pubtrack.toml")
     try:
         report = import_works(config, profiles, warn=warn)
-    except PubtrackError:
+    except BaseException:
+        # Nothing half-made: the files this call created go again (they hold no user data).
+        import shutil
+
+        for path in reversed(created):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)  # data/ (and the parse cache in it)
+            else:
+                path.unlink(missing_ok=True)
+        root = Path(directory).resolve()
+        parents = {p.resolve().parent for p in created}
+        parents |= {q for p in list(parents) for q in p.parents if root in (q, *q.parents)}
+        for parent in sorted(parents, key=lambda q: len(q.parts), reverse=True):
+            inside = parent == root or root in parent.parents
+            if inside and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
         raise
-    name = report.harvest.owner_name if report.harvest else ""
     from pubtrack.project import set_owner
+    from pubtrack.sources.dblp import normalize_pid
+    from pubtrack.sources.orcid import normalize_orcid
 
     set_owner(
         Path(directory) / "pubtrack.toml",
         {
-            "name": name,
-            "orcid": profiles.orcid,
+            "name": report.harvest.owner_name if report.harvest else "",
+            "orcid": normalize_orcid(profiles.orcid) or profiles.orcid,
             "semantic_scholar_id": profiles.s2_author,
             "openalex_id": profiles.openalex_author,
-            "dblp": profiles.dblp,
+            "dblp": normalize_pid(profiles.dblp) or profiles.dblp if profiles.dblp else "",
             "google_scholar_id": profiles.google_scholar,
         },
     )
     return created, report
-
-
-def normalized(title: str) -> str:
-    return normalize_title(title)

@@ -1,13 +1,17 @@
-"""What sync learned about each entry, read through one Store method.
+"""What sync learned about each entry, read through one Store method, and the
+suggestions made of it (check, the sync summary, fix).
 
-Today that is the ids each source reported (``source_records``); when the
-learned-ids table with provenance lands, ``Store.learned_ids`` switches to it
-and nothing here changes.
+Today the learned ids are the ids each source reported (``source_records``);
+when the learned-ids table with provenance lands, ``Store.learned_ids``
+switches to it and nothing here changes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from pubtrack.models import Library, Location, Work
 
 if TYPE_CHECKING:
     from pubtrack.config import Config
@@ -40,10 +44,6 @@ def learned_ids(config: Config) -> dict[str, list[dict[str, str]]]:
 # --------------------------------------------------------------------------
 # Suggestions: what sync learned, per entry, for check, the sync summary and fix.
 # --------------------------------------------------------------------------
-
-from dataclasses import dataclass, field  # noqa: E402
-
-from pubtrack.models import Library, Location, Work  # noqa: E402
 
 SOURCE_ORDER = ("arxiv", "crossref", "semantic_scholar", "openalex", "google_scholar")
 _TYPES_FROM_CROSSREF = {
