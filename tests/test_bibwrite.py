@@ -126,3 +126,15 @@ def test_edit_entry_changes_only_the_named_fields():
     )
     with pytest.raises(BadInputError):
         edit_entry(text, "missing", {"doi": "{1}"})
+
+
+def test_crossref_markup_becomes_latex():
+    from pubtrack.works.record import clean_text
+
+    title = clean_text("Growth of <i>E. coli</i> in CO<sub>2</sub> &amp; <scp>DNA</scp> repair")
+    record = _record(title=title, authors=[])
+    text = format_entry(record, "k")
+    assert r"title         = {Growth of \emph{E. coli} in {CO2} \& {DNA} repair}," in text
+    assert "author" not in text  # no authors known: no empty field
+    (work,) = read_string(text, "x.bib").works
+    assert "E. coli" in work.title and "<" not in work.title

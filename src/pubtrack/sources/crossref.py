@@ -172,7 +172,7 @@ def _date(message: dict[str, Any]) -> tuple[int | None, int | None]:
 
 def work_record(message: dict[str, Any]):  # noqa: ANN201 - a works.record.Record
     """A Record from a Crossref work message (type, authors with ORCID, venue, pages)."""
-    from pubtrack.works.record import Person, Record
+    from pubtrack.works.record import Person, Record, clean_text
 
     doi = normalize_doi(message.get("DOI")) if isinstance(message.get("DOI"), str) else None
     authors = []
@@ -192,17 +192,17 @@ def work_record(message: dict[str, Any]):  # noqa: ANN201 - a works.record.Recor
         )
     kind_raw = str(message.get("type") or "")
     year, month = _date(message)
-    title = " ".join(str(_first(message.get("title")) or "").split())
-    subtitle = _first(message.get("subtitle"))
-    if subtitle and isinstance(subtitle, str) and subtitle.lower() not in title.lower():
-        title = f"{title}: {' '.join(subtitle.split())}"
+    title = clean_text(_first(message.get("title")))
+    subtitle = clean_text(_first(message.get("subtitle")))
+    if subtitle and subtitle.lower() not in title.lower():
+        title = f"{title}: {subtitle}"
     record = Record(
         title=title,
         authors=authors,
         year=year,
         month=month,
         kind=CROSSREF_TYPES.get(kind_raw, "misc"),
-        venue=" ".join(str(_first(message.get("container-title")) or "").split()),
+        venue=clean_text(_first(message.get("container-title"))),
         venue_short=str(_first(message.get("short-container-title")) or ""),
         volume=str(message.get("volume") or ""),
         number=str(message.get("issue") or ""),

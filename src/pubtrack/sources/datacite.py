@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pubtrack.identity import arxiv_id_from_doi, normalize_arxiv_id, normalize_doi
-from pubtrack.works.record import Person, Record
+from pubtrack.works.record import Person, Record, clean_text
 
 if TYPE_CHECKING:
     from pubtrack.sources.http import HttpClient
@@ -65,7 +65,7 @@ def doi_record(attrs: dict[str, Any]) -> Record:
             published_doi = normalize_doi(str(rel.get("relatedIdentifier", "")))
     year = attrs.get("publicationYear")
     record = Record(
-        title=" ".join(str(titles[0] or "").split()) if titles else "",
+        title=clean_text(titles[0]) if titles else "",
         authors=authors,
         year=int(year) if str(year or "").isdigit() else None,
         month=month,

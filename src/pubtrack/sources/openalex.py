@@ -226,7 +226,7 @@ def author_works(http: HttpClient, base_url: str, author_id: str) -> list[dict]:
 
 def work_record(work: dict[str, Any]):  # noqa: ANN201 - a works.record.Record
     """A Record from an OpenAlex work (authorships carry OpenAlex author ids and ORCIDs)."""
-    from pubtrack.works.record import Person, Record
+    from pubtrack.works.record import Person, Record, clean_text
 
     keys = record_keys(work)
     arxiv = next((v for k, v in sorted(keys) if k == "arxiv"), None)
@@ -257,7 +257,7 @@ def work_record(work: dict[str, Any]):  # noqa: ANN201 - a works.record.Record
     pdf = oa.get("pdf_url") if isinstance(oa, dict) else None
     date = str(work.get("publication_date") or "")
     return Record(
-        title=" ".join(str(work.get("title") or work.get("display_name") or "").split()),
+        title=clean_text(work.get("title") or work.get("display_name")),
         authors=authors,
         year=work.get("publication_year")
         if isinstance(work.get("publication_year"), int)

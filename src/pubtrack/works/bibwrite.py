@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pubtrack.errors import BadInputError
+from pubtrack.models import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN, plain
 from pubtrack.util import write_atomic
 from pubtrack.works.record import Record
 
@@ -71,6 +72,7 @@ _SPECIAL = {
     "^": r"\textasciicircum{}",
     "\\": r"\textbackslash{}",
 }
+_MARKUP = {EM_OPEN: "\\emph{", EM_CLOSE: "}", STRONG_OPEN: "\\textbf{", STRONG_CLOSE: "}"}
 _STOP = frozenset(
     [
         "a",
@@ -112,7 +114,9 @@ def latex_escape(text: str) -> str:
     """
     out: list[str] = []
     for ch in unicodedata.normalize("NFC", text):
-        if ch in _SPECIAL:
+        if ch in _MARKUP:
+            out.append(_MARKUP[ch])
+        elif ch in _SPECIAL:
             out.append(_SPECIAL[ch])
         elif ch in _LETTERS:
             out.append(_LETTERS[ch])
@@ -174,7 +178,7 @@ def make_key(record: Record, style: str, taken: set[str]) -> str:
         )
     # Particles ("van", "de la") are not part of the key; compound surnames are.
     lastname = ascii_word("".join(w for w in family.split() if not w[:1].islower())) or "anon"
-    words = [ascii_word(w) for w in re.split(r"[\s\-:/]+", record.title)]
+    words = [ascii_word(w) for w in re.split(r"[\s\-:/]+", plain(record.title))]
     firstword = (
         next((w for w in words if w and w not in _STOP), words[0] if words else "") or "untitled"
     )
@@ -228,10 +232,9 @@ def entry_fields(record: Record, abbr: str | None = None) -> list[tuple[str, str
         "inproceedings": "booktitle",
         "incollection": "booktitle",
     }.get(record.kind)
-    fields: list[tuple[str, str]] = [
-        ("title", "{" + protect_title(record.title) + "}"),
-        ("author", "{" + " and ".join(bib_name(p) for p in record.authors) + "}"),
-    ]
+    fields: list[tuple[str, str]] = [("title", "{" + protect_title(record.title) + "}")]
+    if record.authors:
+        fields.append(("author", "{" + " and ".join(bib_name(p) for p in record.authors) + "}"))
     if venue_field and record.venue:
         fields.append((venue_field, "{" + latex_escape(record.venue) + "}"))
     elif record.kind == "phdthesis" and record.venue:

@@ -7,13 +7,41 @@ record into a BibTeX entry. Keeping one shape means the preference rules
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from pubtrack.identity import id_keys, normalize_title
+from pubtrack.models import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN
 
 # Entry types pubtrack writes, from the kinds the APIs report.
 PREPRINT_TYPES = frozenset({"preprint", "posted-content", "posted_content"})
+
+
+_TAGS = {
+    "i": (EM_OPEN, EM_CLOSE),
+    "em": (EM_OPEN, EM_CLOSE),
+    "b": (STRONG_OPEN, STRONG_CLOSE),
+    "strong": (STRONG_OPEN, STRONG_CLOSE),
+}
+_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][\w:-]*)[^>]*>")
+
+
+def clean_text(text: str | None) -> str:
+    """API text as plain Unicode: Crossref's JATS/HTML tags (<i>, <sub>, <scp>) and
+    entities resolved, italics and bold kept as the models' emphasis markers."""
+    if not text:
+        return ""
+
+    def tag(match: re.Match[str]) -> str:
+        closing, name = match.group(1), match.group(2).lower().split(":")[-1]
+        pair = _TAGS.get(name)
+        if pair is None:
+            return ""
+        return pair[1] if closing else pair[0]
+
+    return " ".join(html.unescape(_TAG.sub(tag, str(text))).split())
 
 
 @dataclass
