@@ -172,3 +172,35 @@ def test_a_confident_title_match_counts_as_held(server: FakeApiServer, project: 
         )
     result = CliRunner().invoke(cli, ["add", paper.doi])
     assert result.exit_code == 1 and "already in the bib as mine" in result.output
+
+
+def test_entries_pasted_from_crossref_x_bibtex_hold_their_dois(
+    server: FakeApiServer, project: Path, corpora_api: Path
+):
+    """Crossref's own BibTeX (recorded x-bibtex answers) in the bib: adding those DOIs
+    again is refused by id, naming the entry, before any request."""
+    import json
+    import re
+
+    folder = corpora_api / "crossref"
+    texts = [(folder / "bibtex-dblp_doi.org_x-bibtex_10.1007_11880561_13.bib").read_text()]
+    for name in (
+        "rcrossref_cr_cn_bibentry__transform_x-bibtex.yml",
+        "rcrossref_cr_cn_no_agency_still_work__agency_404_and_x-bibtex.yml",
+    ):
+        cassette = (folder / name).read_text(encoding="utf-8")
+        # YAML double-quoted bodies: folded lines join with a space, escapes as in JSON.
+        for raw in re.findall(r'string: "(@.*?)"\n\s+recorded_at', cassette, re.S)[:1]:
+            texts.append(json.loads('"' + re.sub(r"\n\s+", " ", raw) + '"'))
+    assert len(texts) == 3
+    bib = project / "bib" / "publications.bib"
+    bib.write_text("\n".join(texts), encoding="utf-8")
+    works = read_file(bib).works
+    assert len(works) == 3 and all(w.ids.doi for w in works)
+    before = bib.read_bytes()
+    for work in works:
+        result = CliRunner().invoke(cli, ["add", f"https://doi.org/{work.ids.doi.upper()}"])
+        assert result.exit_code == 1
+        assert f"already in the bib as {work.key} (bib/publications.bib:" in result.output
+    assert sum(server.request_counts.values()) == 0
+    assert bib.read_bytes() == before

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from pubtrack.sources.http import HttpClient
 
 DEFAULT_KEY_STYLE = "lastnameYEARfirstword"
+_RECORD_IDS = ("doi", "arxiv", "semantic_scholar", "openalex", "dblp")
 SAME_TITLE = 0.95
 
 
@@ -201,11 +202,22 @@ def add_works(
     work_ids = [parse_work_id(text) for text in ids]  # bad input fails before any request
     report = AddReport(file=target_file(config, to), dry_run=dry_run)
     library, holdings = load_holdings(config)
+    seeds: list[Seed] = []
+    for work_id in work_ids:
+        seed = seed_from_id(work_id)
+        # An id the bib (or a sync) already knows: refused before any request.
+        held = holdings.holder(Record(**{k: v for k, v in seed.ids.items() if k in _RECORD_IDS}))
+        if held is not None and held[1] != "the same title":
+            work, how = held
+            report.refused.append((work_id.text, f"already in the bib as {_where(work)} ({how})"))
+        else:
+            seeds.append(seed)
+    if not seeds and not title:
+        return report
     own_http = http is None
     client = http or HttpClient(config)
     try:
         resolver = Resolver(config, client, warn)
-        seeds: list[Seed] = [seed_from_id(w) for w in work_ids]
         if title:
             seeds.append(resolver.by_title(title))
         resolved = resolver.resolve(seeds)
