@@ -53,8 +53,8 @@ def test_import_without_a_terminal_asks_for_yes_and_writes_nothing(
     assert "pass --yes" in result.output and "Nothing written." in result.output
     assert (root / "bib" / "publications.bib").read_text() == "% mine\n"
     result = CliRunner().invoke(cli, ["import", "--yes"])
-    assert "Added 6 work(s)" in result.output
-    assert len(read_file(root / "bib" / "publications.bib").works) == 6
+    assert "Added 7 work(s)" in result.output  # 6 + the one only ORCID knows
+    assert len(read_file(root / "bib" / "publications.bib").works) == 7
 
 
 def test_init_from_an_s2_profile_takes_the_name_under_the_id(
@@ -104,7 +104,7 @@ def test_a_profile_that_cannot_be_read_does_not_sink_the_others(
     )
     assert result.exit_code == 3  # partial: ORCID read, OpenAlex not
     assert "OpenAlex needs OPENALEX_API_KEY" in result.output
-    assert "Added 6 work(s)" in result.output
+    assert "Added 7 work(s)" in result.output
     assert server.count("openalex") == 0  # no request without a key
 
 

@@ -94,8 +94,12 @@ def test_new_user_with_only_an_orcid_gets_a_clean_project_with_exactly_their_wor
     assert check.returncode == 0, check.stdout + check.stderr
     titles = _rendered_titles(world)
     expected = {normalize_title(p.title) for p in world.owner_papers}
+    # ...including the work only ORCID knows (its authors from ORCID's full record).
+    only_orcid = world.catalogue.orcid_only  # type: ignore[attr-defined]
+    expected |= {normalize_title(p.title) for p in only_orcid}
     assert sorted(normalize_title(t) for t in titles) == sorted(expected)  # one entry per work
     bib = (root / "bib" / "publications.bib").read_text()
+    assert 'author = {Thomson, Alec and Bergstr{\\"o}m, Ingrid}' in re.sub(r" +=", " =", bib)
     # Published preprints: the journal version with the preprint's arXiv id on the same entry.
     for paper in world.owner_papers:
         if paper.doi and paper.arxiv_id:
@@ -122,8 +126,8 @@ def test_new_user_with_only_an_orcid_gets_a_clean_project_with_exactly_their_wor
     # deduplicated into one entry per work.
     listed = int(re.search(r"(\d+) on openalex", again.stdout).group(1))
     assert listed > N_WORKS
-    assert f": {N_WORKS} distinct work(s) of yours." in again.stdout
-    assert f"{N_WORKS} work(s) already in the bib." in again.stdout
+    assert f": {N_WORKS + 1} distinct work(s) of yours." in again.stdout
+    assert f"{N_WORKS + 1} work(s) already in the bib." in again.stdout
     assert "looks merged with a namesake" in again.stderr
     assert "the owner is not among the authors" in again.stderr
     assert (root / "bib" / "publications.bib").read_bytes() == before

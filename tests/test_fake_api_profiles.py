@@ -16,7 +16,11 @@ def test_profiles_list_the_owner_namesakes_and_a_stranger():
         for api in ("semantic_scholar", "orcid", "dblp"):
             http.limiter(api, 0.02)  # above the scaled limits: no 429 to retry
         works = orcid.fetch_works(http, fake.api_url("orcid"), OWNER["orcid"])
-        assert len(works) == 6
+        assert len(works) == 7  # 6 with ids + 1 only ORCID knows (title only)
+        (only,) = [w for w in works if not w.doi and not w.arxiv]
+        (full,) = orcid.fetch_bulk(http, fake.api_url("orcid"), OWNER["orcid"], only.put_codes)
+        assert [p.display for p in full.authors] == ["Alec Thomson", "Ingrid Bergström"]
+        assert full.authors[0].ids == {"orcid": OWNER["orcid"]}
         both = [w for w in works if w.doi and w.arxiv]
         assert both  # a published preprint: one group, both ids
         name, records = dblp.fetch_person(http, fake.api_url("dblp"), OWNER["dblp"])

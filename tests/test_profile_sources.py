@@ -262,3 +262,25 @@ def test_openalex_author_and_a_merged_away_author(corpora_api: Path):
         json.loads((folder / "openalex-python_authors_A5317838346_deleted_author.json").read_text())
     )
     assert gone["deleted"] and gone["works_count"] == 0
+
+
+def test_orcid_bulk_work_contributors_once_each(corpora_api: Path):
+    folder = corpora_api / "orcid"
+    bulk = json.loads((folder / "kbase_orcidlink_sandbox_bulk_works_1487805.json").read_text())
+    (item,) = bulk["bulk"]
+    record = orcid.bulk_record(item["work"])
+    contributors = item["work"]["contributors"]["contributor"]
+    names = [c["credit-name"]["value"] for c in contributors]
+    assert len(record.authors) == len(dict.fromkeys(names)) < len(names)  # once per person
+    assert record.title == item["work"]["title"]["title"]["value"]
+    with_orcid = [p for p in record.authors if p.ids.get("orcid")]
+    assert with_orcid and all(re.fullmatch(r"[\dX-]{19}", p.ids["orcid"]) for p in with_orcid)
+    error = json.loads(
+        (folder / "kbase_orcidlink_sandbox_bulk_works_bad_put_code_error.json").read_text()
+    )
+
+    class Replay:
+        def request(self, *args: Any, **kw: Any) -> Any:
+            return type("R", (), {"body": error, "status": 200})()
+
+    assert orcid.fetch_bulk(Replay(), "u", "0000-0002-1825-0097", [1487805]) == []  # type: ignore[arg-type]

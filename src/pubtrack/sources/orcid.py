@@ -181,3 +181,57 @@ def _checked(orcid: str) -> str:
             f"{orcid!r} is not an ORCID iD (16 digits as 0000-0000-0000-000X, check digit last)"
         )
     return ident
+
+
+BULK = 100  # put-codes per /{orcid}/works/{codes} request (the API's limit)
+
+
+def bulk_record(work: dict[str, Any]):  # noqa: ANN201 - a works.record.Record
+    """A Record from one full ORCID work (the bulk endpoint): contributors as authors.
+
+    ORCID lists a contributor once per CRediT role; each person is kept once, in order.
+    """
+    from pubtrack.works.record import Person, Record, clean_text
+
+    authors: list[Person] = []
+    seen: set[str] = set()
+    for contributor in _value(work, "contributors", "contributor") or []:
+        name = str(_value(contributor, "credit-name", "value") or "").strip()
+        ident = str(_value(contributor, "contributor-orcid", "path") or "").strip()
+        key = ident or name.casefold()
+        if not name or key in seen:
+            continue
+        seen.add(key)
+        given, _, family = name.rpartition(" ")
+        authors.append(
+            Person(given=given, family=family, name=name, ids={"orcid": ident} if ident else {})
+        )
+    summary_like = {"external-ids": work.get("external-ids")}
+    dois, arxivs = _ids(summary_like)
+    date = work.get("publication-date") or {}
+    kind = str(work.get("type") or "")
+    return Record(
+        title=clean_text(_value(work, "title", "title", "value")),
+        authors=authors,
+        year=_int(_value(date, "year", "value")),
+        month=_int(_value(date, "month", "value")),
+        kind={"journal-article": "article", "conference-paper": "inproceedings"}.get(kind, "misc"),
+        venue=clean_text(_value(work, "journal-title", "value")),
+        doi=dois[0] if dois else None,
+        arxiv=arxivs[0] if arxivs else None,
+        url=_value(work, "url", "value"),
+        source=NAME,
+    )
+
+
+def fetch_bulk(http: HttpClient, base_url: str, orcid: str, put_codes: list[int]) -> list:
+    """Full works by put-code, 100 a request; invalid put-codes (error items) are skipped."""
+    ident = _checked(orcid)
+    out = []
+    for start in range(0, len(put_codes), BULK):
+        codes = ",".join(str(c) for c in put_codes[start : start + BULK])
+        response = http.request(NAME, "GET", f"{base_url}/{ident}/works/{codes}")
+        for item in (response.body or {}).get("bulk") or []:
+            if isinstance(item, dict) and isinstance(item.get("work"), dict):
+                out.append(bulk_record(item["work"]))
+    return out

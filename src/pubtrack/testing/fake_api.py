@@ -1758,6 +1758,9 @@ class FakePerson:
     s2_papers: list[FakePaper] = field(default_factory=list)
     openalex_papers: list[FakePaper] = field(default_factory=list)
     dblp_papers: list[FakePaper] = field(default_factory=list)
+    # Works only ORCID knows (no DOI, no arXiv id, unknown to the other APIs): their
+    # summaries carry a title only; the bulk endpoint gives the contributors.
+    orcid_only: list[FakePaper] = field(default_factory=list)
 
 
 def _aid(paper: FakePaper, position: int, kind: str) -> str:
@@ -1799,6 +1802,8 @@ def _extra_endpoint(api: str, path: str) -> str | None:
         return "/works?filter"
     if api == "orcid":
         match = re.fullmatch(r"/[\dX-]+/(works|person)", path)
+        if re.fullmatch(r"/[\dX-]+/works/[\d,]+", path):
+            return "/{orcid}/works/{put-codes}"
         return f"/{{orcid}}/{match.group(1)}" if match else "/{orcid}/?"
     if api == "dblp":
         if path.startswith("/pid/"):
@@ -1946,7 +1951,43 @@ def orcid_works_body(person: FakePerson) -> dict[str, Any]:
                 "work-summary": summaries,
             }
         )
+    for n, paper in enumerate(person.orcid_only):
+        summary = _orcid_summary(paper, ORCID_ONLY_CODES + n, "other", "")
+        summary["external-ids"] = {"external-id": []}
+        groups.append({"external-ids": {"external-id": []}, "work-summary": [summary]})
     return {"last-modified-date": {"value": 1700000000000}, "group": groups, "path": "/works"}
+
+
+ORCID_ONLY_CODES = 9000
+
+
+def orcid_full_work(person: FakePerson, put_code: int) -> dict[str, Any] | None:
+    """One full work of the bulk endpoint: contributors once per CRediT role, like ORCID."""
+    n = put_code - ORCID_ONLY_CODES
+    if not 0 <= n < len(person.orcid_only):
+        return None
+    paper = person.orcid_only[n]
+    contributors = []
+    for i, name in enumerate(paper.authors):
+        orcid = _aid(paper, i, "orcid")
+        for role in ("conceptualization", "writing-original-draft"):
+            contributors.append(
+                {
+                    "contributor-orcid": {
+                        "uri": f"https://orcid.org/{orcid}" if orcid else None,
+                        "path": orcid or None,
+                        "host": "orcid.org" if orcid else None,
+                    },
+                    "credit-name": {"value": name},
+                    "contributor-attributes": {
+                        "contributor-sequence": None,
+                        "contributor-role": f"http://credit.niso.org/contributor-roles/{role}/",
+                    },
+                }
+            )
+    summary = _orcid_summary(paper, put_code, "other", "")
+    summary["external-ids"] = {"external-id": []}
+    return {**summary, "contributors": {"contributor": contributors}}
 
 
 def _orcid_summary(paper: FakePaper, put_code: int, kind: str, doi: str) -> dict[str, Any]:
@@ -1995,6 +2036,25 @@ def _h_orcid(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -
             },
         )
         return 404
+    if what.startswith("works/"):
+        items = []
+        for code in what[len("works/") :].split(","):
+            work = orcid_full_work(person, int(code)) if code.isdigit() else None
+            if work is None:
+                items.append(
+                    {
+                        "error": {
+                            "response-code": 400,
+                            "developer-message": f"400 Bad Request: '{code}' is not a valid "
+                            "put code",
+                            "error-code": 9034,
+                        }
+                    }
+                )
+            else:
+                items.append({"work": work})
+        h._json(200, {"bulk": items})
+        return 200
     if what == "person":
         h._json(
             200,
@@ -2179,6 +2239,7 @@ EXTRA_HANDLERS: dict[tuple[str, str], Any] = {
     ("crossref", "/works?filter"): _h_crossref_filter,
     ("orcid", "/{orcid}/works"): _h_orcid,
     ("orcid", "/{orcid}/person"): _h_orcid,
+    ("orcid", "/{orcid}/works/{put-codes}"): _h_orcid,
     ("dblp", "/pid/{pid}.xml"): _h_dblp,
     ("dblp", "/rec/{key}.bib"): _h_dblp,
     ("datacite", "/dois/{doi}"): _h_datacite,
@@ -2252,7 +2313,19 @@ def make_owner_catalogue(n: int = 12, *, seed: int = 1, extra_papers: int = 10) 
         openalex_papers=list(owner_papers),
         dblp_papers=list(owner_papers) + [not_an_author],
     )
+    orcid_only = FakePaper(
+        s2_id="f" * 40,
+        corpus_id=999999,
+        title="Lecture Notes on Quiet Oceanography Methods",
+        authors=["Alec Thomson", "Ingrid Bergström"],
+        year=2019,
+        venue="Summer School Proceedings",
+        published="2019-07-01",
+        author_ids=[{"orcid": OWNER["orcid"]}, {}],
+    )
+    owner.orcid_only = [orcid_only]  # not in the catalogue: no other API knows it
     catalogue.people = [owner]  # type: ignore[attr-defined]
+    catalogue.orcid_only = [orcid_only]  # type: ignore[attr-defined]
     catalogue.owner_papers = owner_papers  # type: ignore[attr-defined]
     return catalogue
 

@@ -171,6 +171,7 @@ def harvest(
                 kind="article",
             )
             # The owner curated their ORCID record: claimed works are theirs.
+            record.extra.update(orcid=profiles.orcid, put_codes=work.put_codes)
             seed = Seed(work.title, ids, record=None if ids else record)
             out.candidates.append(Candidate(seed, {"orcid"}, title_only=not ids))
 
@@ -338,23 +339,21 @@ def resolve_candidates(
         return found[1] == "id" or name_signal is None or name_signal(record)
 
     seeds: list[Seed] = []
+    orcid_only: list[Record] = []
     for cand in candidates:
         if cand.title_only:
             try:
                 seed = resolver.by_title(cand.seed.label, owner_check=is_owners)
             except BadInputError as exc:
                 if "orcid" in cand.sources and cand.seed.record is not None:
-                    # Claimed on ORCID, unknown elsewhere: keep what ORCID says.
-                    record = cand.seed.record
-                    record.authors = record.authors or [_owner_person(owner)]
-                    record.notes.append("only ORCID knows this work; check its authors")
-                    seeds.append(Seed(cand.seed.label, {}, record=record, input_kind="orcid"))
+                    orcid_only.append(cand.seed.record)  # claimed on ORCID, unknown elsewhere
                 else:
                     report.refused.append((cand.seed.label, str(exc)))
                 continue
             seeds.append(seed)
         else:
             seeds.append(cand.seed)
+    seeds += _orcid_full_works(resolver, orcid_only, owner)
     resolved = resolver.resolve(seeds)
     # Versions the lookup linked (a preprint and its journal DOI) become one.
     out: list[Resolved] = []
@@ -376,6 +375,35 @@ def resolve_candidates(
         for k in keys:
             seen[k] = item
     return out
+
+
+def _orcid_full_works(resolver: Resolver, records: list[Record], owner: Owner) -> list[Seed]:
+    """Works only ORCID knows: their full records (bulk endpoint) give the contributors;
+    without any, the owner is the one author known (and the user is told)."""
+    from pubtrack.sources import orcid as orcid_api
+
+    codes = {c: r for r in records for c in r.extra.get("put_codes", [])[:1]}
+    orcid_id = next((r.extra["orcid"] for r in records if r.extra.get("orcid")), "")
+    full: dict[str, Record] = {}
+    if codes and orcid_id:
+        fetched = resolver._try(
+            "orcid",
+            lambda: orcid_api.fetch_bulk(
+                resolver.http, resolver.url("orcid"), orcid_id, sorted(codes)
+            ),
+        )
+        for record in fetched or []:
+            full[normalize_title(record.title)] = record
+    seeds = []
+    for record in records:
+        better = full.get(normalize_title(record.title))
+        if better is not None and better.authors:
+            record = better.merge(record)
+        if not record.authors:
+            record.authors = [_owner_person(owner)]
+            record.notes.append("only ORCID knows this work, without its authors; check them")
+        seeds.append(Seed(record.title, {}, record=record, input_kind="orcid"))
+    return seeds
 
 
 def _owner_person(owner: Owner) -> Person:
