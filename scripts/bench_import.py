@@ -74,7 +74,8 @@ def run_once(n: int, scale: float, profiles: Profiles, batched: bool) -> dict:
             counts = dict(server.request_counts)
     finally:
         lookup.S2_BATCH, lookup.ARXIV_BATCH, crossref.FILTER_BATCH = saved
-    return {"added": len(report.added), "requests": counts, "wall": wall}
+    extra = len(getattr(catalogue, "orcid_only", []))
+    return {"added": len(report.added), "requests": counts, "wall": wall, "extra": extra}
 
 
 def floor(requests: dict[str, int]) -> float:
