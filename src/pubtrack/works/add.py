@@ -91,7 +91,7 @@ class Holdings:
         names = [p.display for p in record.authors]
         words = set(normalize_title(record.title).split())
         for work in self.works:
-            if not _close_words(words, self._words(work)):
+            if not close_words(words, self._words(work)):
                 continue  # cheap test first: titles this far apart cannot reach SAME_TITLE
             if title_similarity(plain(work.title), record.title) < SAME_TITLE:
                 continue
@@ -116,7 +116,7 @@ class Holdings:
             self.by_id.setdefault(k, work)
 
 
-def _close_words(a: set[str], b: set[str]) -> bool:
+def close_words(a: set[str], b: set[str]) -> bool:
     """Word overlap high enough that a title similarity of SAME_TITLE is possible.
 
     identity.title_similarity is at most (ratio + jaccard) / 2 + 0.05, so 0.95

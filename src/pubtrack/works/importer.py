@@ -20,8 +20,8 @@ from pubtrack.errors import BadInputError, SourceError
 from pubtrack.identity import id_keys, normalize_title, title_similarity
 from pubtrack.works.add import (
     AddReport,
-    _close_words,
     build_entries,
+    close_words,
     load_holdings,
     target_file,
 )
@@ -286,7 +286,7 @@ def _same_title(pool: list[Candidate], cand: Candidate) -> Candidate | None:
     words = cand.title_words()
     for other in pool:
         orec = other.seed.record
-        if not _close_words(words, other.title_words()):
+        if not close_words(words, other.title_words()):
             continue
         if title_similarity(title, orec.title if orec else other.seed.label) < 0.95:
             continue
@@ -386,7 +386,7 @@ def _orcid_full_works(resolver: Resolver, records: list[Record], owner: Owner) -
     orcid_id = next((r.extra["orcid"] for r in records if r.extra.get("orcid")), "")
     full: dict[str, Record] = {}
     if codes and orcid_id:
-        fetched = resolver._try(
+        fetched = resolver.attempt(
             "orcid",
             lambda: orcid_api.fetch_bulk(
                 resolver.http, resolver.url("orcid"), orcid_id, sorted(codes)

@@ -86,7 +86,7 @@ class Resolver:
         # 1. Ids only one API knows: dblp keys, OpenAlex ids, arXiv DOIs typed as such.
         for seed, found in zip(seeds, parts, strict=True):
             if "dblp" in seed.ids and "dblp" not in found:
-                record = self._try(
+                record = self.attempt(
                     "dblp",
                     lambda s=seed: dblp_api.fetch_record(
                         self.http, self.url("dblp"), s.ids["dblp"]
@@ -99,7 +99,7 @@ class Resolver:
                 if not os.environ.get("OPENALEX_API_KEY", "").strip():
                     self.warn("OpenAlex needs OPENALEX_API_KEY; OpenAlex ids cannot be looked up")
                 else:
-                    work = self._try(
+                    work = self.attempt(
                         "openalex",
                         lambda s=seed: openalex_api.fetch_work(
                             self.http, self.url("openalex"), s.ids["openalex"]
@@ -109,7 +109,7 @@ class Resolver:
                         found["openalex"] = openalex_api.work_record(work)
                         self._learn(seed, found["openalex"])
             if seed.input_kind == "arxiv_doi":
-                attrs = self._try(
+                attrs = self.attempt(
                     "datacite",
                     lambda s=seed: datacite_api.fetch_doi(
                         self.http, self.url("datacite"), f"10.48550/arXiv.{s.ids['arxiv']}"
@@ -122,7 +122,7 @@ class Resolver:
         asks = [(i, _s2_id(seed.ids)) for i, seed in enumerate(seeds)]
         asks = [(i, ident) for i, ident in asks if ident]
         if asks:
-            papers = self._try(
+            papers = self.attempt(
                 "semantic_scholar",
                 lambda: s2_api.fetch_papers(
                     self.http,
@@ -140,7 +140,7 @@ class Resolver:
             i for i, seed in enumerate(seeds) if seed.ids.get("arxiv") and not seed.ids.get("doi")
         ]
         if wanted:
-            entries = self._try(
+            entries = self.attempt(
                 "arxiv",
                 lambda: arxiv_api.fetch_entries(
                     self.http,
@@ -159,7 +159,7 @@ class Resolver:
         dois = sorted({seed.ids["doi"] for seed in seeds if seed.ids.get("doi")})
         messages: dict[str, dict] = {}
         if len(dois) == 1:
-            message = self._try(
+            message = self.attempt(
                 "crossref",
                 lambda: crossref_api.fetch_work(
                     self.http, self.url("crossref"), dois[0], self.mailto
@@ -169,7 +169,7 @@ class Resolver:
                 messages[dois[0]] = message
         elif dois:
             for message in (
-                self._try(
+                self.attempt(
                     "crossref",
                     lambda: crossref_api.fetch_works(
                         self.http, self.url("crossref"), dois, self.mailto
@@ -189,7 +189,7 @@ class Resolver:
                 record = crossref_api.work_record(message)
                 published = record.extra.get("published_doi")
                 if record.preprint and published and published != doi:
-                    follow = self._try(
+                    follow = self.attempt(
                         "crossref",
                         lambda p=published: crossref_api.fetch_work(
                             self.http, self.url("crossref"), p, self.mailto
@@ -201,7 +201,7 @@ class Resolver:
                         seed.ids["doi"] = record.doi or published
                 found["crossref"] = record
             elif "datacite" not in found:
-                attrs = self._try(
+                attrs = self.attempt(
                     "datacite",
                     lambda d=doi: datacite_api.fetch_doi(self.http, self.url("datacite"), d),
                 )
@@ -217,7 +217,7 @@ class Resolver:
         if published and not seed.ids.get("doi"):
             seed.ids["doi"] = published
 
-    def _try(self, source: str, call: Callable):  # noqa: ANN202 - whatever the call returns
+    def attempt(self, source: str, call: Callable):  # noqa: ANN202 - whatever the call returns
         try:
             return call()
         except SourceError as exc:
@@ -265,7 +265,7 @@ class Resolver:
     def candidates(self, title: str) -> list[Record]:
         from pubtrack.sources import semantic_scholar as s2_api
 
-        papers = self._try(
+        papers = self.attempt(
             "semantic_scholar",
             lambda: s2_api.search_titles(self.http, self.url("semantic_scholar"), title),
         )
