@@ -126,15 +126,16 @@ def _compatible(a: str, b: str) -> bool:
     return False
 
 
-def _given_agree(mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
-    if not mine or not theirs:
+def _given_agree(mine: tuple[str, ...], theirs: tuple[str, ...], same_count: bool) -> bool:
+    if not mine or not theirs or (same_count and len(mine) != len(theirs)):
         return False
     return all(_compatible(a, b) for a, b in zip(mine, theirs, strict=False))
 
 
-def names_match(owner: NameParts, other: NameParts) -> bool:
+def names_match(owner: NameParts, other: NameParts, *, same_count: bool = False) -> bool:
     """Same person by name: surname words agree (as a suffix of the whole name), given names
-    compatible token by token."""
+    compatible token by token (``same_count``: and as many of them, as render's bolding
+    wants: "Z. H. Liu" is not bolded for "Zihang Liu")."""
     if not owner.surname or not other.surname:
         return False
     whole_o, whole_t = owner.all, other.all
@@ -143,7 +144,7 @@ def names_match(owner: NameParts, other: NameParts) -> bool:
     for surname in {owner.surname, other.surname}:
         n = len(surname)
         if whole_o[-n:] == surname and whole_t[-n:] == surname:
-            return _given_agree(whole_o[:-n], whole_t[:-n])
+            return _given_agree(whole_o[:-n], whole_t[:-n], same_count)
     return False
 
 
@@ -203,9 +204,9 @@ class Owner:
             verdict = False
         return verdict
 
-    def name_match(self, person: Any) -> bool:
+    def name_match(self, person: Any, *, same_count: bool = False) -> bool:
         other = parts_of(person)
-        return any(names_match(mine, other) for mine in self._parts)
+        return any(names_match(mine, other, same_count=same_count) for mine in self._parts)
 
     def match(self, person: Any) -> str | None:
         if self.id_match(person):
