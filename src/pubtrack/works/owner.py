@@ -174,6 +174,21 @@ class Owner:
         """The names to match (a profile may tell them when pubtrack.toml does not)."""
         self.names = [n for n in names if n.strip()]
         self._parts = [parse(n) for n in self.names]
+        self._surnames = {p.surname[-1] for p in self._parts if p.surname}
+
+    def _maybe(self, person: Any) -> bool:
+        """A cheap first test: the last word of the surname is one of the owner's.
+
+        Long author lists are mostly other people; this skips the full parse for them.
+        """
+        raw = getattr(person, "last", None) or getattr(person, "family", None)
+        raw = raw or getattr(person, "name", None) or (person if isinstance(person, str) else "")
+        if not raw or "," in raw:
+            return True  # "Last, First" strings: leave it to the full parse
+        word = raw.rsplit(None, 1)[-1]
+        if word.isascii() and word.isalpha():
+            return word.casefold() in self._surnames
+        return bool(set(tokens(word)) & self._surnames)
 
     @classmethod
     def from_config(cls, config: Config) -> Owner:
@@ -205,6 +220,8 @@ class Owner:
         return verdict
 
     def name_match(self, person: Any, *, same_count: bool = False) -> bool:
+        if not self._parts or not self._maybe(person):
+            return False
         other = parts_of(person)
         return any(names_match(mine, other, same_count=same_count) for mine in self._parts)
 
