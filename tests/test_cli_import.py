@@ -118,3 +118,15 @@ def test_init_with_an_unknown_orcid_leaves_nothing_behind(
     bad = CliRunner().invoke(cli, ["init", "cv", "--orcid", "0000-0001-5109-3701"])
     assert bad.exit_code == 2 and "check digit" in bad.output
     assert server.count("orcid") == 1  # the unknown iD: one 404; the typo: no request
+
+
+def test_import_dry_run_prints_the_entries_and_writes_nothing(
+    server: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    root = _project(tmp_path / "cv")
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(cli, ["import", "--dry-run", "--dblp", OWNER["dblp"]])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("\n@") + result.output.startswith("@") >= 6
+    assert "the owner is not among the authors" in result.output  # the stranger's paper
+    assert (root / "bib" / "publications.bib").read_text() == "% mine\n"
