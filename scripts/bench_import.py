@@ -107,7 +107,8 @@ def main() -> None:
         total = sum(requests.values())
         wall = statistics.median(r["wall"] for r in runs)
         print(
-            f"\n{label}: {added} works imported ({args.works} on the profile), {args.repeat} runs"
+            f"\n{label}: {added} works imported ({args.works} on the profiles"
+            f" + {runs[0]['extra']} only ORCID knows), {args.repeat} runs"
         )
         for api, n in sorted(requests.items()):
             print(
