@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from rapidfuzz import fuzz
-
 # New-style (0704.0001 onwards, 4 or 5 digits after the dot) and old-style
 # (archive[.subject]/YYMMNNN) arXiv ids, with an optional version.
 _ARXIV_NEW = re.compile(r"(?P<id>\d{4}\.\d{4,5})(?P<version>v\d+)?", re.IGNORECASE)
@@ -260,7 +258,9 @@ def normalized_similarity(left: NormalizedTitle, right: NormalizedTitle) -> floa
         return 0.0
     if left.text == right.text:
         return 1.0
-    ratio = fuzz.ratio(left.text, right.text) / 100.0
+    from rapidfuzz.fuzz import ratio as indel_ratio  # imported on first use: 35 ms
+
+    ratio = indel_ratio(left.text, right.text) / 100.0
     jaccard = len(left.words & right.words) / len(left.words | right.words)
     return min(ratio, (ratio + jaccard) / 2 + 0.05)
 

@@ -12,12 +12,25 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pubtrack.models import SOURCE_LABELS, Author, CitationCount, Link, Talk, Work, plain
+from pubtrack.models import Author, CitationCount, Link, Talk, Work, plain
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Which count "Cited by" shows when several sources have one (configurable).
-DEFAULT_CITATION_SOURCES = ("semantic_scholar", "openalex", "crossref", "google_scholar")
+
+
+def citation_sources() -> tuple[str, ...]:
+    """Every registered source that counts citations, in preference order."""
+    from pubtrack.sources.registry import registry  # read on first use: entry points
+
+    return registry().citation_sources
+
+
+def source_label(name: str) -> str:
+    from pubtrack.sources.registry import registry
+
+    return registry().label(name)
+
 
 KIND_ORDER = ("conference", "journal", "preprint", "book", "chapter", "thesis", "report", "other")
 KIND_LABELS = {
@@ -391,7 +404,7 @@ def source_preference(setting: Any) -> tuple[str, ...]:
         chosen = tuple(str(s) for s in setting)
     else:
         chosen = ()
-    return chosen + tuple(s for s in DEFAULT_CITATION_SOURCES if s not in chosen)
+    return chosen + tuple(s for s in citation_sources() if s not in chosen)
 
 
 def citation_views(
@@ -405,7 +418,7 @@ def citation_views(
     return {
         s: CitationView(
             source=s,
-            label=SOURCE_LABELS.get(s, s),
+            label=source_label(s),
             count=counts[s].count,
             as_of=counts[s].retrieved_at,
             date=date_format(counts[s].retrieved_at),

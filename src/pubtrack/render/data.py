@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from pubtrack.models import plain
-from pubtrack.render.context import DEFAULT_CITATION_SOURCES, RenderContext
+from pubtrack.render.context import RenderContext, citation_sources
 from pubtrack.util import write_atomic
 
-# The badge al-folio draws is labelled "scholar": prefer Google Scholar's count.
-ALFOLIO_SOURCES = (
-    "google_scholar",
-    *[s for s in DEFAULT_CITATION_SOURCES if s != "google_scholar"],
-)
+
+def alfolio_sources() -> tuple[str, ...]:
+    """The badge al-folio draws is labelled "scholar": prefer Google Scholar's count."""
+    return ("google_scholar", *[s for s in citation_sources() if s != "google_scholar"])
 
 
 def _today() -> str:
@@ -47,11 +46,12 @@ def alfolio_papers(ctx: RenderContext, scholar_user: str) -> dict[str, dict[str,
     """``{key: {"citations", "title", "year", "source"}}`` for entries with a
     ``google_scholar_id`` field and at least one count."""
     papers: dict[str, dict[str, Any]] = {}
+    preferred = alfolio_sources()
     for p in ctx.publications:
         entry_id = p.work.fields.get("google_scholar_id", "").strip()
         if not entry_id:
             continue
-        source = next((s for s in ALFOLIO_SOURCES if s in p.citations), None)
+        source = next((s for s in preferred if s in p.citations), None)
         if source is None:
             source = next(iter(p.citations), None)
         if source is None:

@@ -16,8 +16,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from pubtrack.models import SOURCE_LABELS, Work, plain
-from pubtrack.render.context import KIND_LABELS, PublicationView, RenderContext
+from pubtrack.models import Work, plain
+from pubtrack.render.context import KIND_LABELS, PublicationView, RenderContext, source_label
 
 # Fields a site or pubtrack reads that mean nothing to someone citing the paper.
 _PRIVATE_FIELDS = {
@@ -156,7 +156,7 @@ def _as_of(ctx: RenderContext) -> list[tuple[str, str]]:
                 newest[source] = (c.as_of, c.date)  # c.date: as coarse as the page's dates
     order = [s for p in ctx.publications for s in p.citations]
     seen = list(dict.fromkeys(order))
-    return [(SOURCE_LABELS.get(s, s), newest[s][1]) for s in seen]
+    return [(source_label(s), newest[s][1]) for s in seen]
 
 
 def render_page(ctx: RenderContext) -> str:
@@ -190,7 +190,7 @@ def render_page(ctx: RenderContext) -> str:
     )
     chart = Markup("")
     if chart_source:
-        label = f"Citations per year ({SOURCE_LABELS.get(chart_source, chart_source)})"
+        label = f"Citations per year ({source_label(chart_source)})"
         chart = year_chart_svg(per_year_all[chart_source], label)
     years = sorted({p.year for p in ctx.publications if p.year}, reverse=True)
     kinds = [(k, KIND_LABELS[k]) for k in KIND_LABELS if any(p.kind == k for p in ctx.publications)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pubtrack.models import Identifiers
@@ -121,15 +120,7 @@ class Source(ABC):
 
 
 def available_sources() -> dict[str, type[Source]]:
-    """Every registered source: built-ins and plugins, through one entry-point group."""
-    found: dict[str, type[Source]] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            found[ep.name] = ep.load()
-        except ImportError:
-            continue  # an optional extra that is not installed
-    if not found:  # running from a source tree that was never installed
-        from pubtrack.sources import builtin_sources
+    """Every registered source, built-in or plugin, by name (``registry.registry()``)."""
+    from pubtrack.sources.registry import registry
 
-        found = builtin_sources()
-    return found
+    return {cls.name: cls for cls in registry()}
