@@ -316,6 +316,7 @@ def test_empty_project_renders_nothing_and_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _real_reader()
+    (tmp_path / "pubtrack.toml").write_text("")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PUBTRACK_CONFIG", raising=False)
     monkeypatch.delenv("PUBTRACK_DB", raising=False)
