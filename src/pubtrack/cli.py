@@ -237,7 +237,7 @@ def render(
         if changed and exit_code:
             sys.exit(EXIT_CHANGED)
         return
-    result = render_project(project.config, options, warn=warn)
+    result = render_project(project.config, options, warn=warn, guarded=bool(output))
     if output:
         write_output(Path(output), result.text)
         click.echo(f"Wrote {output}", err=True)

@@ -41,7 +41,15 @@ def utcnow_datetime() -> datetime:
         raise BadInputError(
             f"PUBTRACK_NOW={fixed!r}: not an ISO-8601 time (e.g. 2026-11-20T03:00:00Z)"
         ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        value = datetime.min.replace(tzinfo=UTC)
+    if not 1970 <= value.year <= 2200:
+        # A "now" centuries away overflows date arithmetic (max_age cut-offs) and
+        # would pin "latest" to a run that never happened.
+        raise BadInputError(f"PUBTRACK_NOW={fixed!r}: out of range (years 1970 to 2200)")
+    return value
 
 
 def utcnow() -> str:
@@ -347,19 +355,40 @@ class Store:
         return cls(db, path)
 
     @classmethod
-    def open_readonly(cls, path: str | Path) -> Store:
-        """Read-only access (no migration, no WAL switch): render still shows counts
-        from a database it may not write (read-only file, or locked by a sync)."""
+    def open_readonly(cls, path: str | Path, *, timeout: float = 5.0) -> Store:
+        """Read-only access (no migration, no WAL switch, nothing created): the read
+        commands work on a read-only file or directory and never change the database.
+
+        ``mode=ro`` first (sees a running sync's committed data); where SQLite cannot
+        even create its shared-memory file (a read-only directory holding a WAL
+        database), ``immutable=1``: nobody can write there anyway.
+        """
         path = Path(path)
-        try:
-            conn = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5, isolation_level=None
-            )
-            db = sqlite_utils.Database(conn)
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"{path}: cannot open database: {exc}") from None
-        return cls(db, path)
+        if not path.is_file():
+            what = "is not a file" if path.exists() else "no database yet (run `pubtrack sync`)"
+            raise DatabaseError(f"{path}: {what}")
+        uri = path.resolve().as_uri()
+        last: sqlite3.Error | None = None
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            conn = None
+            try:
+                conn = sqlite3.connect(
+                    f"{uri}?{query}", uri=True, timeout=timeout, isolation_level=None
+                )
+                conn.execute("PRAGMA query_only = 1")
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return cls(sqlite_utils.Database(conn), path)
+            except sqlite3.Error as exc:
+                last = exc
+                if conn is not None:
+                    conn.close()
+                text = str(exc).lower()
+                if "locked" in text or "not a database" in text or "malformed" in text:
+                    break  # immutable would read a half-written or garbage file
+        reason = str(last)
+        if "locked" in reason:
+            reason += " (another process holds it; try again when it is done)"
+        raise DatabaseError(f"{path}: cannot read the database: {reason}")
 
     @classmethod
     def memory(cls) -> Store:

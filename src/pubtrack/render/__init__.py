@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pubtrack.config import Config
-from pubtrack.errors import BadInputError, BibError, DatabaseError
+from pubtrack.errors import BadInputError, BibError, DatabaseError, UnsafeWriteError
 from pubtrack.models import CitationCount, Library
 from pubtrack.render.base import render_template
 from pubtrack.render.context import (
@@ -115,39 +115,37 @@ class StoredData:
 
 
 def load_stored(
-    config: Config, library: Library, warn: Warn, *, sparklines: bool = False
+    config: Config,
+    library: Library,
+    warn: Warn,
+    *,
+    sparklines: bool = False,
+    guarded: bool = False,
 ) -> StoredData:
-    """Mirror the bib into the tables when it changed, then read counts and ids.
+    """Read counts and ids, opening the database read-only (render never writes it;
+    `pubtrack sync` mirrors the bib files into its tables).
 
-    Never fails: no database renders without counts; a database that cannot be
-    written is read as it is (with a warning); an unreadable one is skipped.
-    The mirror stays in this thread on purpose: each SQLite step releases the
-    GIL, and a writer thread beside the CPU-bound render waited for it on
-    every row (measured: 3x slower on 10,000 entries).
+    No database renders without counts. A database that cannot be read (corrupt,
+    locked, unreadable) is skipped with a warning when printing; with ``guarded``
+    (--output, --inject) it is an error instead, so a published page never loses
+    its "Cited by" lines to a failure.
     """
     path = config.database_path
     if not path.exists():
         return StoredData()
     from pubtrack.db import Store  # imported only when there is a database to read
 
-    writable = True
+    def trouble(message: str) -> StoredData:
+        if guarded:
+            raise DatabaseError(f"{message}; nothing written (the file is left as it was)")
+        warn(f"{message}; rendering without citation counts")
+        return StoredData()
+
     try:
-        store = Store.open(path, create=False, timeout=2.0)
+        store = Store.open_readonly(path, timeout=5.0)
     except DatabaseError as exc:
-        warn(f"{exc}; reading it without updating it")
-        writable = False
-        try:
-            store = Store.open_readonly(path)
-        except DatabaseError as exc2:
-            warn(f"{exc2}; rendering without citation counts")
-            return StoredData()
+        return trouble(str(exc))
     with store:
-        fingerprint = getattr(library, "fingerprint", None)
-        if writable and fingerprint is not None:
-            try:
-                store.sync_library_if_changed(library, str(fingerprint))
-            except DatabaseError as exc:
-                warn(f"{exc}; rendering anyway")
         try:
             trends = {}
             if sparklines:
@@ -160,8 +158,7 @@ def load_stored(
                 sparklines=trends,
             )
         except sqlite3.Error as exc:
-            warn(f"{path}: cannot read citation counts: {exc}; rendering without them")
-            return StoredData()
+            return trouble(f"{path}: cannot read citation counts: {exc}")
 
 
 # ---------------------------------------------------------------------------
@@ -269,9 +266,12 @@ def load_for_render(config: Config, options: RenderOptions, warn: Warn) -> Libra
 
 
 def _load(
-    config: Config, options: RenderOptions, warn: Warn | None
+    config: Config, options: RenderOptions, warn: Warn | None, *, guarded: bool = False
 ) -> tuple[Library, StoredData, list[str]]:
-    """Bib files and database, with every warning collected (and passed on)."""
+    """Bib files and database, with every warning collected (and passed on).
+
+    ``guarded`` (--output, --inject): missing input is an error, not an empty list.
+    """
     warnings: list[str] = []
 
     def _warn(message: str) -> None:
@@ -279,11 +279,22 @@ def _load(
         if warn is not None:
             warn(message)
 
+    looked = ", ".join([*config.publications, *config.talks]) or "no files configured"
+    if guarded and not (config.publication_files() or config.talk_files()):
+        raise UnsafeWriteError(
+            f"no bib file matched ({looked}); nothing written (the file is left as it was)"
+        )
     library = load_for_render(config, options, _warn)
     if not library.works and not library.talks:
-        looked = ", ".join([*config.publications, *config.talks]) or "no files configured"
+        if guarded:
+            raise UnsafeWriteError(
+                f"no publications or talks read from {looked}; nothing written "
+                "(the file is left as it was)"
+            )
         _warn(f"no publications or talks found (looked in {looked}); see `pubtrack init`")
-    stored = load_stored(config, library, _warn, sparklines=bool(options.sparklines))
+    stored = load_stored(
+        config, library, _warn, sparklines=bool(options.sparklines), guarded=guarded
+    )
     return library, stored, warnings
 
 
@@ -327,12 +338,15 @@ def _cached(
 
 
 def render_project(
-    config: Config, options: RenderOptions, *, warn: Warn | None = None
+    config: Config, options: RenderOptions, *, warn: Warn | None = None, guarded: bool = False
 ) -> RenderResult:
-    """The whole job of `pubtrack render` (it writes nothing but the database and cache)."""
+    """The whole job of `pubtrack render` (it writes nothing but the cache).
+
+    ``guarded`` (for --output): missing or unreadable input is an error.
+    """
     options = resolve_options(config, options)
     with gc_paused():
-        library, stored, warnings = _load(config, options, warn)
+        library, stored, warnings = _load(config, options, warn, guarded=guarded)
         text = _cached(
             config, options, library, stored, "stdout", lambda ctx: render_context(ctx, options)
         )
@@ -358,7 +372,7 @@ def inject_project(
     sections = list(SECTIONS) if options.section == "all" else [options.section]
 
     def render_sections(names: list[str]) -> dict[str, str]:
-        library, stored, _ = _load(config, options, warn)
+        library, stored, _ = _load(config, options, warn, guarded=True)
 
         def produce(ctx: RenderContext) -> str:
             return jsonlib.dumps(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pubtrack.errors import InjectError
+from pubtrack.errors import InjectError, UnsafeWriteError
 from pubtrack.util import write_atomic
 
 SECTIONS = ("publications", "talks")
@@ -145,6 +145,13 @@ def inject_file(
     if not regions:
         raise InjectError(f"{path}: no pubtrack:{' or pubtrack:'.join(sections)} region")
     bodies = render_sections(sorted({r.section for r in regions}))
+    for region in regions:
+        if not bodies[region.section].strip() and text[region.start : region.end].strip():
+            line = text.count("\n", 0, region.start) + 1
+            raise UnsafeWriteError(
+                f"{path}:{line}: pubtrack:{region.section} would become empty (no "
+                f"{region.section} read); nothing written (the file is left as it was)"
+            )
     new_text = splice(text, regions, bodies)
     if new_text == text:
         return False
