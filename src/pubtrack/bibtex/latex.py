@@ -681,11 +681,22 @@ def decode(text: str) -> str:
         return ""
     if not _NEEDS.search(text):
         return _SPACES.sub(" ", text).strip() if ("  " in text or "\n" in text) else text.strip()
-    result = _Decoder(text).parse(False, None)
+    try:
+        result = _Decoder(text).parse(False, None)
+    except RecursionError:  # thousands of nested groups or accents: hostile input
+        result = _flatten(text)
     result = _SPACES.sub(" ", result).strip()
     for a, b in ((EM_OPEN, EM_CLOSE), (STRONG_OPEN, STRONG_CLOSE)):
         result = result.replace(a + b, "")
     return result
+
+
+_COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)")
+
+
+def _flatten(text: str) -> str:
+    """Plain text for a value too deeply nested to decode: commands and braces dropped."""
+    return _COMMAND.sub("", text).replace("{", "").replace("}", "")
 
 
 def unescape_url(text: str) -> str:

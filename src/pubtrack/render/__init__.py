@@ -9,6 +9,7 @@ warning. Warnings go to the ``warn`` callback (the CLI prints them on stderr).
 from __future__ import annotations
 
 import json as jsonlib  # `json` here is the pubtrack.render.json module
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -218,13 +219,18 @@ def build_context(
     )
 
 
+# No control character (NUL, ESC, ...) reaches a page, whatever a template or a
+# database row holds (the reader already drops them from the bib files).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def render_context(ctx: RenderContext, options: RenderOptions) -> str:
     """Text of the resolved format; always ends with exactly one newline (or is empty)."""
     name = options.format or "md"
     if name == "json" and options.template is None:
         from pubtrack.render.json import render_json
 
-        return render_json(ctx)
+        return _CONTROL.sub("", render_json(ctx))
     from pubtrack.render.formats import FORMATS as TEXT_FORMATS
 
     fmt = TEXT_FORMATS.get(name)
@@ -233,7 +239,7 @@ def render_context(ctx: RenderContext, options: RenderOptions) -> str:
     text = render_template(
         fmt, ctx.as_dict(), style=options.style or "default", template=options.template
     )
-    text = text.strip("\n")
+    text = _CONTROL.sub("", text).strip("\n")
     return text + "\n" if text else ""
 
 
