@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pubtrack.models import SOURCE_LABELS, Author, CitationCount, Link, Talk, Work, plain
+from pubtrack.render.urls import safe_url
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -316,7 +317,7 @@ def build_publications(
                 venue_short=venue_short,
                 award=work.award or None,
                 kind=work.kind,
-                links=list(work.links),
+                links=[link for link in work.links if safe_url(link.url)],
                 ids=ids,
                 citation=ordered[0] if ordered else None,
                 other_citations=ordered[1:],
@@ -363,7 +364,7 @@ def build_talks(talks: list[Talk], works: list[Work]) -> list[TalkView]:
                 iso_date=iso,
                 location=talk.location_name,
                 talk_type=talk.talk_type,
-                links=list(talk.links),
+                links=[link for link in talk.links if safe_url(link.url)],
                 publication=talk.publication,
                 publication_title=titles.get(talk.publication) if talk.publication else None,
                 talk=talk,
