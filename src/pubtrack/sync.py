@@ -821,12 +821,10 @@ def _h_index_changes(
 
 
 def scrub(text: str) -> str:
-    """API keys never reach a message, a log line or the database."""
-    for name in SECRET_ENV:
-        secret = os.environ.get(name, "")
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+    """API keys never reach a message, a log line or the database (in any spelling)."""
+    from pubtrack.sources.http import redact
+
+    return redact(text)
 
 
 # --------------------------------------------------------------------------
