@@ -117,6 +117,8 @@ def splice(text: str, regions: list[Region], bodies: dict[str, str]) -> str:
 
 def read_text(path: Path) -> str:
     try:
+        if path.exists() and not path.is_file():
+            raise InjectError(f"{path}: not a regular file (a FIFO, device or directory)")
         data = path.read_bytes()
     except FileNotFoundError:
         raise InjectError(f"{path}: no such file") from None
