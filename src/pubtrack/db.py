@@ -594,6 +594,98 @@ class Store:
             [publication_key, source, error, now],
         )
 
+    # -- learned ids and conflicts (issue 9) ---------------------------------
+    def learned_ids(self) -> dict[str, list[dict[str, Any]]]:
+        """{publication_key: [rows of learned_ids]} (kind, value, source, verified, ...)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for row in self.db.query(
+            "SELECT publication_key, kind, value, source, learned_at, run_id, request, verified"
+            " FROM learned_ids ORDER BY publication_key, kind, source"
+        ):
+            out.setdefault(row["publication_key"], []).append(row)
+        return out
+
+    def learn_ids(
+        self,
+        publication_key: str,
+        source: str,
+        ids: dict[str, str],
+        *,
+        learned_at: str,
+        run_id: int | None,
+        request: str | None,
+        verified: bool,
+    ) -> None:
+        """What ``source`` taught about a work, with its provenance (one row per kind)."""
+        self.db.conn.executemany(
+            "INSERT INTO learned_ids (publication_key, kind, value, source, learned_at, run_id,"
+            " request, verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(publication_key, kind, source) DO UPDATE SET"
+            " value = excluded.value, learned_at = excluded.learned_at,"
+            " run_id = excluded.run_id, request = excluded.request, verified = excluded.verified",
+            [
+                (publication_key, kind, value, source, learned_at, run_id, request, int(verified))
+                for kind, value in sorted(ids.items())
+                if value
+            ],
+        )
+
+    def forget_learned_ids(self, keys: Iterable[str] | None = None) -> int:
+        """``sync --relearn``: drop learned ids (of ``keys``, or all); rows removed."""
+        if keys is None:
+            cursor = self.db.execute("DELETE FROM learned_ids")
+        else:
+            cursor = self.db.execute(
+                "DELETE FROM learned_ids WHERE publication_key IN (SELECT value FROM json_each(?))",
+                [json.dumps(list(keys))],
+            )
+        return int(cursor.rowcount or 0)
+
+    def drop_learned_id(self, publication_key: str, kind: str, source: str) -> None:
+        """A learned id the bib or two other sources contradict."""
+        self.db.execute(
+            "DELETE FROM learned_ids WHERE publication_key = ? AND kind = ? AND source = ?",
+            [publication_key, kind, source],
+        )
+
+    def record_conflict(
+        self,
+        publication_key: str,
+        source: str,
+        *,
+        asked: str | None,
+        message: str,
+        detected_at: str,
+        run_id: int | None,
+    ) -> None:
+        """A source answered about another work: kept (latest per work and source)
+        until a later answer is verified."""
+        self.db.execute(
+            "INSERT INTO source_conflicts (publication_key, source, asked, message, detected_at,"
+            " run_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(publication_key, source) DO UPDATE"
+            " SET asked = excluded.asked, message = excluded.message,"
+            " detected_at = excluded.detected_at, run_id = excluded.run_id",
+            [publication_key, source, asked, message, detected_at, run_id],
+        )
+
+    def clear_conflict(self, publication_key: str, source: str) -> None:
+        self.db.execute(
+            "DELETE FROM source_conflicts WHERE publication_key = ? AND source = ?",
+            [publication_key, source],
+        )
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        """Every open conflict, oldest work key first."""
+        return list(
+            self.db.query(
+                "SELECT publication_key, source, asked, message, detected_at, run_id"
+                " FROM source_conflicts ORDER BY publication_key, source"
+            )
+        )
+
+    def set_run_conflicts(self, run_id: int, conflicts: int) -> None:
+        self.db.execute("UPDATE sync_runs SET conflicts = ? WHERE id = ?", [conflicts, run_id])
+
     def save_counts_by_year(
         self, publication_key: str, source: str, counts: dict[int, int], retrieved_at: str
     ) -> None:
@@ -814,3 +906,72 @@ class Store:
                 " ORDER BY publication_key, source, retrieved_at"
             )
         )
+
+
+# --------------------------------------------------------------------------
+# Migrations of issue 9 (defined last: sqlite-utils applies them in order)
+# --------------------------------------------------------------------------
+
+
+@migrations()
+def m050_learned_ids(db: sqlite_utils.Database) -> None:
+    """Learned ids get their own table with provenance; conflicts are kept.
+
+    ``learned_ids``: what a source taught about a work (which source, when, in
+    which run, from which request, verified against what was asked or not).
+    Rows are backfilled from the ``external_ids`` the records' JSON held
+    (unverified: nobody checked them). ``source_conflicts``: a source that
+    answered about another work, until a later answer is verified.
+    ``sync_runs.conflicts``: how many such answers a run saw.
+    """
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS learned_ids (
+            publication_key TEXT NOT NULL,
+            kind TEXT NOT NULL,          -- arxiv, doi, semantic_scholar, openalex, ...
+            value TEXT NOT NULL,
+            source TEXT NOT NULL,        -- which source taught it
+            learned_at TEXT NOT NULL,
+            run_id INTEGER,              -- sync_runs.id
+            request TEXT,                -- the id the source was asked with
+            verified INTEGER NOT NULL DEFAULT 0,  -- 1: the answer carried what was asked
+            PRIMARY KEY (publication_key, kind, source)
+        );
+        CREATE TABLE IF NOT EXISTS source_conflicts (
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            asked TEXT,
+            message TEXT NOT NULL,
+            detected_at TEXT NOT NULL,
+            run_id INTEGER,
+            PRIMARY KEY (publication_key, source)
+        );
+        """
+    )
+    columns = {row[1] for row in db.execute("PRAGMA table_info(sync_runs)").fetchall()}
+    if "conflicts" not in columns:
+        db.execute("ALTER TABLE sync_runs ADD COLUMN conflicts INTEGER NOT NULL DEFAULT 0")
+    rows = db.execute(
+        "SELECT publication_key, source, data, fetched_at FROM source_records"
+        " WHERE data IS NOT NULL"
+    ).fetchall()
+    learned = []
+    for key, source, data, fetched_at in rows:
+        try:
+            decoded = json.loads(data)
+        except ValueError:
+            continue
+        ext = decoded.get("external_ids") if isinstance(decoded, dict) else None
+        if not isinstance(ext, dict):
+            continue
+        request = decoded.get("lookup_id")
+        for kind, value in ext.items():
+            if isinstance(value, str) and value:
+                learned.append(
+                    (key, kind, value, source, fetched_at or "", None, request, 0)
+                )
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO learned_ids (publication_key, kind, value, source, learned_at,"
+        " run_id, request, verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        learned,
+    )

@@ -55,6 +55,11 @@ class Arxiv(Source):
             return parts[0]
         return arxiv_id_from_doi(work.ids.doi)
 
+    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
+        from pubtrack.verify import asked_keys
+
+        return asked_keys(self.name, lookup)
+
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         """As few requests as arXiv allows; a bad id is reported and left out."""
         by_id: dict[str, list[WorkRef]] = {}

@@ -61,6 +61,10 @@ class OpenAlex(Source):
         arxiv = normalize_arxiv_id(work.ids.arxiv) or arxiv_id_from_doi(doi)
         return arxiv_doi(arxiv) if arxiv else None
 
+    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
+        """Records are matched by every id the work has: one must be the record's."""
+        return id_keys(work.ids)
+
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         wanted = [(w, self.lookup_id(w)) for w in works]
         values = list(dict.fromkeys(v for _, v in wanted if v))
@@ -167,7 +171,7 @@ def record_result(key: str, record: dict[str, Any]) -> SourceResult:
         key=key,
         status="found",
         external_id=openalex_id,
-        citation_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+        citation_count=count,  # as sent: verify.py rejects what is not a count
         counts_by_year=by_year,
         external_ids=external,
         data={k: v for k, v in data.items() if v not in (None, "")},
