@@ -325,10 +325,19 @@ class _SyncOutput:
     help="Keep the citation history in this small CSV too (for CI): it rebuilds an empty "
     "database and is rewritten after the sync. Default: [sync] history_file.",
 )
+@click.option(
+    "--relearn",
+    is_flag=True,
+    help="Forget the ids sources taught (for the KEYs given, else for every work) and "
+    "fetch those works again, so their ids are rebuilt from the bib.",
+)
+@click.argument("keys", nargs=-1, metavar="[KEY]...")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings, failures and the last line.")
 @click.pass_context
 def sync(
     ctx: click.Context,
+    relearn: bool,
+    keys: tuple[str, ...],
     sources: tuple[str, ...],
     everything: bool,
     max_age: str | None,
@@ -346,6 +355,8 @@ def sync(
     from pubtrack.config import parse_duration
     from pubtrack.sync import SyncOptions, run_sync
 
+    if keys and not relearn:
+        raise click.UsageError("KEYs go with --relearn")
     project: Project = ctx.find_object(Project)
     options = SyncOptions(
         sources=list(sources) or None,
@@ -354,6 +365,7 @@ def sync(
         dry_run=dry_run,
         wait=0.0 if no_wait else wait,
         history_file=history_file,
+        relearn=tuple(keys) if relearn else None,
     )
     output = _SyncOutput(quiet=quiet)
     # The HTTP layer logs each give-up; the summary already says it (once, in
@@ -369,7 +381,8 @@ def sync(
         output._end_bar()
     lines = report.summary_lines()
     if quiet:
-        lines = [ln for ln in lines if ln.startswith(("Failed:", "Duplicate:", "Done"))]
+        keep = ("Failed:", "Duplicate:", "Conflict:", "Rejected:", "Done")
+        lines = [ln for ln in lines if ln.startswith(keep)]
     for line in lines:
         click.echo(line)
     ctx.exit(report.exit_code)

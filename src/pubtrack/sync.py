@@ -244,6 +244,9 @@ def run_sync(
     problems = [str(p) for p in library.problems]
     for problem in problems:
         emit(SyncEvent("warning", message=problem))
+    unknown = [k for k in options.relearn or () if k not in {w.key for w in library.works}]
+    if unknown:
+        raise BadInputError(f"--relearn: no publication with the key {unknown[0]!r} in the bib")
     max_age = config.max_age if options.max_age is None else options.max_age
 
     own_http = False

@@ -1312,10 +1312,14 @@ class _Handler(BaseHTTPRequestHandler):
         results: list[dict[str, Any]] = []
         seen: set[str] = set()
         values: list[str] = []
+        openalex_ids: list[str] = []
         for clause in ",".join(params.get("filter", [])).split(","):
             name, _, value = clause.partition(":")
             if name.strip() == "doi":
                 values += [v for v in value.split("|") if v]
+            elif name.strip() in ("ids.openalex", "openalex"):
+                openalex_ids += [v for v in value.split("|") if v]
+        values += [f"openalex:{v.rsplit('/', 1)[-1].upper()}" for v in openalex_ids]
         record.ids = len(values)
         if len(values) > 100:
             self._json(
@@ -1327,6 +1331,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return 400
         for value in values:
+            if value.startswith("openalex:"):
+                paper = fake.catalogue.by_any(value[len("openalex:") :])
+                if paper is not None:
+                    work = openalex_work(paper)
+                    if work["id"] not in seen:
+                        seen.add(work["id"])
+                        results.append(work)
+                continue
             doi = normalize_doi(value)
             paper = fake.catalogue.by_doi(doi) if doi else None
             if paper is None:
