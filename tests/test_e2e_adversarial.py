@@ -145,3 +145,24 @@ def test_relearn_forgets_learned_ids(project: Project) -> None:  # noqa: F811
     assert "10.9999/poisoned" not in str(_learned(project, "arxiv").get(key))
     bad = project.sync("--relearn", "no-such-key")
     assert bad.returncode == 2 and "no-such-key" in bad.stderr
+
+
+def test_sigterm_records_the_run_as_interrupted_with_its_end_time(project: Project) -> None:  # noqa: F811
+    import os
+    import signal
+    import time
+
+    project.server.inject("crossref", "slow", times=None, delay=0.3)
+    proc = project.popen()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and project.server.count("crossref") < 2:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert "Terminated." in err and "Traceback" not in err
+    with Store.open(project.db_path) as store:
+        run = store.sync_runs()[0]
+        # What the sources before Crossref stored is kept.
+        assert project.latest("semantic_scholar")
+    assert run["status"] == "interrupted" and run["finished_at"]

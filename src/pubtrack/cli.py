@@ -33,9 +33,21 @@ class PubtrackGroup(click.Group):
                 raise
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Terminated:
+            click.echo("Terminated.", err=True)
+            ctx.exit(143)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd stop, CI cancel): unwinds like Ctrl-C, so a sync records
+    its run as interrupted, with its end time, and releases the lock."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
 
 
 class Project:
@@ -375,9 +387,13 @@ def sync(
         logger.addHandler(logging.StreamHandler() if _debug() else logging.NullHandler())
         logger.setLevel(logging.INFO if _debug() else logging.WARNING)
         logger.propagate = False
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         report = run_sync(project.config, options, progress=output)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         output._end_bar()
     lines = report.summary_lines()
     if quiet:

@@ -57,6 +57,18 @@ def utcnow() -> str:
     return utcnow_datetime().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def explain(exc: BaseException) -> str:
+    """SQLite's error in words a user can act on (locked, read-only, disk full)."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "locked by another process (waited as configured: [sync] lock_timeout, --wait)"
+    if "readonly" in text or "read-only" in text:
+        return "read-only: sync writes the database (check the file and folder permissions)"
+    if "full" in text:
+        return "the disk is full (or a file-size limit was hit)"
+    return str(exc)
+
+
 # --------------------------------------------------------------------------
 # Migrations. Never edit one that has shipped; add a new one.
 # --------------------------------------------------------------------------
@@ -349,7 +361,7 @@ class Store:
                 db.enable_wal()
             migrations.apply(db)
         except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"{path}: cannot open database: {exc}") from None
+            raise DatabaseError(f"{path}: cannot open database: {explain(exc)}") from None
         except OSError as exc:
             raise DatabaseError(f"{path}: cannot create database: {exc.strerror}") from None
         return cls(db, path)

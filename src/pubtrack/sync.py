@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import math
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +40,14 @@ from typing import TYPE_CHECKING, Any
 
 from pubtrack import metrics
 from pubtrack.db import Store, utcnow, utcnow_datetime
-from pubtrack.errors import EXIT_OK, EXIT_PARTIAL, BadInputError, PubtrackError, SourceError
+from pubtrack.errors import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    BadInputError,
+    DatabaseError,
+    PubtrackError,
+    SourceError,
+)
 from pubtrack.identity import find_duplicate_works, id_keys, merged_ids
 from pubtrack.lock import ProjectLock, lock_path_for
 from pubtrack.models import (
@@ -266,7 +275,9 @@ def run_sync(
             on_wait=lambda msg: emit(SyncEvent("wait", message=msg)),
         )
         history = history_path(config, options.history_file)
-        with lock, Store.open(config.database_path) as store:
+        with _storage_errors(config.database_path), lock, Store.open(
+            config.database_path, timeout=max(1.0, wait)
+        ) as store:
             if history is not None and history.exists() and store.citation_rows() == 0:
                 rows = import_history(store, history)
                 emit(
@@ -292,6 +303,30 @@ def run_sync(
     finally:
         if own_http:
             http.close()
+
+
+@contextlib.contextmanager
+def _storage_errors(path: Path) -> Any:
+    """SQLite and file-system failures during a sync as one clear error line.
+
+    The transaction of the source being stored is rolled back by then; what
+    earlier sources committed stays (each source is one transaction).
+    """
+    try:
+        yield
+    except sqlite3.Error as exc:
+        from pubtrack.db import explain
+
+        raise DatabaseError(f"{path}: {explain(exc)}; nothing more was written") from None
+    except OverflowError as exc:
+        raise DatabaseError(f"{path}: a value too large for the database: {exc}") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            why = "the disk is full (or a file-size limit was hit)"
+        else:
+            why = exc.strerror or str(exc)
+        where = exc.filename or path
+        raise DatabaseError(f"{where}: {why}; nothing more was written") from None
 
 
 def select_sources(
@@ -1033,7 +1068,10 @@ def history_path(config: Config, option: str | None) -> Path | None:
     if not value:
         return None
     path = Path(str(value))
-    return path if path.is_absolute() else config.root / path
+    path = path if path.is_absolute() else config.root / path
+    if path.exists() and not path.is_file():
+        raise BadInputError(f"{path}: the history file is a directory (or not a regular file)")
+    return path
 
 
 def export_history(store: Store, path: Path) -> int:
@@ -1055,6 +1093,37 @@ def export_history(store: Store, path: Path) -> int:
     return len(rows)
 
 
+_HISTORY_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _history_row(row: dict[str, Any]) -> CitationCount:
+    """One CSV row, checked: counts whole numbers in range, a real UTC timestamp."""
+    from datetime import datetime
+
+    from pubtrack.verify import MAX_COUNT
+
+    key, source = row["publication_key"], row["source"]
+    if not key or not source or len(key) > 500 or len(source) > 100:
+        raise ValueError("empty or overlong key or source")
+    text = (row["count"] or "").strip()
+    if not text.isdigit() or len(text) > 12 or int(text) > MAX_COUNT:
+        raise ValueError(f"count {text[:20]!r} is not a whole number from 0 to {MAX_COUNT:,}")
+    influential = (row["influential"] or "").strip()
+    if influential and (not influential.isdigit() or len(influential) > 12):
+        raise ValueError(f"influential {influential[:20]!r} is not a whole number")
+    stamp = (row["retrieved_at"] or "").strip()
+    moment = datetime.strptime(stamp, _HISTORY_TIME)  # ValueError names the format
+    if not 1970 <= moment.year <= 2200:
+        raise ValueError(f"retrieved_at {stamp!r} is out of range")
+    return CitationCount(
+        publication_key=key,
+        source=source,
+        count=int(text),
+        retrieved_at=stamp,
+        influential=int(influential) if influential else None,
+    )
+
+
 def import_history(store: Store, path: Path) -> int:
     """Load a history file into an empty database, in one transaction; rows read."""
     counts: list[CitationCount] = []
@@ -1068,19 +1137,13 @@ def import_history(store: Store, path: Path) -> int:
                 )
             for row in reader:
                 try:
-                    counts.append(
-                        CitationCount(
-                            publication_key=row["publication_key"],
-                            source=row["source"],
-                            count=int(row["count"]),
-                            retrieved_at=row["retrieved_at"],
-                            influential=int(row["influential"]) if row["influential"] else None,
-                        )
-                    )
-                except (TypeError, ValueError):
+                    counts.append(_history_row(row))
+                except (TypeError, ValueError, KeyError, AttributeError) as exc:
                     raise BadInputError(
-                        f"{path}:{reader.line_num}: bad row in the history file"
+                        f"{path}:{reader.line_num}: bad row in the history file ({exc})"[:300]
                     ) from None
+    except csv.Error as exc:
+        raise BadInputError(f"{path}: not a CSV history file: {exc}") from None
     except OSError as exc:
         raise BadInputError(f"{path}: cannot read the history file: {exc.strerror}") from None
     except UnicodeDecodeError:
