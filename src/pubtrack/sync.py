@@ -844,9 +844,8 @@ def _store_result(
     A count is stored only when the source actually gave one: 'not found' or a
     missing count leaves the history (and the last good value) alone.
     """
+    # The ids it taught go to learned_ids (with provenance), not into this JSON.
     data = dict(result.data or {})
-    if result.external_ids:
-        data["external_ids"] = dict(result.external_ids)
     store.save_source_record(
         result.key,
         source.name,
