@@ -105,10 +105,12 @@ CASES = [
     Case(
         "crossref-chain",
         1_000,
-        lambda n: "".join(
-            f"@inproceedings{{c{i}, crossref={{c{i + 1}}}, title={{T{i}}}}}\n" for i in range(n)
-        )
-        + f"@proceedings{{c{n}, title={{Top}}, year=2000}}\n",
+        lambda n: (
+            "".join(
+                f"@inproceedings{{c{i}, crossref={{c{i + 1}}}, title={{T{i}}}}}\n" for i in range(n)
+            )
+            + f"@proceedings{{c{n}, title={{Top}}, year=2000}}\n"
+        ),
         _read,
         _plain_bib,
     ),
@@ -125,9 +127,11 @@ CASES = [
     Case(
         "string-doubling",
         10,
-        lambda n: "@string{s0 = {ab}}\n"
-        + "".join(f"@string{{s{i + 1} = s{i} # s{i}}}\n" for i in range(n * 4))
-        + f"@article{{a, title = s{n * 4}, year=2020}}\n",
+        lambda n: (
+            "@string{s0 = {ab}}\n"
+            + "".join(f"@string{{s{i + 1} = s{i} # s{i}}}\n" for i in range(n * 4))
+            + f"@article{{a, title = s{n * 4}, year=2020}}\n"
+        ),
         _read,
         _plain_bib,
     ),
@@ -141,8 +145,10 @@ CASES = [
     Case(
         "unclosed-fences",
         5_000,
-        lambda n: "```\n~~~~\n    indented\n`` x `\n" * (n // 20)
-        + "<!-- pubtrack:publications -->\n<!-- /pubtrack:publications -->\n",
+        lambda n: (
+            "```\n~~~~\n    indented\n`` x `\n" * (n // 20)
+            + "<!-- pubtrack:publications -->\n<!-- /pubtrack:publications -->\n"
+        ),
         _md_regions,
         _plain_md,
     ),
@@ -200,9 +206,10 @@ def main() -> None:
             n = max(1, int(case.base * args.scale)) * factor
             text = case.build(n)
             baseline = case.baseline(len(text))
-            median = _median_time(lambda text=text: case.run(text), args.runs)
-            base_median = _median_time(lambda b=baseline: case.run(b), args.runs)
-            peak = _peak_memory(lambda text=text: case.run(text))
+            run = case.run
+            median = _median_time(lambda t=text, r=run: r(t), args.runs)
+            base_median = _median_time(lambda b=baseline, r=run: r(b), args.runs)
+            peak = _peak_memory(lambda t=text, r=run: r(t))
             first = first or median
             print(
                 f"{case.name:18s} {n:8d} {len(text):10,d} {median * 1000:10.2f} "

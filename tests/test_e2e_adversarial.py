@@ -9,9 +9,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from test_e2e_sync import Project, project  # noqa: F401 - the fixture
-
+import test_e2e_sync
 from pubtrack.db import Store
+from test_e2e_sync import Project
+
+project = test_e2e_sync.project  # the same fixture: a project and its fake APIs
 
 
 def _check(project: Project) -> subprocess.CompletedProcess[str]:
@@ -41,7 +43,7 @@ def _learned(project: Project, source: str) -> dict[str, dict[str, str]]:
 
 def test_s2_answering_with_other_papers_is_a_conflict_and_poisons_nothing(
     project: Project,
-) -> None:  # noqa: F811
+) -> None:
     server = project.server
     server.inject("semantic_scholar", "other_paper", times=None)
     result = project.sync()
@@ -71,7 +73,7 @@ def test_s2_answering_with_other_papers_is_a_conflict_and_poisons_nothing(
         assert store.conflicts() == []
 
 
-def test_crossref_with_another_doi_stores_nothing_until_it_recovers(project: Project) -> None:  # noqa: F811
+def test_crossref_with_another_doi_stores_nothing_until_it_recovers(project: Project) -> None:
     project.server.inject("crossref", "other_doi", times=None)
     result = project.sync("--source", "crossref", "--source", "arxiv")
     assert result.returncode == 3
@@ -84,7 +86,7 @@ def test_crossref_with_another_doi_stores_nothing_until_it_recovers(project: Pro
     }
 
 
-def test_huge_and_wrong_typed_values_reject_records_and_the_rest_runs(project: Project) -> None:  # noqa: F811
+def test_huge_and_wrong_typed_values_reject_records_and_the_rest_runs(project: Project) -> None:
     server = project.server
     server.inject("semantic_scholar", "huge_ints", times=None)
     server.inject("crossref", "wrong_types", times=None)
@@ -109,7 +111,7 @@ def test_huge_and_wrong_typed_values_reject_records_and_the_rest_runs(project: P
     assert project.latest("semantic_scholar") == _truth(project)
 
 
-def test_a_cross_host_redirect_does_not_carry_the_key(project: Project) -> None:  # noqa: F811
+def test_a_cross_host_redirect_does_not_carry_the_key(project: Project) -> None:
     server = project.server
     server.inject("semantic_scholar", "redirect", times=1)
     result = project.sync("--source", "semantic_scholar")
@@ -120,7 +122,7 @@ def test_a_cross_host_redirect_does_not_carry_the_key(project: Project) -> None:
     assert project.latest("semantic_scholar") == _truth(project)
 
 
-def test_a_persistent_arxiv_error_feed_is_a_failed_source(project: Project) -> None:  # noqa: F811
+def test_a_persistent_arxiv_error_feed_is_a_failed_source(project: Project) -> None:
     project.server.inject("arxiv", "error_feed", times=None, bad_id="nothing-we-asked")
     result = project.sync("--source", "arxiv")
     assert result.returncode == 3, result.stdout + result.stderr
@@ -130,15 +132,20 @@ def test_a_persistent_arxiv_error_feed_is_a_failed_source(project: Project) -> N
     assert not any(r["status"] == "not_found" for r in records.values())
 
 
-def test_relearn_forgets_learned_ids(project: Project) -> None:  # noqa: F811
+def test_relearn_forgets_learned_ids(project: Project) -> None:
     assert project.sync("--source", "arxiv").returncode == 0
     assert _learned(project, "arxiv")
     key = next(iter(_learned(project, "arxiv")))
     with Store.open(project.db_path) as store:
         store.forget_learned_ids([key])  # (what --relearn does first)
         store.learn_ids(
-            key, "arxiv", {"doi": "10.9999/poisoned"}, learned_at="x", run_id=None,
-            request=None, verified=False,
+            key,
+            "arxiv",
+            {"doi": "10.9999/poisoned"},
+            learned_at="x",
+            run_id=None,
+            request=None,
+            verified=False,
         )
     result = project.sync("--relearn", key, "--source", "arxiv")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -147,7 +154,7 @@ def test_relearn_forgets_learned_ids(project: Project) -> None:  # noqa: F811
     assert bad.returncode == 2 and "no-such-key" in bad.stderr
 
 
-def test_sigterm_records_the_run_as_interrupted_with_its_end_time(project: Project) -> None:  # noqa: F811
+def test_sigterm_records_the_run_as_interrupted_with_its_end_time(project: Project) -> None:
     import os
     import signal
     import time

@@ -35,7 +35,7 @@ def test_deep_nesting_never_raises_and_keeps_other_entries(value: str) -> None:
 
 
 def test_decoder_flattens_what_it_cannot_nest() -> None:
-    assert decode("\\'" * N + "e") .endswith("e")
+    assert decode("\\'" * N + "e").endswith("e")
     assert decode("{" * N + "deep" + "}" * N) == "deep"
 
 

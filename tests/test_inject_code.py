@@ -50,7 +50,9 @@ def test_fences_that_do_not_close(tmp_path: Path) -> None:
 
 
 def test_indented_line_continuing_a_paragraph_is_not_code(tmp_path: Path) -> None:
-    text = "Some paragraph\n    <!-- pubtrack:publications -->\nold\n<!-- /pubtrack:publications -->\n"
+    text = (
+        "Some paragraph\n    <!-- pubtrack:publications -->\nold\n<!-- /pubtrack:publications -->\n"
+    )
     assert len(find_regions(text, tmp_path / "a.md", "md")) == 1
 
 

@@ -18,17 +18,59 @@ from pubtrack.render import RenderOptions, render_library
 from pubtrack.render.inject import find_regions, splice
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 BIB_PIECES = st.sampled_from(
     [
-        "@article{", "@string{", "@comment{", "@preamble{", "@misc(", "}", "{", ")", "(",
-        ",", " = ", "=", '"', "#", "%", "\n", " ", "\t", "\\'", "\\\"", "\\emph{", "\\textbf{",
-        "$", "^", "_", "~", "--", "title", "author", "year", "2020", "crossref", "x", "and",
-        "Ann Bee", "key1", "key2", "arxiv:2401.00001", "javascript:alert(1)", "url",
-        "\x00", "\x1b", "\x7f", "\x9b", "é", "\u200b", "\\url{", "eprint", "doi",
+        "@article{",
+        "@string{",
+        "@comment{",
+        "@preamble{",
+        "@misc(",
+        "}",
+        "{",
+        ")",
+        "(",
+        ",",
+        " = ",
+        "=",
+        '"',
+        "#",
+        "%",
+        "\n",
+        " ",
+        "\t",
+        "\\'",
+        '\\"',
+        "\\emph{",
+        "\\textbf{",
+        "$",
+        "^",
+        "_",
+        "~",
+        "--",
+        "title",
+        "author",
+        "year",
+        "2020",
+        "crossref",
+        "x",
+        "and",
+        "Ann Bee",
+        "key1",
+        "key2",
+        "arxiv:2401.00001",
+        "javascript:alert(1)",
+        "url",
+        "\x00",
+        "\x1b",
+        "\x7f",
+        "\x9b",
+        "é",
+        "\u200b",
+        "\\url{",
+        "eprint",
+        "doi",
     ]
 )
 bib_text = st.lists(BIB_PIECES, max_size=80).map("".join)
@@ -68,11 +110,29 @@ def test_latex_decoder_never_raises_on_any_unicode(text: str) -> None:
 
 MARKDOWN_PIECES = st.sampled_from(
     [
-        "<!-- pubtrack:publications -->", "<!-- /pubtrack:publications -->",
-        "<!-- pubtrack:talks -->", "<!-- /pubtrack:talks -->", "<!-- pubtrack:other -->",
-        "```", "````", "~~~", "`", "``", "    ", "\t", "\n", "\r\n", "text", " ", "#",
-        "% pubtrack:publications", "% /pubtrack:publications", "\\begin{verbatim}",
-        "\\end{verbatim}", "\x00", "\x1b",
+        "<!-- pubtrack:publications -->",
+        "<!-- /pubtrack:publications -->",
+        "<!-- pubtrack:talks -->",
+        "<!-- /pubtrack:talks -->",
+        "<!-- pubtrack:other -->",
+        "```",
+        "````",
+        "~~~",
+        "`",
+        "``",
+        "    ",
+        "\t",
+        "\n",
+        "\r\n",
+        "text",
+        " ",
+        "#",
+        "% pubtrack:publications",
+        "% /pubtrack:publications",
+        "\\begin{verbatim}",
+        "\\end{verbatim}",
+        "\x00",
+        "\x1b",
     ]
 )
 

@@ -44,9 +44,15 @@ def test_s2_answer_must_carry_the_id_asked() -> None:
     ],
 )
 def test_s2_id_forms_are_compared_normalised(lookup: str, ids: dict[str, str]) -> None:
-    assert verify("semantic_scholar", ref(), asked_keys("semantic_scholar", lookup), found(
-        external_ids=ids
-    )).status == "ok"
+    assert (
+        verify(
+            "semantic_scholar",
+            ref(),
+            asked_keys("semantic_scholar", lookup),
+            found(external_ids=ids),
+        ).status
+        == "ok"
+    )
 
 
 def test_crossref_returned_doi_must_be_the_doi_asked() -> None:

@@ -47,9 +47,7 @@ MAX_DURATION = 100 * 365 * 86400
 
 def parse_duration(text: str | int | float) -> float:
     """'12h' -> 43200.0; plain numbers are seconds; lists, inf, NaN, negatives are errors."""
-    bad = ConfigError(
-        f"invalid duration {text!r}: use a number with s, m, h, d or w, e.g. 12h"
-    )
+    bad = ConfigError(f"invalid duration {text!r}: use a number with s, m, h, d or w, e.g. 12h")
     if isinstance(text, bool):
         raise bad
     if isinstance(text, int | float):

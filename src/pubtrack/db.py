@@ -979,9 +979,7 @@ def m050_learned_ids(db: sqlite_utils.Database) -> None:
         request = decoded.get("lookup_id")
         for kind, value in ext.items():
             if isinstance(value, str) and value:
-                learned.append(
-                    (key, kind, value, source, fetched_at or "", None, request, 0)
-                )
+                learned.append((key, kind, value, source, fetched_at or "", None, request, 0))
     db.conn.executemany(
         "INSERT OR IGNORE INTO learned_ids (publication_key, kind, value, source, learned_at,"
         " run_id, request, verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

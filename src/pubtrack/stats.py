@@ -8,10 +8,9 @@ for ``history KEY`` which also shows a removed work's history.
 
 from __future__ import annotations
 
-import sqlite3
-
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field

@@ -275,9 +275,11 @@ def run_sync(
             on_wait=lambda msg: emit(SyncEvent("wait", message=msg)),
         )
         history = history_path(config, options.history_file)
-        with _storage_errors(config.database_path), lock, Store.open(
-            config.database_path, timeout=max(1.0, wait)
-        ) as store:
+        with (
+            _storage_errors(config.database_path),
+            lock,
+            Store.open(config.database_path, timeout=max(1.0, wait)) as store,
+        ):
             if history is not None and history.exists() and store.citation_rows() == 0:
                 rows = import_history(store, history)
                 emit(

@@ -103,9 +103,7 @@ def check_values(result: SourceResult) -> Verdict:
             shown = str(value) if len(str(value)) <= 24 else str(value)[:20] + "…"
             return Verdict("rejected", f"{name} {shown} is out of range (0 to {MAX_COUNT:,})")
     if result.external_id is not None and not isinstance(result.external_id, str):
-        return Verdict(
-            "rejected", f"the id is {type(result.external_id).__name__}, not a string"
-        )
+        return Verdict("rejected", f"the id is {type(result.external_id).__name__}, not a string")
     for name, value in (result.external_ids or {}).items():
         if not isinstance(value, str) or len(value) > 300:
             return Verdict("rejected", f"id {name} is not a short string")
@@ -117,9 +115,7 @@ def check_values(result: SourceResult) -> Verdict:
     return OK
 
 
-def verify(
-    source: str, ref: WorkRef, asked: set[tuple[str, str]], result: SourceResult
-) -> Verdict:
+def verify(source: str, ref: WorkRef, asked: set[tuple[str, str]], result: SourceResult) -> Verdict:
     """The verdict on one 'found' answer (other statuses are not about a paper).
 
     ``asked``: the ids the source was asked with (``Source.asked_ids``); empty
@@ -205,6 +201,8 @@ def choose_learned(
             else:
                 kept.append((value, row))
         if kept:
-            kept.sort(key=lambda vr: (-int(vr[1].get("verified") or 0), rank.get(vr[1]["source"], 99)))
+            kept.sort(
+                key=lambda vr: (-int(vr[1].get("verified") or 0), rank.get(vr[1]["source"], 99))
+            )
             chosen[kind] = kept[0][0]
     return chosen, dropped

@@ -79,6 +79,8 @@ def _arxiv_in_text(text: str) -> str | None:
             return m.group(1)
         start = lower.find("arxiv", start + 5)
     return None
+
+
 _PREPRINT_WORDS = re.compile(r"arxiv|preprint|biorxiv|medrxiv|ssrn|openreview|\bcorr\b", re.I)
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s{}#?]+)", re.I)
 _TRUE = {"true", "yes", "1", "y", "on"}

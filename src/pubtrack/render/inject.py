@@ -172,10 +172,7 @@ def find_regions(text: str, path: Path, fmt: str) -> list[Region]:
     """Every marked region, checked: known names, closed, not nested."""
     tex = fmt == "tex"
     pattern = _TEX_MARKER if tex else _HTML_MARKER
-    if tex:
-        code = tex_verbatim(text)
-    else:
-        code = markdown_code(text) if fmt == "md" else []
+    code = tex_verbatim(text) if tex else (markdown_code(text) if fmt == "md" else [])
     regions: list[Region] = []
     line, counted = 1, 0
     open_name: str | None = None
