@@ -113,3 +113,50 @@ def test_counts_reach_the_page_when_everything_is_readable(page: Path) -> None:
     code, _ = render("--inject", str(page), "--exit-code")
     assert code == 4
     assert "Cited by 40" in page.read_text(encoding="utf-8")
+
+
+def _freeze(path: Path) -> bool:
+    """Make a file or folder read-only, also for root (chattr +i); False if impossible."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        return True
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def _thaw(path: Path) -> None:
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    else:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True, check=False)
+
+
+def test_read_commands_work_in_a_read_only_data_folder(page: Path) -> None:
+    from pubtrack.bibtex import load_library
+    from pubtrack.config import load_config
+
+    data = page.parent / "data"
+    with Store.open(data / "pubtrack.db") as store:
+        store.sync_library(load_library(load_config()))
+    for extra in data.glob("pubtrack.db-*"):
+        extra.unlink()  # a clean WAL database: readers must create nothing
+    frozen = [data / "pubtrack.db", data]
+    done = [p for p in frozen if _freeze(p)]
+    try:
+        if len(done) < len(frozen):
+            pytest.skip("cannot make the data folder read-only here")
+        code, output = render()
+        assert code == 0 and "Cited by 40" in output, output
+        for args in (["stats"], ["history"], ["changes"], ["badge", "--metric", "citations"]):
+            result = CliRunner().invoke(cli, args)
+            assert result.exit_code == 0, (args, result.output)
+            assert "readonly" not in result.output
+    finally:
+        for path in done:
+            _thaw(path)
