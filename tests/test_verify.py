@@ -138,3 +138,17 @@ def test_openalex_matching_does_not_depend_on_answer_order() -> None:
     for order in itertools.permutations(records):
         results = match_records([preprint, journal], list(order), asked)
         assert [r.external_id for r in results] == ["W1", "W2"], order
+
+
+def test_a_retitled_journal_version_with_a_shared_author_is_not_a_conflict() -> None:
+    asked = asked_keys("crossref", "10.1000/xyz")
+    retitled = found(
+        external_id="10.1000/xyz",
+        data={"title": "Spectral Diagnostics for Neural Networks", "authors": ["Zihang Liu"]},
+    )
+    assert verify("crossref", ref(), asked, retitled).status == "ok"
+    stranger = found(
+        external_id="10.1000/xyz",
+        data={"title": "Spectral Diagnostics for Neural Networks", "authors": ["Jo Other"]},
+    )
+    assert verify("crossref", ref(), asked, stranger).status == "conflict"

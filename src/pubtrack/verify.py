@@ -36,8 +36,8 @@ from pubtrack.sources.base import SourceResult, WorkRef
 # No paper has a billion citations; anything above is a broken answer (and
 # 10**20 does not even fit in SQLite's INTEGER).
 MAX_COUNT = 10**9
-# Below this title similarity the answer is about another paper, whatever else
-# agrees; below LOOSE it is, unless an author is shared.
+# Without author lists on both sides, a title below CONFLICT similarity is
+# another paper; with them, one below LOOSE that shares no author is.
 TITLE_CONFLICT = 0.35
 TITLE_LOOSE = 0.6
 # The id kind each source reports as ``external_id``.
@@ -142,7 +142,11 @@ def verify(source: str, ref: WorkRef, asked: set[tuple[str, str]], result: Sourc
             if isinstance(names, list) and names and ref.authors
             else None
         )
-        if similarity < TITLE_CONFLICT or (similarity < TITLE_LOOSE and shared == 0):
+        # A shared author rescues a retitled journal version; without author
+        # lists only a clearly different title is a conflict.
+        if (shared is None and similarity < TITLE_CONFLICT) or (
+            shared == 0 and similarity < TITLE_LOOSE
+        ):
             return Verdict(
                 "conflict",
                 f"the answer's title {_short(title)!r} is not the bib's "

@@ -92,8 +92,15 @@ def message_result(key: str, message: dict[str, Any]) -> SourceResult:
         if isinstance(first, list) and first and isinstance(first[0], int):
             year = first[0]
             break
+    people = message.get("author") if isinstance(message.get("author"), list) else []
+    authors = [
+        " ".join(str(p.get(k) or "") for k in ("given", "family")).strip()
+        for p in people
+        if isinstance(p, dict)
+    ]
     data = {
         "title": _first(message.get("title")),
+        "authors": [a for a in authors if a] or None,  # verify.py compares them
         "venue": _first(message.get("container-title")),
         "year": year,
         "type": message.get("type"),

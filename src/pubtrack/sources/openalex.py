@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 MAX_FILTER_VALUES = 100
 SELECT = (
     "id,doi,ids,title,publication_year,type,cited_by_count,counts_by_year,locations,"
-    "primary_location"
+    "primary_location,authorships"
 )
 
 
@@ -212,8 +212,15 @@ def record_result(key: str, record: dict[str, Any]) -> SourceResult:
         external["arxiv"] = arxiv_id_from_doi(doi) or ""
     elif doi:
         external["doi"] = doi
+    authorships = record.get("authorships") if isinstance(record.get("authorships"), list) else []
+    authors = [
+        a["author"].get("display_name")
+        for a in authorships
+        if isinstance(a, dict) and isinstance(a.get("author"), dict)
+    ]
     data = {
         "title": record.get("title") or record.get("display_name"),
+        "authors": [a for a in authors if isinstance(a, str) and a] or None,
         "year": record.get("publication_year"),
         "type": record.get("type"),
         "openalex_doi": doi,
