@@ -173,3 +173,28 @@ def test_sigterm_records_the_run_as_interrupted_with_its_end_time(project: Proje
         # What the sources before Crossref stored is kept.
         assert project.latest("semantic_scholar")
     assert run["status"] == "interrupted" and run["finished_at"]
+
+
+def test_a_poisoned_learned_id_is_dropped_once_it_leads_to_another_paper(
+    project: Project,
+) -> None:
+    papers = [p for p in project.papers if p.bib_ids]
+    victim, other = papers[0], papers[1]
+    with Store.open(project.db_path) as store:
+        store.learn_ids(  # what an older pubtrack could have stored from a bad answer
+            victim.key,
+            "semantic_scholar",
+            {"semantic_scholar": other.s2_id},
+            learned_at="2026-01-01T00:00:00Z",
+            run_id=None,
+            request=None,
+            verified=False,
+        )
+    first = project.sync("--source", "semantic_scholar")
+    assert first.returncode == 3
+    assert f"for {victim.key}" in first.stdout and "not the bib's" in first.stdout
+    assert victim.key not in project.latest("semantic_scholar")
+    assert other.s2_id not in str(_learned(project, "semantic_scholar").get(victim.key))
+    second = project.sync("--source", "semantic_scholar")  # asked with the bib's ids now
+    assert second.returncode == 0, second.stdout
+    assert project.latest("semantic_scholar")[victim.key] == victim.citation_count

@@ -660,6 +660,13 @@ class Store:
             [publication_key, kind, source],
         )
 
+    def forget_learned_value(self, publication_key: str, kind: str, value: str) -> None:
+        """An id that led a source to another paper: forgotten, whoever taught it."""
+        self.db.execute(
+            "DELETE FROM learned_ids WHERE publication_key = ? AND kind = ? AND lower(value) = ?",
+            [publication_key, kind, value.lower()],
+        )
+
     def record_conflict(
         self,
         publication_key: str,

@@ -572,6 +572,7 @@ def _run(
             )
     cutoff = _cutoff(max_age)
     titles = {w.key: plain(w.title) for w in library.works}
+    bib_keys = {w.key: id_keys(w.ids) for w in library.works}
     fingerprints = {w.key: bib_fingerprint(w.ids) for w in library.works}
 
     reports: list[SourceReport] = []
@@ -613,6 +614,14 @@ def _run(
                             detected_at=fetched_at,
                             run_id=run_id,
                         )
+                        # Asked with an id a source taught (not the bib's)? That id
+                        # led to another paper: drop it, the bib's ids are used next.
+                        ref = subset.get(result.key)
+                        asked = (
+                            source.asked_ids(ref, result.data.get("lookup_id")) if ref else set()
+                        )
+                        for kind, value in asked - bib_keys.get(result.key, set()):
+                            store.forget_learned_value(result.key, kind, value)
                     continue
                 _store_result(store, source, result, fetched_at, counts)
                 if result.status == "found":
