@@ -87,6 +87,12 @@ def test_init_in_an_impossible_place_is_one_error_line(nowhere: Path, target: st
         ('[render]\nmax_authors = "ten"\n', "render.max_authors"),
         ("[render]\nmax_authors = -1\n", "render.max_authors"),
         ("[render]\nstyle = 3\n", "render.style"),
+        ('[sync]\ntimeout = "big"\n', "sync.timeout"),
+        ("[sync]\ntimeout = inf\n", "sync.timeout"),
+        ("[sync.crossref]\nmax_attempts = 0\n", "max_attempts"),
+        ("[sync]\nbackoff_base = -2\n", "backoff_base"),
+        ("[owner]\nsemantic_scholar_id = [1]\n", "owner.semantic_scholar_id"),
+        ("[google_scholar]\nproxy = 1\n", "google_scholar.proxy"),
     ],
 )
 def test_config_value_of_wrong_type_or_range_is_one_error_line(
@@ -99,3 +105,10 @@ def test_config_value_of_wrong_type_or_range_is_one_error_line(
         [line] = [ln for ln in result.output.splitlines() if ln.startswith("Error:")]
         assert message in line
         assert "Traceback" not in result.output
+
+
+def test_http_settings_list_matches_the_http_layer() -> None:
+    from pubtrack.config import HTTP_SETTINGS
+    from pubtrack.sources.http import DEFAULTS
+
+    assert set(HTTP_SETTINGS) == set(DEFAULTS)

@@ -201,8 +201,32 @@ def _number(value: Any, where: str, *, low: float, high: float, integer: bool = 
     return value
 
 
+# The HTTP settings of [sync] and [sync.<source>] (sources/http.py DEFAULTS; a test
+# keeps the two lists equal without importing the HTTP stack here).
+HTTP_SETTINGS = (
+    "connect_timeout",
+    "timeout",
+    "max_attempts",
+    "max_retry_time",
+    "backoff_base",
+    "backoff_max",
+    "retry_after_cap",
+    "max_total_retry_time",
+)
+
+
+def _check_http_settings(settings: dict[str, Any], where: str) -> None:
+    for key in HTTP_SETTINGS:
+        if key in settings:
+            if key == "max_attempts":
+                _number(settings[key], f"{where}.{key}", low=1, high=100, integer=True)
+            else:
+                _number(settings[key], f"{where}.{key}", low=0, high=86_400)
+
+
 def _check_source_settings(name: str, settings: dict[str, Any], where: str) -> None:
     """[sync.<source>] values: a wrong type or range is a config error, not a crash later."""
+    _check_http_settings(settings, where)
     if "batch_size" in settings:
         _number(settings["batch_size"], f"{where}.batch_size", low=1, high=10_000, integer=True)
     if "min_interval" in settings:
@@ -229,8 +253,8 @@ def _from_dict(data: dict[str, Any], config_path: Path) -> Config:
         name=_str(owner, "name", where),
         aliases=_str_list(owner.get("aliases", []), f"{config_path}: owner.aliases"),
         email=_str(owner, "email", where),
-        semantic_scholar_id=str(owner.get("semantic_scholar_id", "")),
-        google_scholar_id=str(owner.get("google_scholar_id", "")),
+        semantic_scholar_id=_str(owner, "semantic_scholar_id", where),
+        google_scholar_id=_str(owner, "google_scholar_id", where),
     )
     bib = _section(data, "bib", config_path)
     if "publications" in bib:
@@ -258,6 +282,7 @@ def _from_dict(data: dict[str, Any], config_path: Path) -> Config:
                 setattr(cfg, key, parse_duration(sync[key]))
             except ConfigError as exc:
                 raise ConfigError(f"{config_path}: sync.{key}: {exc}"[:300]) from None
+    _check_http_settings(sync, f"{config_path}: sync")
     if "history_file" in sync and not isinstance(sync["history_file"], str):
         raise ConfigError(f"{config_path}: sync.history_file must be a path (a string)")
     for name in SOURCE_NAMES:
@@ -266,7 +291,9 @@ def _from_dict(data: dict[str, Any], config_path: Path) -> Config:
         if isinstance(sync.get(name), dict):
             _check_source_settings(name, sync[name], f"{config_path}: sync.{name}")
             cfg.source_settings[name] = dict(sync[name])
-    cfg.scholar_proxy = str(_section(data, "google_scholar", config_path).get("proxy", ""))
+    cfg.scholar_proxy = _str(
+        _section(data, "google_scholar", config_path), "proxy", f"{config_path}: google_scholar"
+    )
     cfg.render = _section(data, "render", config_path)
     if "max_authors" in cfg.render:
         _number(
