@@ -148,7 +148,7 @@ def test_region_finder_takes_anything(text: str, fmt: str) -> None:
     for region in regions:
         assert previous <= region.start <= region.end <= len(text)
         previous = region.end
-    bodies = {"publications": "1. **P**", "talks": "- T"}
+    bodies = {r.spec: "1. **P**" if r.section == "publications" else "- T" for r in regions}
     out = splice(text, regions, bodies)
     # Outside the regions the file is kept as it was.
     assert out.startswith(text[: regions[0].start])

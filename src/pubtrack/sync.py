@@ -617,8 +617,9 @@ def _run(
                         # Asked with an id a source taught (not the bib's)? That id
                         # led to another paper: drop it, the bib's ids are used next.
                         ref = subset.get(result.key)
+                        blamed = ref is not None and result.data.get("blames_id")
                         asked = (
-                            source.asked_ids(ref, result.data.get("lookup_id")) if ref else set()
+                            source.asked_ids(ref, result.data.get("lookup_id")) if blamed else set()
                         )
                         for kind, value in asked - bib_keys.get(result.key, set()):
                             store.forget_learned_value(result.key, kind, value)
@@ -785,7 +786,11 @@ def _fetch_source(
                     result = SourceResult(
                         ref.key,
                         verdict.status,
-                        data={"verdict": verdict.message, "lookup_id": lookups.get(ref.key)},
+                        data={
+                            "verdict": verdict.message,
+                            "lookup_id": lookups.get(ref.key),
+                            "blames_id": verdict.blames_id,
+                        },
                     )
                     results[ref.key] = result
                     entry = (ref.key, verdict.message)

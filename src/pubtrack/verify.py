@@ -55,6 +55,9 @@ class Verdict:
 
     status: str
     message: str = ""
+    # The answer did carry the id asked, yet is another paper: the id itself is
+    # wrong (a learned one is then forgotten). False when the source mixed up.
+    blames_id: bool = False
 
 
 OK = Verdict("ok")
@@ -149,7 +152,8 @@ def verify(source: str, ref: WorkRef, asked: set[tuple[str, str]], result: Sourc
         ):
             return Verdict(
                 "conflict",
-                f"the answer's title {_short(title)!r} is not the bib's "
+                blames_id=bool(asked & answered),
+                message=f"the answer's title {_short(title)!r} is not the bib's "
                 f"(similarity {similarity:.2f}"
                 + (", no author in common)" if shared == 0 else ")"),
             )
