@@ -12,7 +12,8 @@ peak memory (tracemalloc, one extra run), and two ratios:
 Cases: a long `journal` holding "arxiv" and spaces (the arXiv-in-text pattern),
 thousands of nested braces, long accent chains, long crossref chains and
 cycles, doubling @string macros, control characters, markdown with unclosed
-fences and many markers (--inject), obfuscated link URLs.
+fences, many markers and unterminated marker options (--inject), obfuscated
+link URLs.
 
 Usage: python scripts/bench_hostile.py [--runs N] [--scale F] [--case NAME]
 """
@@ -156,6 +157,13 @@ CASES = [
         "many-markers",
         5_000,
         lambda n: "<!-- pubtrack:publications -->\n<!-- /pubtrack:publications -->\n" * (n // 60),
+        _md_regions,
+        _plain_md,
+    ),
+    Case(
+        "marker-options",
+        5_000,
+        lambda n: "<!-- pubtrack:publications" + " a=b-" * (n // 5) + " -\n",
         _md_regions,
         _plain_md,
     ),
