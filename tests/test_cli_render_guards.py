@@ -160,3 +160,13 @@ def test_read_commands_work_in_a_read_only_data_folder(page: Path) -> None:
     finally:
         for path in done:
             _thaw(path)
+
+
+def test_a_new_empty_project_may_render_to_a_new_or_blank_file(page: Path) -> None:
+    for path in (page.parent / "bib").iterdir():
+        path.write_text("% nothing yet\n")
+    blank = page.parent / "blank.md"
+    blank.write_text("\n")
+    for target in (page.parent / "new.md", blank):
+        code, output = render("--output", str(target))
+        assert code == 0, output

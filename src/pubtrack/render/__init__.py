@@ -310,11 +310,18 @@ def load_for_render(config: Config, options: RenderOptions, warn: Warn) -> Libra
 
 
 def _load(
-    config: Config, options: RenderOptions, warn: Warn | None, *, guarded: bool = False
+    config: Config,
+    options: RenderOptions,
+    warn: Warn | None,
+    *,
+    guarded: bool = False,
+    refuse_empty: bool = False,
 ) -> tuple[Library, StoredData, list[str]]:
     """Bib files and database, with every warning collected (and passed on).
 
-    ``guarded`` (--output, --inject): missing input is an error, not an empty list.
+    ``guarded`` (--output, --inject): no bib file or an unreadable database is an
+    error, not an empty list; ``refuse_empty``: so is reading no entry at all (the
+    file to replace holds a list).
     """
     warnings: list[str] = []
 
@@ -330,7 +337,7 @@ def _load(
         )
     library = load_for_render(config, options, _warn)
     if not library.works and not library.talks:
-        if guarded:
+        if refuse_empty:
             raise UnsafeWriteError(
                 f"no publications or talks read from {looked}; nothing written "
                 "(the file is left as it was)"
@@ -393,6 +400,7 @@ def render_project(
     warn: Warn | None = None,
     existing: Path | None = None,
     guarded: bool = False,
+    refuse_empty: bool = False,
 ) -> RenderResult:
     """The whole job of `pubtrack render` (it writes nothing but the cache).
 
@@ -410,7 +418,9 @@ def render_project(
     if options.standalone and options.format != "html":
         raise BadInputError("--standalone goes with --format html")
     with gc_paused():
-        library, stored, warnings = _load(config, options, warn, guarded=guarded)
+        library, stored, warnings = _load(
+            config, options, warn, guarded=guarded, refuse_empty=refuse_empty
+        )
         extra: dict[str, Any] = {"scholar_user": config.owner.google_scholar_id}
         if options.standalone:
             extra["series"] = stored.series
@@ -439,13 +449,23 @@ def render_project(
     return RenderResult(text, library, warnings)
 
 
+def _holds_text(path: Path) -> bool:
+    """The file --output would replace exists and is not blank (it holds a list)."""
+    try:
+        return path.is_file() and bool(path.read_bytes().strip())
+    except OSError:
+        return True  # unreadable: be careful
+
+
 def render_to_file(
     config: Config, options: RenderOptions, path: Path, *, warn: Warn | None = None
 ) -> bool:
     """--output FILE: written atomically and only when its content changed (True then)."""
     from pubtrack.render.data import write_if_changed
 
-    result = render_project(config, options, warn=warn, existing=path, guarded=True)
+    result = render_project(
+        config, options, warn=warn, existing=path, guarded=True, refuse_empty=_holds_text(path)
+    )
     return write_if_changed(path, result.text, options.format or "md")
 
 
