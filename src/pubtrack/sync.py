@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import math
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +40,14 @@ from typing import TYPE_CHECKING, Any
 
 from pubtrack import metrics
 from pubtrack.db import Store, utcnow, utcnow_datetime
-from pubtrack.errors import EXIT_OK, EXIT_PARTIAL, BadInputError, PubtrackError, SourceError
+from pubtrack.errors import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    BadInputError,
+    DatabaseError,
+    PubtrackError,
+    SourceError,
+)
 from pubtrack.identity import find_duplicate_works, id_keys, merged_ids
 from pubtrack.lock import ProjectLock, lock_path_for
 from pubtrack.models import (
@@ -52,6 +61,7 @@ from pubtrack.models import (
 )
 from pubtrack.sources.base import Source, SourceResult, WorkRef, available_sources
 from pubtrack.util import write_atomic
+from pubtrack.verify import verify
 
 if TYPE_CHECKING:
     from pubtrack.config import Config
@@ -89,6 +99,9 @@ class SyncOptions:
     # The citation history as a small CSV (for CI runners that start empty):
     # read to rebuild an empty database, rewritten after the run.
     history_file: str | None = None  # None: [sync] history_file, "" : none
+    # --relearn [KEY...]: forget learned ids (of these keys; () = every work) and
+    # fetch those works again, so ids are rebuilt from the bib. None: keep them.
+    relearn: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -138,6 +151,10 @@ class SourceReport:
     requests: int = 0
     seconds: float = 0.0
     due_keys: list[str] = field(default_factory=list)
+    # Answers about another work (key, why) and records with impossible values:
+    # nothing of them is stored; the works keep their earlier values.
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -149,6 +166,8 @@ class SourceReport:
             return "skipped"
         if self.failed:
             return "failed" if not (self.found or self.not_found) else "partial"
+        if self.conflicts or self.rejected:
+            return "partial"
         return "ok"
 
 
@@ -234,6 +253,9 @@ def run_sync(
     problems = [str(p) for p in library.problems]
     for problem in problems:
         emit(SyncEvent("warning", message=problem))
+    unknown = [k for k in options.relearn or () if k not in {w.key for w in library.works}]
+    if unknown:
+        raise BadInputError(f"--relearn: no publication with the key {unknown[0]!r} in the bib")
     max_age = config.max_age if options.max_age is None else options.max_age
 
     own_http = False
@@ -253,7 +275,11 @@ def run_sync(
             on_wait=lambda msg: emit(SyncEvent("wait", message=msg)),
         )
         history = history_path(config, options.history_file)
-        with lock, Store.open(config.database_path) as store:
+        with (
+            _storage_errors(config.database_path),
+            lock,
+            Store.open(config.database_path, timeout=max(1.0, wait)) as store,
+        ):
             if history is not None and history.exists() and store.citation_rows() == 0:
                 rows = import_history(store, history)
                 emit(
@@ -270,12 +296,39 @@ def run_sync(
                 errors={s.name: "; ".join(s.errors) for s in report.sources if s.errors},
                 duration_seconds=report.duration,
             )
+            conflicts = sum(len(s.conflicts) for s in report.sources)
+            if conflicts and report.run_id:
+                store.set_run_conflicts(report.run_id, conflicts)
             if history is not None:
                 export_history(store, history)
             return report
     finally:
         if own_http:
             http.close()
+
+
+@contextlib.contextmanager
+def _storage_errors(path: Path) -> Any:
+    """SQLite and file-system failures during a sync as one clear error line.
+
+    The transaction of the source being stored is rolled back by then; what
+    earlier sources committed stays (each source is one transaction).
+    """
+    try:
+        yield
+    except sqlite3.Error as exc:
+        from pubtrack.db import explain
+
+        raise DatabaseError(f"{path}: {explain(exc)}; nothing more was written") from None
+    except OverflowError as exc:
+        raise DatabaseError(f"{path}: a value too large for the database: {exc}") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            why = "the disk is full (or a file-size limit was hit)"
+        else:
+            why = exc.strerror or str(exc)
+        where = exc.filename or path
+        raise DatabaseError(f"{where}: {why}; nothing more was written") from None
 
 
 def select_sources(
@@ -330,16 +383,22 @@ def _instantiate(
     return out
 
 
-def _refs(library: Library, records: dict[str, dict[str, dict[str, Any]]]) -> dict[str, WorkRef]:
-    """WorkRefs with the bib's ids plus ids learned by earlier runs (bib wins)."""
+def _refs(
+    library: Library, learned: dict[str, list[dict[str, Any]]]
+) -> tuple[dict[str, WorkRef], list[dict[str, Any]]]:
+    """WorkRefs with the bib's ids plus the learned ids worth using (bib wins), and
+    the learned rows to drop (contradicted by the bib or by two other sources)."""
+    from pubtrack.verify import choose_learned
+
+    rank = {name: i for i, name in enumerate(SOURCE_ORDER)}
     refs: dict[str, WorkRef] = {}
+    dropped: list[dict[str, Any]] = []
     for work in library.works:
-        learned = [
-            (rec.get("data") or {}).get("external_ids") or {}
-            for _, rec in sorted(records.get(work.key, {}).items(), key=lambda kv: _rank(kv[0]))
-        ]
-        refs[work.key] = _ref(work, merged_ids(work.ids, *learned))
-    return refs
+        bib = {k: v for k, v in work.ids.as_dict().items() if v}
+        chosen, drop = choose_learned(bib, learned.get(work.key, []), rank)
+        dropped += drop
+        refs[work.key] = _ref(work, merged_ids(work.ids, chosen))
+    return refs, dropped
 
 
 def _rank(source: str) -> int:
@@ -436,13 +495,16 @@ def _dry_run(
 ) -> SyncReport:
     """What a sync would fetch; sends nothing and writes nothing (not even sync_runs)."""
     records: dict[str, dict[str, dict[str, Any]]] = {}
+    learned: dict[str, list[dict[str, Any]]] = {}
     if config.database_path.exists():
         store = Store.open_readonly(config.database_path)
         try:
             records = store.all_source_records()
+            with contextlib.suppress(Exception):  # a database from before learned_ids
+                learned = store.learned_ids()
         finally:
             store.close()
-    refs = _refs(library, records)
+    refs, _ = _refs(library, learned)
     cutoff = _cutoff(max_age)
     reports = []
     for source in sources:
@@ -484,10 +546,33 @@ def _run(
     store.sync_library(library)
     run_id = store.start_run([s.name for s in sources], len(library.works))
     before = store.latest_citations()
+    if options.relearn is not None:
+        forget = list(options.relearn) or None
+        with store.transaction():
+            store.forget_learned_ids(forget)
     records = store.all_source_records()
-    refs = _refs(library, records)
+    if options.relearn is not None:
+        # Fetch those works again: their ids are rebuilt from the bib by the answers.
+        again = set(options.relearn) or {w.key for w in library.works}
+        records = {k: v for k, v in records.items() if k not in again}
+    learned_rows = store.learned_ids()
+    refs, dropped = _refs(library, learned_rows)
+    if dropped:
+        with store.transaction():
+            for row in dropped:
+                store.drop_learned_id(row["publication_key"], row["kind"], row["source"])
+        for row in dropped:
+            emit(
+                SyncEvent(
+                    "notice",
+                    message=f"{row['publication_key']}: dropped the {row['kind']} "
+                    f"{row['value']} {row['source']} taught (the bib or two other sources "
+                    "say otherwise)",
+                )
+            )
     cutoff = _cutoff(max_age)
     titles = {w.key: plain(w.title) for w in library.works}
+    bib_keys = {w.key: id_keys(w.ids) for w in library.works}
     fingerprints = {w.key: bib_fingerprint(w.ids) for w in library.works}
 
     reports: list[SourceReport] = []
@@ -502,11 +587,9 @@ def _run(
     updated: set[str] = set()
     new_counts: dict[tuple[str, str], int] = {}
     learned: dict[str, list[dict[str, str]]] = {}
-    for rec_key, per_source in records.items():
-        for rec in per_source.values():
-            ext = (rec.get("data") or {}).get("external_ids")
-            if ext:
-                learned.setdefault(rec_key, []).append(ext)
+    for rec_key, rows in learned_rows.items():
+        for row in rows:
+            learned.setdefault(rec_key, []).append({row["kind"]: row["value"]})
 
     def sync_source(
         source: Source, report: SourceReport, subset: dict[str, WorkRef], emit: Progress
@@ -519,11 +602,43 @@ def _run(
         counts: list[CitationCount] = []
         with store.transaction():
             for result in results.values():
+                if result.status in ("conflict", "rejected"):
+                    message = str(result.data.get("verdict", result.status))
+                    store.save_source_error(result.key, source.name, f"{result.status}: {message}")
+                    if result.status == "conflict":
+                        store.record_conflict(
+                            result.key,
+                            source.name,
+                            asked=result.data.get("lookup_id"),
+                            message=message,
+                            detected_at=fetched_at,
+                            run_id=run_id,
+                        )
+                        # Asked with an id a source taught (not the bib's)? That id
+                        # led to another paper: drop it, the bib's ids are used next.
+                        ref = subset.get(result.key)
+                        blamed = ref is not None and result.data.get("blames_id")
+                        asked = (
+                            source.asked_ids(ref, result.data.get("lookup_id")) if blamed else set()
+                        )
+                        for kind, value in asked - bib_keys.get(result.key, set()):
+                            store.forget_learned_value(result.key, kind, value)
+                    continue
                 _store_result(store, source, result, fetched_at, counts)
                 if result.status == "found":
                     updated.add(result.key)
+                    store.clear_conflict(result.key, source.name)
                     if result.external_ids:
                         learned.setdefault(result.key, []).append(result.external_ids)
+                        store.learn_ids(
+                            result.key,
+                            source.name,
+                            {k: v for k, v in result.external_ids.items() if isinstance(v, str)},
+                            learned_at=fetched_at,
+                            run_id=run_id,
+                            request=result.data.get("lookup_id"),
+                            verified=result.data.get("matched_by") != "title",
+                        )
             for key, message in failures.items():
                 store.save_source_error(key, source.name, message)
             store.record_citations(counts, run_id)
@@ -664,6 +779,26 @@ def _fetch_source(
                 result.data = {**(result.data or {}), "bib_ids": fingerprints.get(ref.key, "")}
                 if kind == "ids":
                     result.data["lookup_id"] = lookups.get(ref.key)
+                asked = source.asked_ids(ref, lookups.get(ref.key)) if kind == "ids" else set()
+                verdict = verify(source.name, ref, asked, result)
+                if verdict.status != "ok":
+                    # Nothing of it is stored or learned; the work keeps its values.
+                    result = SourceResult(
+                        ref.key,
+                        verdict.status,
+                        data={
+                            "verdict": verdict.message,
+                            "lookup_id": lookups.get(ref.key),
+                            "blames_id": verdict.blames_id,
+                        },
+                    )
+                    results[ref.key] = result
+                    entry = (ref.key, verdict.message)
+                    if verdict.status == "conflict":
+                        report.conflicts.append(entry)
+                    else:
+                        report.rejected.append(entry)
+                    continue
                 results[ref.key] = result
                 if result.status == "found":
                     report.found += 1
@@ -725,9 +860,8 @@ def _store_result(
     A count is stored only when the source actually gave one: 'not found' or a
     missing count leaves the history (and the last good value) alone.
     """
+    # The ids it taught go to learned_ids (with provenance), not into this JSON.
     data = dict(result.data or {})
-    if result.external_ids:
-        data["external_ids"] = dict(result.external_ids)
     store.save_source_record(
         result.key,
         source.name,
@@ -821,12 +955,10 @@ def _h_index_changes(
 
 
 def scrub(text: str) -> str:
-    """API keys never reach a message, a log line or the database."""
-    for name in SECRET_ENV:
-        secret = os.environ.get(name, "")
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+    """API keys never reach a message, a log line or the database (in any spelling)."""
+    from pubtrack.sources.http import redact
+
+    return redact(text)
 
 
 # --------------------------------------------------------------------------
@@ -891,7 +1023,21 @@ def format_summary(report: SyncReport) -> list[str]:
         lines.append(f"Unresolved (no id and no confident title match): {names}")
     for a, b, reason in report.duplicates:
         lines.append(f"Duplicate: {a} and {b} look like the same work ({reason}); not merged")
+    for s in report.sources:
+        for key, why in s.conflicts[:SUMMARY_PAPERS]:
+            lines.append(
+                f"Conflict: {s.name} answered about another work for {key} ({why}); "
+                "nothing stored, earlier values kept"
+            )
+        if len(s.conflicts) > SUMMARY_PAPERS:
+            lines.append(f"Conflict: {s.name}: {len(s.conflicts) - SUMMARY_PAPERS} more")
+        for key, why in s.rejected[:SUMMARY_PAPERS]:
+            lines.append(f"Rejected: {s.name} record for {key}: {why}; earlier values kept")
+        if len(s.rejected) > SUMMARY_PAPERS:
+            lines.append(f"Rejected: {s.name}: {len(s.rejected) - SUMMARY_PAPERS} more")
     for s in report.failed_sources:
+        if not s.failed:
+            continue  # only conflicts or rejected records: said above
         lines.append(
             f"Failed: {s.name}: {'; '.join(s.errors) or 'failed'} "
             f"({_plural(len(s.failed), 'work')} kept "
@@ -937,7 +1083,10 @@ def history_path(config: Config, option: str | None) -> Path | None:
     if not value:
         return None
     path = Path(str(value))
-    return path if path.is_absolute() else config.root / path
+    path = path if path.is_absolute() else config.root / path
+    if path.exists() and not path.is_file():
+        raise BadInputError(f"{path}: the history file is a directory (or not a regular file)")
+    return path
 
 
 def export_history(store: Store, path: Path) -> int:
@@ -959,6 +1108,37 @@ def export_history(store: Store, path: Path) -> int:
     return len(rows)
 
 
+_HISTORY_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _history_row(row: dict[str, Any]) -> CitationCount:
+    """One CSV row, checked: counts whole numbers in range, a real UTC timestamp."""
+    from datetime import datetime
+
+    from pubtrack.verify import MAX_COUNT
+
+    key, source = row["publication_key"], row["source"]
+    if not key or not source or len(key) > 500 or len(source) > 100:
+        raise ValueError("empty or overlong key or source")
+    text = (row["count"] or "").strip()
+    if not text.isdigit() or len(text) > 12 or int(text) > MAX_COUNT:
+        raise ValueError(f"count {text[:20]!r} is not a whole number from 0 to {MAX_COUNT:,}")
+    influential = (row["influential"] or "").strip()
+    if influential and (not influential.isdigit() or len(influential) > 12):
+        raise ValueError(f"influential {influential[:20]!r} is not a whole number")
+    stamp = (row["retrieved_at"] or "").strip()
+    moment = datetime.strptime(stamp, _HISTORY_TIME)  # ValueError names the format
+    if not 1970 <= moment.year <= 2200:
+        raise ValueError(f"retrieved_at {stamp!r} is out of range")
+    return CitationCount(
+        publication_key=key,
+        source=source,
+        count=int(text),
+        retrieved_at=stamp,
+        influential=int(influential) if influential else None,
+    )
+
+
 def import_history(store: Store, path: Path) -> int:
     """Load a history file into an empty database, in one transaction; rows read."""
     counts: list[CitationCount] = []
@@ -972,19 +1152,13 @@ def import_history(store: Store, path: Path) -> int:
                 )
             for row in reader:
                 try:
-                    counts.append(
-                        CitationCount(
-                            publication_key=row["publication_key"],
-                            source=row["source"],
-                            count=int(row["count"]),
-                            retrieved_at=row["retrieved_at"],
-                            influential=int(row["influential"]) if row["influential"] else None,
-                        )
-                    )
-                except (TypeError, ValueError):
+                    counts.append(_history_row(row))
+                except (TypeError, ValueError, KeyError, AttributeError) as exc:
                     raise BadInputError(
-                        f"{path}:{reader.line_num}: bad row in the history file"
+                        f"{path}:{reader.line_num}: bad row in the history file ({exc})"[:300]
                     ) from None
+    except csv.Error as exc:
+        raise BadInputError(f"{path}: not a CSV history file: {exc}") from None
     except OSError as exc:
         raise BadInputError(f"{path}: cannot read the history file: {exc.strerror}") from None
     except UnicodeDecodeError:
@@ -1001,25 +1175,53 @@ def import_history(store: Store, path: Path) -> int:
 
 def learned_ids(config: Config) -> dict[str, list[dict[str, str]]]:
     """{key: [ids a source reported]} from the database; empty when there is none."""
+    rows, _ = _read_learned(config)
+    out: dict[str, list[dict[str, str]]] = {}
+    for key, learned in rows.items():
+        for row in sorted(learned, key=lambda r: _rank(r["source"])):
+            out.setdefault(key, []).append({row["kind"]: row["value"]})
+    return out
+
+
+def _read_learned(
+    config: Config,
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """(learned ids, open conflicts) from the database, read-only; empty without one."""
     if not config.database_path.exists():
-        return {}
+        return {}, []
     try:
         store = Store.open_readonly(config.database_path)
     except PubtrackError:
-        return {}
+        return {}, []
     try:
-        records = store.all_source_records()
-    except Exception:  # an unreadable or pre-sync database: nothing learned yet
-        return {}
+        return store.learned_ids(), store.conflicts()
+    except Exception:  # a database from before learned_ids (sync upgrades it)
+        return {}, []
     finally:
         store.close()
-    out: dict[str, list[dict[str, str]]] = {}
-    for key, per_source in records.items():
-        for source in sorted(per_source, key=_rank):
-            ext = (per_source[source].get("data") or {}).get("external_ids")
-            if ext:
-                out.setdefault(key, []).append(ext)
-    return out
+
+
+def conflict_problems(config: Config, library: Library) -> list[Problem]:
+    """Works a source last answered with another paper, as warnings at their FILE:LINE."""
+    _, conflicts = _read_learned(config)
+    by_key = {w.key: w for w in library.works}
+    problems = []
+    for row in conflicts:
+        work = by_key.get(row["publication_key"])
+        if work is None:
+            continue
+        problems.append(
+            Problem(
+                work.location.file if work.location else "",
+                work.location.line if work.location else 0,
+                f"{work.key}: {row['source']} answered about another work "
+                f"({row['message']}) on {str(row['detected_at'])[:10]}; nothing of it is "
+                "stored. Check the entry's ids; `pubtrack sync --relearn "
+                f"{work.key}` forgets what sources taught",
+                severity="warning",
+            )
+        )
+    return problems
 
 
 def duplicate_problems(

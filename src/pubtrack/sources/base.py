@@ -118,6 +118,14 @@ class Source(ABC):
         fetch, for ``Store.record_profile_metrics``. Default: a source without profiles."""
         return None
 
+    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
+        """The (kind, value) ids an answer about ``work`` must carry (one is enough).
+
+        sync checks every answer against them before storing or learning
+        anything (verify.py). Default: none, which skips the id check.
+        """
+        return set()
+
 
 def available_sources() -> dict[str, type[Source]]:
     """Every registered source, built-in or plugin, by name (``registry.registry()``)."""

@@ -41,6 +41,12 @@ class Crossref(Source):
             return None
         return doi
 
+    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
+        """The DOI asked: Crossref's answer must carry it back."""
+        from pubtrack.verify import asked_keys
+
+        return asked_keys(self.name, lookup)
+
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         """One request per work (Crossref has no batch lookup by DOI)."""
         results = []
@@ -91,8 +97,15 @@ def message_result(key: str, message: dict[str, Any]) -> SourceResult:
         if isinstance(first, list) and first and isinstance(first[0], int):
             year = first[0]
             break
+    people = message.get("author") if isinstance(message.get("author"), list) else []
+    authors = [
+        " ".join(str(p.get(k) or "") for k in ("given", "family")).strip()
+        for p in people
+        if isinstance(p, dict)
+    ]
     data = {
         "title": _first(message.get("title")),
+        "authors": [a for a in authors if a] or None,  # verify.py compares them
         "venue": _first(message.get("container-title")),
         "year": year,
         "type": message.get("type"),
@@ -102,7 +115,7 @@ def message_result(key: str, message: dict[str, Any]) -> SourceResult:
         key=key,
         status="found",
         external_id=doi,
-        citation_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+        citation_count=count,  # as sent: verify.py rejects what is not a count
         external_ids={"doi": doi} if doi else {},
         data={k: v for k, v in data.items() if v not in (None, "")},
     )
