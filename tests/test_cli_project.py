@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -68,12 +69,12 @@ def test_init_in_an_impossible_place_is_one_error_line(nowhere: Path, target: st
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ("[sync]\nmax_age = [1, 2]\n", "sync.max_age"),
-        ("[sync]\nmax_age = inf\n", "sync.max_age"),
-        ("[sync]\nmax_age = nan\n", "sync.max_age"),
-        ("[sync]\nlock_timeout = -5\n", "sync.lock_timeout"),
-        ('[sync]\nlock_timeout = "-5s"\n', "sync.lock_timeout"),
-        ("[sync]\nmax_age = 1e300\n", "sync.max_age"),
+        ("[sync]\nmax_age = [1, 2]\n", "[sync] max_age"),
+        ("[sync]\nmax_age = inf\n", "[sync] max_age"),
+        ("[sync]\nmax_age = nan\n", "[sync] max_age"),
+        ("[sync]\nlock_timeout = -5\n", "[sync] lock_timeout"),
+        ('[sync]\nlock_timeout = "-5s"\n', "[sync] lock_timeout"),
+        ("[sync]\nmax_age = 1e300\n", "[sync] max_age"),
         ('[sync.semantic_scholar]\nbatch_size = "big"\n', "batch_size"),
         ("[sync.arxiv]\nbatch_size = 0\n", "batch_size"),
         ("[sync.arxiv]\nmin_interval = -1\n", "min_interval"),
@@ -81,18 +82,18 @@ def test_init_in_an_impossible_place_is_one_error_line(nowhere: Path, target: st
         ("[sync]\narxiv = 3\n", "[sync.arxiv] must be a table"),
         ("[sync]\nhistory_file = 3\n", "history_file"),
         ('[bib]\nencoding = "klingon-8"\n', "unknown encoding"),
-        ("[bib]\nencoding = 8\n", "unknown encoding"),
-        ("[owner]\nname = 3\n", "owner.name"),
-        ("[database]\npath = []\n", "database.path"),
-        ('[render]\nmax_authors = "ten"\n', "render.max_authors"),
-        ("[render]\nmax_authors = -1\n", "render.max_authors"),
-        ("[render]\nstyle = 3\n", "render.style"),
-        ('[sync]\ntimeout = "big"\n', "sync.timeout"),
-        ("[sync]\ntimeout = inf\n", "sync.timeout"),
+        ("[bib]\nencoding = 8\n", "[bib] encoding: expected a string"),
+        ("[owner]\nname = 3\n", "[owner] name"),
+        ("[database]\npath = []\n", "[database] path"),
+        ('[render]\nmax_authors = "ten"\n', "[render] max_authors"),
+        ("[render]\nmax_authors = -1\n", "[render] max_authors"),
+        ("[render]\nstyle = 3\n", "[render] style"),
+        ('[sync]\ntimeout = "big"\n', "[sync] timeout"),
+        ("[sync]\ntimeout = inf\n", "[sync] timeout"),
         ("[sync.crossref]\nmax_attempts = 0\n", "max_attempts"),
         ("[sync]\nbackoff_base = -2\n", "backoff_base"),
-        ("[owner]\nsemantic_scholar_id = [1]\n", "owner.semantic_scholar_id"),
-        ("[google_scholar]\nproxy = 1\n", "google_scholar.proxy"),
+        ("[owner]\nsemantic_scholar_id = [1]\n", "[owner] semantic_scholar_id"),
+        ("[google_scholar]\nproxy = 1\n", "[google_scholar] proxy"),
     ],
 )
 def test_config_value_of_wrong_type_or_range_is_one_error_line(
@@ -104,6 +105,7 @@ def test_config_value_of_wrong_type_or_range_is_one_error_line(
         assert result.exit_code == 2, (args, result.output)
         [line] = [ln for ln in result.output.splitlines() if ln.startswith("Error:")]
         assert message in line
+        assert re.match(r"Error: pubtrack\.toml:\d+: \[", line), line
         assert "Traceback" not in result.output
 
 

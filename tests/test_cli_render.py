@@ -358,7 +358,7 @@ def test_citation_date_month_keeps_a_nightly_page_stable(example_project: Path) 
     assert run()[1] == first
     toml.write_text(toml.read_text().replace('"month"', '"week"'))
     code, _, err = run()
-    assert code == 2 and "citation_date must be one of day, month, not 'week'" in err
+    assert code == 2 and "[render] citation_date: 'week' is not one of day, month" in err
 
 
 def test_output_cache_follows_included_templates_and_no_cache(

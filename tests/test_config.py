@@ -28,7 +28,7 @@ def test_config_found_upward_and_env_urls(tmp_path: Path, monkeypatch: pytest.Mo
     config = load_config()
     assert config.root == tmp_path.resolve()
     assert config.owner.name == "A B"
-    assert config.max_age == 7200
+    assert config.sync.max_age == 7200
     assert config.api_url("semantic_scholar") == "http://127.0.0.1:9/s2"
     assert config.api_url("arxiv") == "https://export.arxiv.org/api/query"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pubtrack.config import Config, Owner
+from pubtrack.config import Config, Owner, ScholarSettings, SyncSettings
 from pubtrack.db import Store
 from pubtrack.errors import EXIT_PARTIAL, SourceError
 from pubtrack.models import Author, CitationCount, Identifiers, Library, Work
@@ -94,11 +94,12 @@ def test_matching_is_one_to_one() -> None:
 
 
 def _config(tmp_path: Path, *, profile: str = PROFILE_ID, proxy: str = "") -> Config:
-    cfg = Config(root=tmp_path, owner=Owner(name="Zihang Liu", google_scholar_id=profile))
-    cfg.database = "data/pubtrack.db"
-    cfg.scholar_proxy = proxy
-    cfg.sources = ["google_scholar"]
-    return cfg
+    return Config(
+        root=tmp_path,
+        owner=Owner(name="Zihang Liu", google_scholar_id=profile),
+        sync=SyncSettings(sources=["google_scholar"]),
+        google_scholar=ScholarSettings(proxy=proxy),
+    )
 
 
 class FakeScholar:

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import FakeTime
 from pubtrack import __version__
-from pubtrack.config import Config, Owner
+from pubtrack.config import Config, Owner, SourceSettings, SyncSettings
 from pubtrack.errors import MalformedResponseError, RateLimitedError, SourceError
 from pubtrack.sources.http import HttpClient, RateLimiter, parse_retry_after, redact
 from pubtrack.testing.fake_api import FakeApiServer, make_papers
@@ -351,8 +351,11 @@ def test_user_agent_reaches_the_server(server, fake_time):
 def test_policy_comes_from_config_per_source(fake_time):
     config = Config(
         root=Path("."),
-        raw={"sync": {"max_retry_time": 30, "timeout": 5}},
-        source_settings={"semantic_scholar": {"max_retry_time": 120, "max_attempts": 7}},
+        sync=SyncSettings(
+            max_retry_time=30,
+            timeout=5,
+            tables={"semantic_scholar": SourceSettings(max_retry_time=120, max_attempts=7)},
+        ),
     )
     http = client(fake_time, config)
     s2 = http.policy("semantic_scholar")

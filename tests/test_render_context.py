@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from pubtrack.config import RenderSettings
 from pubtrack.models import CitationCount, Identifiers, Library, Talk, Work
 from pubtrack.render import RenderOptions, StoredData, build_context, render_library
 from pubtrack.render.context import venue_lines
@@ -111,7 +112,7 @@ def test_citation_source_preference_default_and_configured() -> None:
         options,
         owner_names=[],
         stored=_counts(),
-        settings={"citation_source": "google_scholar", "other_sources": False},
+        settings=RenderSettings(citation_source="google_scholar", other_sources=False),
     )
     assert "Cited by 135 (Google Scholar, 1 Nov 2026)\n" in out
     assert "OpenAlex" not in out

@@ -80,9 +80,12 @@ def test_unknown_keys_are_warnings_with_a_suggestion() -> None:
     example, located = _build("[example]\nmax_autors = 3\nfoo = 1\n")
     assert example == Example()
     assert located.warnings == [
-        "pubtrack.toml:2: [example] max_autors: unknown setting, ignored "
-        "(did you mean max_authors?)",
-        "pubtrack.toml:3: [example] foo: unknown setting, ignored",
+        (
+            "pubtrack.toml",
+            2,
+            "[example] max_autors: unknown setting, ignored (did you mean max_authors?)",
+        ),
+        ("pubtrack.toml", 3, "[example] foo: unknown setting, ignored"),
     ]
 
 

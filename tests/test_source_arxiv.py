@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FakeTime
-from pubtrack.config import Config
+from pubtrack.config import Config, SourceSettings, SyncSettings
 from pubtrack.errors import SourceError
 from pubtrack.models import Identifiers
 from pubtrack.sources.arxiv import Arxiv, error_entry, parse_feed
@@ -26,7 +26,7 @@ from pubtrack.testing.fake_api import (
 
 def source(monkeypatch, url: str, *, fast: bool = True, **settings) -> Arxiv:
     monkeypatch.setenv("PUBTRACK_ARXIV_API_URL", url)
-    config = Config(root=Path("."), source_settings={"arxiv": settings})
+    config = Config(root=Path("."), sync=SyncSettings(tables={"arxiv": SourceSettings(**settings)}))
     t = FakeTime()
     http = HttpClient(config, sleep=t.sleep, clock=t.clock) if fast else HttpClient(config)
     return Arxiv(config, http)

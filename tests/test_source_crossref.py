@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FakeTime
-from pubtrack.config import Config, Owner
+from pubtrack.config import Config, Owner, SourceSettings, SyncSettings
 from pubtrack.errors import SourceError
 from pubtrack.models import Identifiers
 from pubtrack.sources.base import WorkRef
@@ -19,7 +19,9 @@ from pubtrack.testing.fake_api import FakeApiServer, crossref_message, make_pape
 def source(monkeypatch, url: str, *, email: str = "me@example.org", fast: bool = True, **settings):
     monkeypatch.setenv("PUBTRACK_CROSSREF_API_URL", url)
     config = Config(
-        root=Path("."), owner=Owner(email=email), source_settings={"crossref": settings}
+        root=Path("."),
+        owner=Owner(email=email),
+        sync=SyncSettings(tables={"crossref": SourceSettings(**settings)}),
     )
     t = FakeTime()
     http = HttpClient(config, sleep=t.sleep, clock=t.clock) if fast else HttpClient(config)

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 
 from conftest import FakeTime
-from pubtrack.config import Config
+from pubtrack.config import Config, SourceSettings, SyncSettings
 from pubtrack.errors import SourceError
 from pubtrack.models import Identifiers
 from pubtrack.sources.base import WorkRef
@@ -26,7 +26,9 @@ def source(monkeypatch, url: str, *, key: str | None = KEY, fast: bool = True, *
         monkeypatch.setenv("OPENALEX_API_KEY", key)
     else:
         monkeypatch.delenv("OPENALEX_API_KEY", raising=False)
-    config = Config(root=Path("."), source_settings={"openalex": settings})
+    config = Config(
+        root=Path("."), sync=SyncSettings(tables={"openalex": SourceSettings(**settings)})
+    )
     t = FakeTime()
     http = HttpClient(config, sleep=t.sleep, clock=t.clock) if fast else HttpClient(config)
     return OpenAlex(config, http)

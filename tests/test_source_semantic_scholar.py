@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FakeTime
-from pubtrack.config import Config
+from pubtrack.config import Config, SourceSettings, SyncSettings
 from pubtrack.errors import RateLimitedError, SourceError
 from pubtrack.models import Identifiers
 from pubtrack.sources.base import WorkRef
@@ -26,7 +26,9 @@ from pubtrack.testing.fake_api import (
 
 def source(monkeypatch, url: str, *, fast: bool = True, **settings) -> SemanticScholar:
     monkeypatch.setenv("PUBTRACK_S2_API_URL", url)
-    config = Config(root=Path("."), source_settings={"semantic_scholar": settings})
+    config = Config(
+        root=Path("."), sync=SyncSettings(tables={"semantic_scholar": SourceSettings(**settings)})
+    )
     if fast:
         t = FakeTime()
         http = HttpClient(config, sleep=t.sleep, clock=t.clock)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from pubtrack.config import Config
+from pubtrack.config import Config, DatabaseSettings, SyncSettings
 from pubtrack.db import Store
 from pubtrack.errors import EXIT_OK, EXIT_PARTIAL, BadInputError, SourceError
 from pubtrack.identity import find_duplicate_works
@@ -123,7 +123,11 @@ def _work(key: str, *, arxiv: str | None = None, doi: str | None = None) -> Work
 
 
 def _config(tmp_path: Path, sources: list[str]) -> Config:
-    return Config(root=tmp_path, database="data/p.db", sources=sources, lock_timeout=1)
+    return Config(
+        root=tmp_path,
+        database=DatabaseSettings("data/p.db"),
+        sync=SyncSettings(sources=sources, lock_timeout=1),
+    )
 
 
 def _sync(config: Config, library: Library, http: FakeHttp | None = None, **opts: Any):

@@ -39,8 +39,8 @@ class Inspire(Source):
     fetch_order: ClassVar[int] = 60  # after arXiv: its DOIs help here too
     default_url: ClassVar[str] = "https://inspirehep.net/api"
     url_env: ClassVar[str] = "PUBTRACK_INSPIRE_API_URL"
-    batch_size: ClassVar[int] = 25
-    min_interval: ClassVar[float] = 0.35  # INSPIRE allows 15 requests per 5 seconds
+    batch_size: int = 25
+    min_interval: float = 0.35  # INSPIRE allows 15 requests per 5 seconds
     settings_class: ClassVar[type[SourceSettings]] = InspireSettings
 
     settings: InspireSettings
@@ -69,7 +69,9 @@ class Inspire(Source):
             },
             min_interval=self.min_interval,
         )
-        hits = response.body.get("hits", {}).get("hits", []) if isinstance(response.body, dict) else []
+        hits = (
+            response.body.get("hits", {}).get("hits", []) if isinstance(response.body, dict) else []
+        )
         by_id: dict[str, dict[str, Any]] = {}
         for hit in hits:
             meta = hit.get("metadata", {})

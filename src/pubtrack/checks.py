@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pubtrack.bibtex import load_library
 from pubtrack.config import Config
-from pubtrack.models import Library
+from pubtrack.models import Library, Problem
 
 
 def check_project(config: Config) -> Library:
@@ -14,6 +14,10 @@ def check_project(config: Config) -> Library:
     from pubtrack.sync import conflict_problems, duplicate_problems
 
     library = load_library(config)
+    # pubtrack.toml's unknown keys and sections, first (they may explain the rest).
+    library.problems[:0] = [
+        Problem(file, line or 1, message, "warning") for file, line, message in config.warnings
+    ]
     library.problems.extend(duplicate_problems(config, library, linked_only=True))
     # What sync learned (issue 10): unknown ids, ids to add, published preprints,
     # entries without the owner.

@@ -56,6 +56,7 @@ class Project:
     def __init__(self, config_path: str | None) -> None:
         self.config_path = config_path
         self._config = None
+        self.show_config_warnings = True  # `check` lists them with the other problems
 
     @property
     def config(self):  # type: ignore[no-untyped-def]
@@ -63,6 +64,9 @@ class Project:
             from pubtrack.config import load_config
 
             self._config = load_config(self.config_path)
+            if self.show_config_warnings:
+                for line in self._config.warning_lines():
+                    warn(line)
         return self._config
 
 
@@ -145,6 +149,7 @@ def check(project: Project) -> None:
     """List every BibTeX problem as FILE:LINE: message (exit 2 if any)."""
     from pubtrack.checks import check_project
 
+    project.show_config_warnings = False
     library = check_project(project.config)
     for problem in library.problems:
         label = "warning: " if problem.severity == "warning" else ""

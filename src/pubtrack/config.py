@@ -1,132 +1,322 @@
-"""pubtrack.toml plus environment overrides.
+"""pubtrack.toml: one typed, validated dataclass per section, plus environment overrides.
 
 The project root is the directory holding ``pubtrack.toml``, found from the
 current directory upward, or given by ``--config`` / ``PUBTRACK_CONFIG``.
 Outside a project (no ``pubtrack.toml`` here or above) every command but
 ``init`` is an error that says how to start one: a stray ``sync`` in the wrong
 directory must not create ``data/`` there, nor ``check`` report "no problems".
+
+Each section is a dataclass below; its fields (type, default, range, doc) are
+the whole specification. The file is checked when it loads: a wrong type or
+range is ``pubtrack.toml:LINE: [section] key: …`` (exit 2); an unknown key or
+section is a warning (``Config.warnings``: ``check`` lists them, other
+commands print them on stderr). Nothing reads the raw TOML afterwards.
+``pubtrack init`` writes every setting, commented, from the same dataclasses.
 """
 
 from __future__ import annotations
 
 import glob
-import math
 import os
-import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pubtrack.errors import ConfigError
+from pubtrack.settings import (
+    MAX_DURATION,
+    Located,
+    build_section,
+    commented_section,
+    did_you_mean,
+    parse_duration,
+    setting,
+)
+from pubtrack.settings import (
+    fields_of as fields_of_section,
+)
+
+if TYPE_CHECKING:
+    from pubtrack.sources.registry import SourceRegistry
+
+__all__ = ["MAX_DURATION", "parse_duration", "load_config", "Config"]
 
 CONFIG_NAME = "pubtrack.toml"
-
-DEFAULT_API_URLS = {
-    "semantic_scholar": "https://api.semanticscholar.org/graph/v1",
-    "arxiv": "https://export.arxiv.org/api/query",
-    "openalex": "https://api.openalex.org",
-    "crossref": "https://api.crossref.org",
-    # Used by add / import / discover (issue 10).
-    "orcid": "https://pub.orcid.org/v3.0",
-    "dblp": "https://dblp.org",
-    "datacite": "https://api.datacite.org",
-}
-API_URL_ENV = {
-    "semantic_scholar": "PUBTRACK_S2_API_URL",
-    "arxiv": "PUBTRACK_ARXIV_API_URL",
-    "openalex": "PUBTRACK_OPENALEX_API_URL",
-    "crossref": "PUBTRACK_CROSSREF_API_URL",
-    "orcid": "PUBTRACK_ORCID_API_URL",
-    "dblp": "PUBTRACK_DBLP_API_URL",
-    "datacite": "PUBTRACK_DATACITE_API_URL",
-}
-DEFAULT_SOURCES = ["semantic_scholar", "arxiv", "crossref", "openalex"]
 DEFAULT_MAX_AGE = 20 * 3600  # "about a day": a nightly job always refetches
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# Choices of [render] (render/ reads them from here: config cannot import render).
+STYLES = ("default", "compact")
+GROUP_BY = ("none", "year", "type")
+CITATION_STYLES = ("full", "count", "number")
+CITATION_DATES = ("day", "month")
+DEFAULT_MAX_AUTHORS = 10
 
 
-# A duration longer than this is a typo (and would overflow datetime arithmetic).
-MAX_DURATION = 100 * 365 * 86400
+# --------------------------------------------------------------------------
+# The sections
+# --------------------------------------------------------------------------
 
 
-def parse_duration(text: str | int | float) -> float:
-    """'12h' -> 43200.0; plain numbers are seconds; lists, inf, NaN, negatives are errors."""
-    bad = ConfigError(f"invalid duration {text!r}: use a number with s, m, h, d or w, e.g. 12h")
-    if isinstance(text, bool):
-        raise bad
-    if isinstance(text, int | float):
-        value = float(text)
-    elif isinstance(text, str):
-        match = _DURATION.match(text)
-        if not match:
-            raise bad
-        value = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    else:
-        raise bad
-    if not math.isfinite(value) or value < 0 or value > MAX_DURATION:
-        raise ConfigError(
-            f"invalid duration {text!r}: must be between 0 and {MAX_DURATION // 86400 // 365} years"
-        )
-    return value
+def _default_sources() -> tuple[str, ...]:
+    from pubtrack.sources.registry import registry
+
+    return registry().default_enabled
+
+
+def _toml_list(items: Any) -> str:
+    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
 
 @dataclass
 class Owner:
-    name: str = ""
-    aliases: list[str] = field(default_factory=list)
-    email: str = ""
-    semantic_scholar_id: str = ""
-    google_scholar_id: str = ""
-    orcid: str = ""
-    openalex_id: str = ""
-    dblp: str = ""
+    """[owner]: who the list belongs to."""
+
+    name: str = setting("", doc="Your name as it appears in author lists; shown in bold.")
+    aliases: list[str] = setting(
+        default_factory=list,
+        doc='Other spellings of your name ("Z. Liu", "Liu, Zihang"); matched case- and\n'
+        "accent-insensitively, in either name order.",
+    )
+    email: str = setting("", doc="Sent to Crossref as a contact address (mailto).")
+    semantic_scholar_id: str = setting("", doc="Your Semantic Scholar author id.")
+    google_scholar_id: str = setting(
+        "",
+        doc="Your Google Scholar profile id (enables the google_scholar source;\n"
+        "needs `pip install 'pubtrack[scholar]'`).",
+    )
+    orcid: str = setting("", doc="Your ORCID iD (pubtrack import / discover).")
+    openalex_id: str = setting("", doc="Your OpenAlex author id (pubtrack import / discover).")
+    dblp: str = setting("", doc="Your dblp person id (pubtrack import / discover).")
+
+
+@dataclass
+class BibSettings:
+    """[bib]: where the BibTeX files are."""
+
+    publications: list[str] = setting(
+        default_factory=lambda: ["bib/*.bib"],
+        doc="BibTeX files with your publications (globs allowed; talk files excluded).",
+    )
+    talks: list[str] = setting(
+        default_factory=lambda: ["bib/talks.bib"],
+        doc="BibTeX files with your talks (@misc entries with eventtitle and date).",
+    )
+    encoding: str = setting(
+        "", doc='The files\' encoding when not UTF-8 (e.g. "latin-1"); empty: detected.'
+    )
+
+
+@dataclass
+class DatabaseSettings:
+    """[database]: the SQLite file with metadata and the citation history."""
+
+    path: str = setting("data/pubtrack.db", doc="Relative to pubtrack.toml (PUBTRACK_DB wins).")
+
+
+@dataclass
+class HttpSettings:
+    """Timeouts and retries of [sync] and of each [sync.<source>] (unset: built-in)."""
+
+    connect_timeout: float | None = setting(None, low=0, high=86_400, shown="10")
+    timeout: float | None = setting(None, low=0, high=86_400, shown="60", doc="Read timeout (s).")
+    max_attempts: int | None = setting(None, low=1, high=100, shown="5")
+    max_retry_time: float | None = setting(None, low=0, high=86_400, shown="120")
+    backoff_base: float | None = setting(None, low=0, high=86_400, shown="2")
+    backoff_max: float | None = setting(None, low=0, high=86_400, shown="60")
+    retry_after_cap: float | None = setting(None, low=0, high=86_400, shown="120")
+    max_total_retry_time: float | None = setting(None, low=0, high=86_400, shown="600")
+
+    def http_overrides(self) -> dict[str, float]:
+        """The HTTP settings given (as numbers), for ``HttpClient.policy``."""
+        return {
+            f.name: float(getattr(self, f.name))
+            for f in fields(HttpSettings)
+            if getattr(self, f.name) is not None
+        }
+
+
+# The HTTP settings of [sync] and [sync.<source>] (sources/http.py DEFAULTS; a test
+# keeps the two lists equal without importing the HTTP stack here).
+HTTP_SETTINGS = tuple(f.name for f in fields(HttpSettings))
+
+
+@dataclass
+class SourceSettings(HttpSettings):
+    """[sync.<source>]: one source's overrides. A plugin extends this dataclass with its
+    own settings (``Source.settings_class``); they are checked the same way."""
+
+    batch_size: int | None = setting(None, low=1, high=10_000, doc="Works per request.")
+    min_interval: float | None = setting(
+        None, low=0, high=3600, doc="Seconds between two requests."
+    )
+
+
+@dataclass
+class SyncSettings(HttpSettings):
+    """[sync]: what `pubtrack sync` fetches, and how politely."""
+
+    sources: list[str] | None = setting(
+        None,
+        shown=lambda: _toml_list(_default_sources()),
+        doc="Sources queried by `pubtrack sync` (openalex needs OPENALEX_API_KEY).",
+    )
+    max_age: float = setting(
+        float(DEFAULT_MAX_AGE),
+        duration=True,
+        shown='"20h"',
+        doc="Works fetched more recently than this are skipped (s, m, h, d, w).",
+    )
+    lock_timeout: float = setting(
+        60.0, duration=True, shown='"60s"', doc="How long a second sync waits for the first."
+    )
+    history_file: str = setting(
+        "", doc="A small CSV of every count change, for CI runs that start without a database."
+    )
+    accept_drops: bool = setting(
+        False, doc="Store sharp drops in counts instead of holding them back."
+    )
+    # [sync.<source>] tables, by source name (not a key of [sync] itself).
+    tables: dict[str, SourceSettings] = field(default_factory=dict, metadata={"table": True})
+
+    def enabled(self, registry: SourceRegistry | None = None) -> list[str]:
+        """``sources``, or the registry's default set."""
+        if self.sources is not None:
+            return list(self.sources)
+        if registry is None:
+            from pubtrack.sources.registry import registry as current
+
+            registry = current()
+        return list(registry.default_enabled)
+
+    def source(self, name: str) -> SourceSettings:
+        """``[sync.<name>]`` (defaults when the table is absent)."""
+        return self.tables.get(name) or SourceSettings()
+
+
+@dataclass
+class RenderSettings:
+    """[render]: how lists look (command-line options override these)."""
+
+    style: str = setting("default", choices=STYLES)
+    group_by: str = setting("none", choices=GROUP_BY)
+    max_authors: int = setting(DEFAULT_MAX_AUTHORS, low=0, high=100_000, doc="0: never shorten.")
+    citation_source: str | list[str] = setting(
+        default_factory=list,
+        doc='The count shown first: a source ("semantic_scholar") or a list tried in\n'
+        "order; empty: the sources in their usual order.",
+    )
+    other_sources: bool = setting(True, doc="Also show the other sources' counts.")
+    template: str = setting("", doc="Your own template, relative to pubtrack.toml.")
+    sparklines: bool = setting(False, doc="Recent daily counts as ▁▃▅█ (as --sparklines).")
+    citation_date: str | None = setting(
+        None,
+        choices=CITATION_DATES,
+        shown='"day"',
+        doc='"month": "Cited by N (Semantic Scholar, Nov 2026)" (--inject and pages: month).',
+    )
+    citation_style: str = setting("full", choices=CITATION_STYLES)
+    cited_by_link: bool = setting(False, doc='"Cited by N" links to the citing papers.')
+    marks: dict[str, str] = setting(
+        default_factory=dict,
+        shown='{ "*" = "Equal contribution", "†" = "Corresponding author" }',
+        doc="The legend of author marks.",
+    )
+
+
+@dataclass
+class ScholarSettings:
+    """[google_scholar]: the optional Google Scholar source."""
+
+    proxy: str = setting("", doc="A proxy for Google Scholar ('http://host:port').")
+
+
+@dataclass
+class AddSettings:
+    """[add]: `pubtrack add` (and import)."""
+
+    key_style: str = setting(
+        "", shown='"lastnameYEARfirstword"', doc="Citation keys of added entries."
+    )
+    abbr: dict[str, str] = setting(
+        default_factory=dict, doc='Venue abbreviations: { "Full Venue Name" = "ABBR" }.'
+    )
+
+
+@dataclass
+class DiscoverSettings:
+    """[discover]: `pubtrack discover`."""
+
+    ignore: list[str] = setting(default_factory=list, doc="Works never to suggest again.")
+
+
+# Section name -> (Config attribute, dataclass), in file order.
+SECTIONS: dict[str, type[Any]] = {
+    "owner": Owner,
+    "bib": BibSettings,
+    "database": DatabaseSettings,
+    "sync": SyncSettings,
+    "render": RenderSettings,
+    "google_scholar": ScholarSettings,
+    "add": AddSettings,
+    "discover": DiscoverSettings,
+}
 
 
 @dataclass
 class Config:
     root: Path
-    path: Path | None = None  # the pubtrack.toml read, None when defaults
+    path: Path | None = None  # the pubtrack.toml read, None when built in code
     owner: Owner = field(default_factory=Owner)
-    publications: list[str] = field(default_factory=lambda: ["bib/*.bib"])
-    talks: list[str] = field(default_factory=lambda: ["bib/talks.bib"])
-    database: str = "data/pubtrack.db"
-    sources: list[str] = field(default_factory=lambda: list(DEFAULT_SOURCES))
-    max_age: float = DEFAULT_MAX_AGE
-    lock_timeout: float = 60.0
-    # Per-source overrides: {"arxiv": {"min_interval": 3.0, "batch_size": 100}, ...}
-    source_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
-    render: dict[str, Any] = field(default_factory=dict)
-    scholar_proxy: str = ""
-    raw: dict[str, Any] = field(default_factory=dict)
+    bib: BibSettings = field(default_factory=BibSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
+    google_scholar: ScholarSettings = field(default_factory=ScholarSettings)
+    add: AddSettings = field(default_factory=AddSettings)
+    discover: DiscoverSettings = field(default_factory=DiscoverSettings)
+    # Unknown keys and sections: ("pubtrack.toml", LINE, "[render] stlye: … (did you
+    # mean style?)"); `check` lists them, other commands print them on stderr.
+    warnings: list[tuple[str, int, str]] = field(default_factory=list)
+    # The keys the file sets, by section ("sync.arxiv" for a sub-table), and their lines.
+    given: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
 
     # -- resolved paths -------------------------------------------------
     @property
     def database_path(self) -> Path:
         env = os.environ.get("PUBTRACK_DB")
-        return Path(env) if env else self.root / self.database
+        return Path(env) if env else self.root / self.database.path
 
     @property
     def cache_dir(self) -> Path:
         return self.database_path.parent / ".cache"
 
     def talk_files(self) -> list[Path]:
-        return _expand(self.root, self.talks)
+        return _expand(self.root, self.bib.talks)
 
     def publication_files(self) -> list[Path]:
         """Publication bib files; talk files are excluded even if a glob matches them."""
         talk_files = {p.resolve() for p in self.talk_files()}
-        return [p for p in _expand(self.root, self.publications) if p.resolve() not in talk_files]
+        return [
+            p for p in _expand(self.root, self.bib.publications) if p.resolve() not in talk_files
+        ]
 
-    def api_url(self, source: str) -> str:
-        env = API_URL_ENV.get(source)
-        url = os.environ.get(env, "") if env else ""
-        return (url or DEFAULT_API_URLS[source]).rstrip("/")
+    def api_url(self, name: str) -> str:
+        """Base URL of an API: its ``url_env`` variable, else its default (registry)."""
+        from pubtrack.sources.registry import api_endpoint
+
+        endpoint = api_endpoint(name)
+        url = os.environ.get(endpoint.url_env, "") if endpoint.url_env else ""
+        return (url or endpoint.default_url).rstrip("/")
 
     def owner_names(self) -> list[str]:
         return [n for n in [self.owner.name, *self.owner.aliases] if n]
+
+    def warning_lines(self) -> list[str]:
+        """``pubtrack.toml:LINE: [section] key: …`` for each warning."""
+        return [
+            f"{f}:{line}: {text}" if line else f"{f}: {text}" for f, line, text in self.warnings
+        ]
 
 
 def _expand(root: Path, patterns: list[str]) -> list[Path]:
@@ -169,160 +359,146 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
     if not config_path.is_file():
         raise ConfigError(f"{config_path}: config file not found")
     try:
-        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        text = config_path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path}: invalid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{config_path}: not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(f"{config_path}: cannot read: {exc.strerror}") from None
-    return _from_dict(data, config_path)
+    return config_from_toml(data, config_path, text)
 
 
-def _section(data: dict[str, Any], name: str, config_path: Path) -> dict[str, Any]:
-    value = data.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{config_path}: [{name}] must be a table")
-    return value
+def config_from_toml(data: dict[str, Any], config_path: Path, text: str = "") -> Config:
+    """Every section built and checked; unknown keys and sections become warnings."""
+    located = Located(config_path, text)
+    cfg = Config(root=config_path.resolve().parent, path=config_path)
+    for name in data:
+        if name not in SECTIONS:
+            located.warn(name, None, "unknown section, ignored" + did_you_mean(name, SECTIONS))
+    cfg.owner = build_section(Owner, data.get("owner", {}), "owner", located)
+    cfg.bib = build_section(BibSettings, data.get("bib", {}), "bib", located)
+    if cfg.bib.encoding:
+        from pubtrack.bibtex.encoding import codec_name
 
-
-def _str_list(value: Any, where: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise ConfigError(f"{where} must be a string or a list of strings")
-
-
-def _str(section: dict[str, Any], key: str, where: str) -> str:
-    value = section.get(key, "")
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}.{key} must be a string, not {value!r}"[:200])
-    return value
-
-
-def _number(value: Any, where: str, *, low: float, high: float, integer: bool = False) -> Any:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok and integer and not isinstance(value, int):
-        ok = False
-    if not ok or not math.isfinite(value) or not low <= value <= high:
-        kind = "a whole number" if integer else "a number"
-        raise ConfigError(f"{where} must be {kind} from {low:g} to {high:g}, not {value!r}"[:200])
-    return value
-
-
-# The HTTP settings of [sync] and [sync.<source>] (sources/http.py DEFAULTS; a test
-# keeps the two lists equal without importing the HTTP stack here).
-HTTP_SETTINGS = (
-    "connect_timeout",
-    "timeout",
-    "max_attempts",
-    "max_retry_time",
-    "backoff_base",
-    "backoff_max",
-    "retry_after_cap",
-    "max_total_retry_time",
-)
-
-
-def _check_http_settings(settings: dict[str, Any], where: str) -> None:
-    for key in HTTP_SETTINGS:
-        if key in settings:
-            if key == "max_attempts":
-                _number(settings[key], f"{where}.{key}", low=1, high=100, integer=True)
-            else:
-                _number(settings[key], f"{where}.{key}", low=0, high=86_400)
-
-
-def _check_source_settings(name: str, settings: dict[str, Any], where: str) -> None:
-    """[sync.<source>] values: a wrong type or range is a config error, not a crash later."""
-    _check_http_settings(settings, where)
-    if "batch_size" in settings:
-        _number(settings["batch_size"], f"{where}.batch_size", low=1, high=10_000, integer=True)
-    if "min_interval" in settings:
-        _number(settings["min_interval"], f"{where}.min_interval", low=0, high=3600)
-
-
-def _check_encoding(bib: dict[str, Any], where: str) -> None:
-    if "encoding" not in bib:
-        return
-    value = bib["encoding"]
-    from pubtrack.bibtex.encoding import codec_name
-
-    if not isinstance(value, str) or (value and codec_name(value) is None):
-        raise ConfigError(f"{where}: bib.encoding: unknown encoding {value!r}"[:200])
-
-
-def _from_dict(data: dict[str, Any], config_path: Path) -> Config:
-    from pubtrack.models import SOURCE_NAMES
-
-    cfg = Config(root=config_path.resolve().parent, path=config_path, raw=data)
-    owner = _section(data, "owner", config_path)
-    where = f"{config_path}: owner"
-    cfg.owner = Owner(
-        name=_str(owner, "name", where),
-        aliases=_str_list(owner.get("aliases", []), f"{config_path}: owner.aliases"),
-        email=_str(owner, "email", where),
-        semantic_scholar_id=_str(owner, "semantic_scholar_id", where),
-        google_scholar_id=_str(owner, "google_scholar_id", where),
-        orcid=_str(owner, "orcid", where),
-        openalex_id=_str(owner, "openalex_id", where),
-        dblp=_str(owner, "dblp", where),
+        if codec_name(cfg.bib.encoding) is None:
+            raise located.error("bib", "encoding", f"unknown encoding {cfg.bib.encoding!r}")
+    cfg.database = build_section(DatabaseSettings, data.get("database", {}), "database", located)
+    if not cfg.database.path:
+        raise located.error("database", "path", "must not be empty")
+    cfg.sync = _sync_section(data.get("sync", {}), located)
+    cfg.render = build_section(RenderSettings, data.get("render", {}), "render", located)
+    cfg.google_scholar = build_section(
+        ScholarSettings, data.get("google_scholar", {}), "google_scholar", located
     )
-    bib = _section(data, "bib", config_path)
-    if "publications" in bib:
-        cfg.publications = _str_list(bib["publications"], f"{config_path}: bib.publications")
-    if "talks" in bib:
-        cfg.talks = _str_list(bib["talks"], f"{config_path}: bib.talks")
-    _check_encoding(bib, str(config_path))
-    database = _section(data, "database", config_path)
-    if "path" in database:
-        cfg.database = _str(database, "path", f"{config_path}: database")
-        if not cfg.database:
-            raise ConfigError(f"{config_path}: database.path must not be empty")
-    sync = _section(data, "sync", config_path)
-    if "sources" in sync:
-        cfg.sources = _str_list(sync["sources"], f"{config_path}: sync.sources")
-        unknown = [s for s in cfg.sources if s not in SOURCE_NAMES and not _is_plugin(s)]
-        if unknown:
-            raise ConfigError(
-                f"{config_path}: sync.sources: unknown source {unknown[0]!r} "
-                f"(known: {', '.join(SOURCE_NAMES)})"
-            )
-    for key in ("max_age", "lock_timeout"):
-        if key in sync:
-            try:
-                setattr(cfg, key, parse_duration(sync[key]))
-            except ConfigError as exc:
-                raise ConfigError(f"{config_path}: sync.{key}: {exc}"[:300]) from None
-    _check_http_settings(sync, f"{config_path}: sync")
-    if "history_file" in sync and not isinstance(sync["history_file"], str):
-        raise ConfigError(f"{config_path}: sync.history_file must be a path (a string)")
-    for name in SOURCE_NAMES:
-        if name in sync and not isinstance(sync[name], dict):
-            raise ConfigError(f"{config_path}: [sync.{name}] must be a table")
-        if isinstance(sync.get(name), dict):
-            _check_source_settings(name, sync[name], f"{config_path}: sync.{name}")
-            cfg.source_settings[name] = dict(sync[name])
-    cfg.scholar_proxy = _str(
-        _section(data, "google_scholar", config_path), "proxy", f"{config_path}: google_scholar"
-    )
-    cfg.render = _section(data, "render", config_path)
-    if "max_authors" in cfg.render:
-        _number(
-            cfg.render["max_authors"],
-            f"{config_path}: render.max_authors",
-            low=0,
-            high=100_000,
-            integer=True,
-        )
-    for key in ("style", "group_by", "template"):
-        if key in cfg.render and not isinstance(cfg.render[key], str):
-            raise ConfigError(f"{config_path}: render.{key} must be a string")
+    cfg.add = build_section(AddSettings, data.get("add", {}), "add", located)
+    cfg.discover = build_section(DiscoverSettings, data.get("discover", {}), "discover", located)
+    cfg.warnings = located.warnings
+    cfg.given = _given(data, located)
     return cfg
 
 
-def _is_plugin(name: str) -> bool:
-    from importlib.metadata import entry_points
+def _given(data: dict[str, Any], located: Located) -> dict[str, dict[str, int]]:
+    """{section: {key: line}} of what the file sets (for messages about a setting)."""
+    from pubtrack.settings import line_of
 
-    return any(ep.name == name for ep in entry_points(group="pubtrack.sources"))
+    out: dict[str, dict[str, int]] = {}
+
+    def walk(prefix: str, table: dict[str, Any]) -> None:
+        keys = out.setdefault(prefix, {})
+        for key, value in table.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}.{key}", value)
+            else:
+                keys[key] = line_of(located.text, prefix, key) if located.text else 0
+
+    for name, table in data.items():
+        if isinstance(table, dict):
+            walk(name, table)
+    return out
+
+
+def _sync_section(table: Any, located: Located) -> SyncSettings:
+    """[sync] and its [sync.<source>] tables, checked against the registered sources."""
+    if not isinstance(table, dict):
+        raise located.error("sync", None, "must be a table")
+    subtables = {k for k, v in table.items() if isinstance(v, dict)}
+    plain_keys = set(fields_of_section(SyncSettings))
+    odd = {k for k in table if k not in subtables and k not in plain_keys}
+    if table.get("sources") is None and not subtables and not odd:
+        # Nothing that needs the registry (reading it costs the entry points).
+        return build_section(SyncSettings, table, "sync", located)
+    from pubtrack.sources.registry import registry
+
+    known = registry()
+    for key in sorted(odd):
+        if key in known:
+            raise ConfigError(f"{located.where('sync', key)}: [sync.{key}] must be a table")
+    sync = build_section(SyncSettings, table, "sync", located, skip=subtables)
+    for name in sync.sources or []:
+        if name not in known:
+            hint = did_you_mean(name, known.names) or f" (known: {', '.join(known.names)})"
+            raise located.error("sync", "sources", f"unknown source {name!r}{hint}")
+    from pubtrack.sources.registry import api_endpoints
+
+    lookup_apis = {e.name for e in api_endpoints()}
+    for name in sorted(subtables):
+        cls = known.get(name)
+        if cls is None and name in lookup_apis:  # [sync.orcid] min_interval for add/import
+            sync.tables[name] = build_section(SourceSettings, table[name], f"sync.{name}", located)
+            continue
+        if cls is None:
+            located.warn(
+                f"sync.{name}", None, "no such source, ignored" + did_you_mean(name, known.names)
+            )
+            continue
+        section = f"sync.{name}"
+        sync.tables[name] = build_section(cls.settings_class, table[name], section, located)
+    return sync
+
+
+# --------------------------------------------------------------------------
+# pubtrack init: every setting, commented, with its default
+# --------------------------------------------------------------------------
+
+CONFIG_HEAD = """\
+# pubtrack configuration. Paths are relative to this file.
+#
+# Fill in [owner]. Every other setting is listed with its default, commented
+# out: uncomment a [section] line and the settings you change, or paste a
+# snippet from the README (nothing below defines a table twice).
+"""
+
+
+def _owner_lines() -> list[str]:
+    """[owner] is the one table written active: its keys are meant to be filled in."""
+    doc = (Owner.__doc__ or "").strip().removeprefix("[owner]: ")
+    lines = [f"# {doc[:1].upper()}{doc[1:]}", "[owner]"]
+    for line in commented_section(Owner, "owner")[1:]:
+        if line.startswith("#   "):
+            lines.append("# " + line[4:])
+        else:
+            lines.append(line[2:])  # "# name = """ -> "name = """
+    return lines
+
+
+def commented_config() -> str:
+    """The whole pubtrack.toml `pubtrack init` writes."""
+    parts = [CONFIG_HEAD.rstrip("\n"), "\n".join(_owner_lines())]
+    for name, cls in SECTIONS.items():
+        if name == "owner":
+            continue
+        doc = (cls.__doc__ or "").strip().removeprefix(f"[{name}]: ")
+        doc = doc[:1].upper() + doc[1:]
+        parts.append("\n".join(commented_section(cls, name, doc)))
+    from pubtrack.sources.registry import registry
+
+    arxiv = registry().get("arxiv")
+    example = {"batch_size": arxiv.batch_size, "min_interval": arxiv.min_interval} if arxiv else {}
+    doc = (
+        "One source's overrides, in a table named after it (arXiv's defaults shown;\n"
+        "a plugin's own settings go in its table too: see examples/pubtrack-inspire)."
+    )
+    parts.append("\n".join(commented_section(SourceSettings, "sync.arxiv", doc, example)))
+    return "\n\n".join(parts) + "\n"

@@ -4,46 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pubtrack.config import commented_config
 from pubtrack.errors import BadInputError
-
-CONFIG_TEMPLATE = """\
-# pubtrack configuration. Paths are relative to this file.
-
-[owner]
-# Your name as it appears in author lists; it is shown in bold.
-name = ""
-# Other spellings of your name ("Z. Liu", "Liu, Zihang"); matched case- and
-# accent-insensitively, in either name order.
-aliases = []
-# Sent to Crossref as a contact address (mailto); empty sends none.
-email = ""
-# Optional: your Semantic Scholar author id.
-semantic_scholar_id = ""
-# Optional: your Google Scholar profile id (enables the google_scholar source,
-# which needs `pip install 'pubtrack[scholar]'`).
-google_scholar_id = ""
-# Optional: your ORCID iD, OpenAlex author id (A…) and dblp pid (e.g. 123/4567).
-# `pubtrack discover` reads your profiles through these ids.
-orcid = ""
-openalex_id = ""
-dblp = ""
-
-[bib]
-# BibTeX files with your publications (globs allowed). Talk files are excluded.
-publications = ["bib/*.bib"]
-# BibTeX files with your talks (@misc entries with eventtitle and date).
-talks = ["bib/talks.bib"]
-
-[database]
-# SQLite database with metadata and the history of citation counts.
-path = "data/pubtrack.db"
-
-[sync]
-# Sources queried by `pubtrack sync`. openalex needs OPENALEX_API_KEY.
-sources = ["semantic_scholar", "arxiv", "crossref", "openalex"]
-# Works fetched more recently than this are skipped (s, m, h, d, w).
-max_age = "20h"
-"""
 
 PUBLICATIONS_TEMPLATE = """\
 % Your publications, one entry per work. pubtrack changes this file only when you
@@ -72,7 +34,7 @@ def init_project(directory: str | Path) -> list[Path]:
     """Create the files of a new project; refuse if any already exists."""
     root = Path(directory)
     files = {
-        root / "pubtrack.toml": CONFIG_TEMPLATE,
+        root / "pubtrack.toml": commented_config(),
         root / "bib" / "publications.bib": PUBLICATIONS_TEMPLATE,
         root / "bib" / "talks.bib": TALKS_TEMPLATE,
     }

@@ -123,7 +123,8 @@ class Located:
 
     path: Path | None
     text: str = ""
-    warnings: list[str] = field(default_factory=list)
+    # (file as shown, line or 0, "[section] key: message")
+    warnings: list[tuple[str, int, str]] = field(default_factory=list)
 
     @property
     def shown(self) -> str:
@@ -135,8 +136,11 @@ class Located:
             return str(self.path)
         return rel if not rel.startswith("..") else str(self.path)
 
+    def line(self, section: str, key: str | None = None) -> int:
+        return line_of(self.text, section, key) if self.text else 0
+
     def where(self, section: str, key: str | None = None) -> str:
-        line = line_of(self.text, section, key) if self.text else 0
+        line = self.line(section, key)
         return f"{self.shown}:{line}" if line else self.shown
 
     def error(self, section: str, key: str | None, message: str) -> ConfigError:
@@ -145,7 +149,7 @@ class Located:
 
     def warn(self, section: str, key: str | None, message: str) -> None:
         name = f"[{section}] {key}: " if key else f"[{section}] "
-        self.warnings.append(f"{self.where(section, key)}: {name}{message}")
+        self.warnings.append((self.shown, self.line(section, key), f"{name}{message}"))
 
 
 def did_you_mean(name: str, known: typing.Iterable[str]) -> str:
@@ -247,7 +251,11 @@ def _in_range(value: float, meta: typing.Mapping[str, Any]) -> Any:
 def fields_of(cls: type) -> dict[str, tuple[Any, dataclasses.Field[Any]]]:
     """{name: (resolved type, field)} of a section dataclass."""
     hints = typing.get_type_hints(cls)
-    return {f.name: (hints[f.name], f) for f in dataclasses.fields(cls) if f.init}
+    return {
+        f.name: (hints[f.name], f)
+        for f in dataclasses.fields(cls)
+        if f.init and not f.metadata.get("table")  # sub-tables are built by their owner
+    }
 
 
 def build_section(
@@ -300,17 +308,26 @@ def _toml_value(value: Any) -> str:
     return str(value)
 
 
-def commented_section(cls: type[Any], section: str, doc: str = "") -> list[str]:
+def commented_section(
+    cls: type[Any], section: str, doc: str = "", values: dict[str, Any] | None = None
+) -> list[str]:
     """``# [section]`` and each ``# key = default`` with its doc, all commented, so
     that a snippet pasted from the README never defines a table twice."""
     lines = [f"# {line}".rstrip() for line in doc.splitlines()] if doc else []
     lines.append(f"# [{section}]")
     instance = cls()
-    for name, (_tp, f) in fields_of(cls).items():
+    known = fields_of(cls)
+    own = [n for n in getattr(cls, "__annotations__", {}) if n in known]
+    for name in [*own, *(n for n in known if n not in own)]:  # the section's own keys first
+        f = known[name][1]
         meta = f.metadata
         if meta.get("doc"):
             lines += [f"#   {line}".rstrip() for line in str(meta["doc"]).splitlines()]
         shown = meta.get("shown")
+        if values and name in values:
+            shown = _toml_value(values[name])
+        if callable(shown):
+            shown = shown()
         value = shown if shown is not None else _toml_value(getattr(instance, name))
         lines.append(f"# {name} = {value}")
     return lines

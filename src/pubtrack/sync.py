@@ -256,7 +256,7 @@ def run_sync(
     unknown = [k for k in options.relearn or () if k not in {w.key for w in library.works}]
     if unknown:
         raise BadInputError(f"--relearn: no publication with the key {unknown[0]!r} in the bib")
-    max_age = config.max_age if options.max_age is None else options.max_age
+    max_age = config.sync.max_age if options.max_age is None else options.max_age
 
     own_http = False
     if http is None:
@@ -268,7 +268,7 @@ def run_sync(
         sources = _instantiate(names, classes, config, http)
         if options.dry_run:
             return _dry_run(config, library, sources, max_age, options, emit, started, problems)
-        wait = config.lock_timeout if options.wait is None else options.wait
+        wait = config.sync.lock_timeout if options.wait is None else options.wait
         lock = ProjectLock(
             lock_path_for(config.database_path),
             timeout=wait,
@@ -336,7 +336,7 @@ def select_sources(
 ) -> list[str]:
     """The sources to run, in id-teaching order; unknown names are a usage error."""
     known = list(dict.fromkeys([*SOURCE_NAMES, *classes]))
-    wanted = list(dict.fromkeys(requested or config.sources))
+    wanted = list(dict.fromkeys(requested or config.sync.enabled()))
     unknown = [n for n in wanted if n not in known]
     if unknown:
         raise BadInputError(f"unknown source {unknown[0]!r} (known: {', '.join(known)})")
@@ -1078,8 +1078,7 @@ HISTORY_COLUMNS = ("publication_key", "source", "count", "influential", "retriev
 def history_path(config: Config, option: str | None) -> Path | None:
     value = option
     if value is None:
-        section = config.raw.get("sync", {}) if isinstance(config.raw, dict) else {}
-        value = section.get("history_file") if isinstance(section, dict) else None
+        value = config.sync.history_file or None
     if not value:
         return None
     path = Path(str(value))

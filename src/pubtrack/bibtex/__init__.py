@@ -23,9 +23,7 @@ __all__ = ["load_library", "read_file", "read_files", "read_string", "BibError",
 
 
 def _encoding(config: Config) -> str | None:
-    bib = config.raw.get("bib", {}) if isinstance(config.raw, dict) else {}
-    value = bib.get("encoding") if isinstance(bib, dict) else None
-    return str(value) if value else None
+    return config.bib.encoding or None
 
 
 def _unmatched_settings(config: Config) -> list[Problem]:
@@ -34,28 +32,20 @@ def _unmatched_settings(config: Config) -> list[Problem]:
     (The config layer drops missing files silently so that the defaults work
     in a bare folder; a file the user configured explicitly deserves a word.)
     """
-    bib = config.raw.get("bib", {}) if isinstance(config.raw, dict) else {}
-    if not isinstance(bib, dict) or config.path is None:
+    given = config.given.get("bib", {})
+    if config.path is None or not given:
         return []
-    try:
-        toml_lines = config.path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        toml_lines = []
     toml_name = Reader(config.root).display_path(config.path)
     problems: list[Problem] = []
     for setting in ("publications", "talks"):
-        patterns = bib.get(setting, [])
-        for pattern in [patterns] if isinstance(patterns, str) else patterns:
-            if not isinstance(pattern, str):
-                continue
+        if setting not in given:
+            continue  # the default: a bare folder need not have a talks file
+        for pattern in getattr(config.bib, setting):
             full = pattern if os.path.isabs(pattern) else str(config.root / pattern)
             found = glob.glob(full) if glob.has_magic(full) else os.path.exists(full)
             if found:
                 continue
-            line = next(
-                (i for i, text in enumerate(toml_lines, 1) if pattern in text and setting in text),
-                next((i for i, text in enumerate(toml_lines, 1) if pattern in text), 1),
-            )
+            line = given[setting] or 1
             problems.append(
                 Problem(toml_name, line, f"[bib] {setting}: '{pattern}' matches no file", "warning")
             )

@@ -17,7 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pubtrack.config import Config
+from pubtrack.config import (  # the [render] choices live with the config
+    CITATION_STYLES,
+    DEFAULT_MAX_AUTHORS,
+    GROUP_BY,
+    STYLES,
+    Config,
+    RenderSettings,
+)
 from pubtrack.errors import BadInputError, BibError, DatabaseError, UnsafeWriteError
 from pubtrack.models import CitationCount, Library
 from pubtrack.render.base import render_template
@@ -34,10 +41,6 @@ from pubtrack.util import gc_paused, write_atomic
 
 FORMATS = ("md", "html", "tex", "json", "alfolio")
 SECTIONS = ("publications", "talks")
-STYLES = ("default", "compact")
-GROUP_BY = ("none", "year", "type")
-CITATION_STYLES = ("full", "count", "number")
-DEFAULT_MAX_AUTHORS = 10
 
 Warn = Callable[[str], None]
 
@@ -69,10 +72,11 @@ class RenderResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _setting(options_value: Any, config: Config, name: str, default: Any) -> Any:
+def _setting(options_value: Any, config: Config, name: str) -> Any:
+    """The command-line option when given, else ``[render] name`` (typed, with its default)."""
     if options_value is not None:
         return options_value
-    return config.render.get(name, default)
+    return getattr(config.render, name)
 
 
 def _choice(value: Any, allowed: tuple[str, ...], what: str) -> str:
@@ -84,31 +88,29 @@ def _choice(value: Any, allowed: tuple[str, ...], what: str) -> str:
 def resolve_options(config: Config, options: RenderOptions) -> RenderOptions:
     """Fill unset options from ``[render]`` in pubtrack.toml and check them."""
     template = options.template
-    if template is None and config.render.get("template"):
-        template = config.root / str(config.render["template"])
+    if template is None and config.render.template:
+        template = config.root / config.render.template
     if template is not None and not Path(template).is_file():
         raise BadInputError(f"{template}: template not found")
-    max_authors = _setting(options.max_authors, config, "max_authors", DEFAULT_MAX_AUTHORS)
+    max_authors = _setting(options.max_authors, config, "max_authors")
     if not isinstance(max_authors, int):
         raise BadInputError(f"[render] max_authors must be a whole number, not {max_authors!r}")
     return replace(
         options,
         format=_choice(options.format or "md", FORMATS, "format"),
         section=_choice(options.section, (*SECTIONS, "all"), "section"),
-        style=_choice(_setting(options.style, config, "style", "default"), STYLES, "style"),
-        group_by=_choice(
-            _setting(options.group_by, config, "group_by", "none"), GROUP_BY, "group-by"
-        ),
+        style=_choice(_setting(options.style, config, "style"), STYLES, "style"),
+        group_by=_choice(_setting(options.group_by, config, "group_by"), GROUP_BY, "group-by"),
         template=Path(template) if template is not None else None,
         max_authors=max_authors,
-        sparklines=bool(_setting(options.sparklines, config, "sparklines", False)),
+        sparklines=bool(_setting(options.sparklines, config, "sparklines")),
         citation_style=_choice(
-            _setting(options.citation_style, config, "citation_style", "full"),
+            _setting(options.citation_style, config, "citation_style"),
             CITATION_STYLES,
             "citation style",
         ),
-        cited_by_link=bool(_setting(options.cited_by_link, config, "cited_by_link", False)),
-        citation_date=str(_setting(options.citation_date, config, "citation_date", "day")),
+        cited_by_link=bool(_setting(options.cited_by_link, config, "cited_by_link")),
+        citation_date=str(_setting(options.citation_date, config, "citation_date") or "day"),
     )
 
 
@@ -212,10 +214,10 @@ def build_context(
     *,
     owner_names: list[str],
     stored: StoredData | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: RenderSettings | None = None,
 ) -> RenderContext:
     """Everything a template sees, from already resolved options."""
-    settings = settings or {}
+    settings = settings or RenderSettings()
     stored = stored or StoredData()
     pubs = build_publications(
         library.works,
@@ -228,20 +230,20 @@ def build_context(
         external_ids=stored.external_ids,
         learned=stored.learned,
         pdfs=stored.pdfs,
-        preference=source_preference(settings.get("citation_source")),
-        citation_date=_citation_date(options.citation_date or settings.get("citation_date", "day")),
+        preference=source_preference(settings.citation_source),
+        citation_date=_citation_date(options.citation_date or settings.citation_date or "day"),
         year_in_venue=options.group_by != "year",
     )
     for p in pubs:
         p.citation_style = options.citation_style or "full"
         p.link_citations = bool(options.cited_by_link)
-    if settings.get("other_sources", True) is False:
+    if not settings.other_sources:
         for p in pubs:
             p.other_citations = []
     if options.sparklines:
         for p in pubs:
             p.sparkline = stored.sparklines.get(p.key, "")
-    marks = settings.get("marks")
+    marks = settings.marks
     return RenderContext(
         publications=pubs,
         publication_groups=group_publications(pubs, options.group_by or "none"),
@@ -294,7 +296,7 @@ def render_library(
     *,
     owner_names: list[str],
     stored: StoredData | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: RenderSettings | None = None,
 ) -> str:
     """Render works and talks already in memory (tests, other tools)."""
     ctx = build_context(library, options, owner_names=owner_names, stored=stored, settings=settings)
@@ -337,7 +339,7 @@ def _load(
         if warn is not None:
             warn(message)
 
-    looked = ", ".join([*config.publications, *config.talks]) or "no files configured"
+    looked = ", ".join([*config.bib.publications, *config.bib.talks]) or "no files configured"
     if guarded and not (config.publication_files() or config.talk_files()):
         raise UnsafeWriteError(
             f"no bib file matched ({looked}); nothing written (the file is left as it was)"
@@ -389,7 +391,7 @@ def _cached(
     key = cache.cache_key(
         str(fingerprint),
         {**asdict(replace(options, generated_at=None, strict=False)), "variant": variant},
-        {"render": config.render, "owner": config.owner_names()},
+        {"render": asdict(config.render), "owner": config.owner_names()},
         (stored.citations, stored.external_ids, stored.sparklines, stored.series),
     )
     directory = config.cache_dir / "render"
@@ -415,11 +417,7 @@ def render_project(
     data keeps the counts it holds. ``guarded`` (for --output): missing or
     unreadable input is an error, not an emptied list.
     """
-    if (
-        options.standalone
-        and options.citation_date is None
-        and "citation_date" not in config.render
-    ):
+    if options.standalone and options.citation_date is None and config.render.citation_date is None:
         options = replace(options, citation_date="month")
     options = resolve_options(config, options)
     if options.standalone and options.format != "html":
@@ -517,7 +515,7 @@ def inject_project(
     """
     from pubtrack.render.inject import format_for, inject_file
 
-    if options.citation_date is None and "citation_date" not in config.render:
+    if options.citation_date is None and config.render.citation_date is None:
         options = replace(options, citation_date="month")
     options = resolve_options(config, replace(options, format=format_for(path, options.format)))
     sections = list(SECTIONS) if options.section == "all" else [options.section]

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pubtrack.config import SourceSettings
 from pubtrack.models import Identifiers
 
 if TYPE_CHECKING:
@@ -84,18 +85,23 @@ class Source(ABC):
     url_env: ClassVar[str] = ""  # environment variable overriding it (mirrors, tests)
     key_env: ClassVar[str] = ""  # environment variable holding an API key (never stored)
     default_enabled: ClassVar[bool] = False  # in the default [sync] sources
-    batch_size: ClassVar[int] = 1
-    min_interval: ClassVar[float] = 1.0  # seconds between two requests
+    batch_size: int = 1  # works per request ([sync.<name>] batch_size overrides it)
+    min_interval: float = 1.0  # seconds between two requests (likewise)
+    # The dataclass of this source's [sync.<name>] table; a plugin may extend it.
+    settings_class: ClassVar[type[SourceSettings]] = SourceSettings
     # False for metadata-only sources (arXiv): no counts stored, no column in views.
     provides_citations: ClassVar[bool] = True
 
     def __init__(self, config: Config, http: HttpClient) -> None:
         self.config = config
         self.http = http
-        settings = config.source_settings.get(self.name, {})
-        # Per-project overrides from [sync.<name>] in pubtrack.toml.
-        self.batch_size = int(settings.get("batch_size", type(self).batch_size))
-        self.min_interval = float(settings.get("min_interval", type(self).min_interval))
+        # [sync.<name>] in pubtrack.toml, checked when it loaded (a plugin's own
+        # settings too: ``settings_class``); unset values keep the class defaults.
+        self.settings = config.sync.tables.get(self.name) or self.settings_class()
+        if self.settings.batch_size is not None:
+            self.batch_size = self.settings.batch_size
+        if self.settings.min_interval is not None:
+            self.min_interval = self.settings.min_interval
 
     def skip_reason(self) -> str | None:
         """Why this source cannot run here (e.g. 'no OPENALEX_API_KEY'), or None."""

@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pubtrack.identity import arxiv_id_from_doi, normalize_arxiv_id, normalize_doi
+from pubtrack.sources.registry import ApiEndpoint
 from pubtrack.works.record import Person, Record, clean_text
+
+API = ApiEndpoint("datacite", "DataCite", "https://api.datacite.org", "PUBTRACK_DATACITE_API_URL")
 
 if TYPE_CHECKING:
     from pubtrack.sources.http import HttpClient

@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING
 from pubtrack.errors import BadInputError
 from pubtrack.identity import arxiv_id_from_doi, normalize_arxiv_id, normalize_doi
 from pubtrack.models import plain
+from pubtrack.sources.registry import ApiEndpoint
 from pubtrack.works.record import Person, Record
+
+API = ApiEndpoint("dblp", "dblp", "https://dblp.org", "PUBTRACK_DBLP_API_URL")
 
 if TYPE_CHECKING:
     from pubtrack.sources.http import HttpClient

@@ -201,8 +201,8 @@ class GoogleScholar(Source):
     label: ClassVar[str] = "Google Scholar"
     order: ClassVar[int] = 50
     fetch_order: ClassVar[int] = 50
-    batch_size: ClassVar[int] = 100_000  # the whole profile comes in one fetch
-    min_interval: ClassVar[float] = 0.0
+    batch_size: int = 100_000  # the whole profile comes in one fetch
+    min_interval: float = 0.0
     timeout: ClassVar[int] = 20
     retries: ClassVar[int] = 2
 
@@ -255,7 +255,7 @@ class GoogleScholar(Source):
         try:
             api.set_timeout(self.timeout)
             api.set_retries(self.retries)
-            if self.config.scholar_proxy:
+            if self.config.google_scholar.proxy:
                 self._use_proxy(module)
             author = api.search_author_id(self.profile_id)
             author = api.fill(author, sections=["basics", "indices", "counts", "publications"])
@@ -290,7 +290,7 @@ class GoogleScholar(Source):
     def _use_proxy(self, module: types.ModuleType) -> None:
         """Route scholarly through ``[google_scholar] proxy`` (both of its sessions:
         without a second generator scholarly would go looking for free proxies)."""
-        proxy = self.config.scholar_proxy
+        proxy = self.config.google_scholar.proxy
         generator = module.ProxyGenerator()
         if not generator.SingleProxy(http=proxy, https=proxy):
             raise self._fail(f"the proxy {_redact(proxy)} does not work")

@@ -319,13 +319,8 @@ class HttpClient:
         """Timeouts and retry budget for a source: [sync.<source>] > [sync] > defaults."""
         values = dict(DEFAULTS)
         if self.config is not None:
-            sync = self.config.raw.get("sync", {}) if isinstance(self.config.raw, dict) else {}
-            per_source = self.config.source_settings.get(source, {})
-            for layer in (sync if isinstance(sync, dict) else {}, per_source):
-                for key in DEFAULTS:
-                    value = layer.get(key)
-                    if isinstance(value, int | float) and not isinstance(value, bool):
-                        values[key] = float(value)
+            values.update(self.config.sync.http_overrides())
+            values.update(self.config.sync.source(source).http_overrides())
         values.update(self._overrides)
         return _Policy(
             connect_timeout=values["connect_timeout"],

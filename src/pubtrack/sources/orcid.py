@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from pubtrack.errors import BadInputError
 from pubtrack.identity import arxiv_id_from_doi, normalize_arxiv_id, normalize_doi
+from pubtrack.sources.registry import ApiEndpoint
+
+API = ApiEndpoint("orcid", "ORCID", "https://pub.orcid.org/v3.0", "PUBTRACK_ORCID_API_URL")
 
 if TYPE_CHECKING:
     from pubtrack.sources.http import HttpClient

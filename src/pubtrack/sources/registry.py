@@ -100,6 +100,46 @@ def _load(points: Iterable[EntryPoint]) -> SourceRegistry:
     return SourceRegistry.of(found.values(), broken)
 
 
+@dataclass(frozen=True)
+class ApiEndpoint:
+    """Where an API lives: its default base URL and the variable that overrides it."""
+
+    name: str
+    label: str
+    default_url: str
+    url_env: str = ""
+
+
+# APIs that are not sync sources (`pubtrack add` / `import` / `discover` read
+# them): each module says where it lives in its ``API`` constant.
+_LOOKUP_MODULES = ("pubtrack.sources.orcid", "pubtrack.sources.dblp", "pubtrack.sources.datacite")
+
+
+def api_endpoint(name: str) -> ApiEndpoint:
+    """The URL metadata of a sync source or of a lookup API, by name."""
+    cls = registry().get(name)
+    if cls is not None and cls.default_url:
+        return ApiEndpoint(cls.name, cls.label, cls.default_url, cls.url_env)
+    from importlib import import_module
+
+    for module in _LOOKUP_MODULES:
+        endpoint: ApiEndpoint = import_module(module).API
+        if endpoint.name == name:
+            return endpoint
+    raise KeyError(f"no API named {name!r}")
+
+
+def api_endpoints() -> list[ApiEndpoint]:
+    """Every API with a URL: the sync sources', then the lookup APIs'."""
+    from importlib import import_module
+
+    out = [
+        ApiEndpoint(c.name, c.label, c.default_url, c.url_env) for c in registry() if c.default_url
+    ]
+    out += [import_module(m).API for m in _LOOKUP_MODULES]
+    return out
+
+
 @lru_cache(maxsize=1)
 def registry() -> SourceRegistry:
     """The registry of the installed sources (read once per process)."""

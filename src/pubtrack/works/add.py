@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pubtrack.errors import BadInputError, PubtrackError
 from pubtrack.identity import author_overlap, id_keys, normalize_title, title_similarity
@@ -53,11 +53,6 @@ class AddReport:
         if self.refused and self.added:
             return 3
         return 1 if self.refused else 0
-
-
-def add_settings(config: Config) -> dict[str, Any]:
-    section = config.raw.get("add", {}) if isinstance(config.raw, dict) else {}
-    return section if isinstance(section, dict) else {}
 
 
 def target_file(config: Config, to: str | None) -> Path:
@@ -150,8 +145,8 @@ def build_entries(
     report: AddReport,
 ) -> None:
     """Entries for the resolved works the bib does not hold yet (checked against each other too)."""
-    style = str(add_settings(config).get("key_style") or DEFAULT_KEY_STYLE)
-    overrides = add_settings(config).get("abbr")
+    style = config.add.key_style or DEFAULT_KEY_STYLE
+    overrides = config.add.abbr
     overrides = overrides if isinstance(overrides, dict) else {}
     for item in resolved:
         record = item.record

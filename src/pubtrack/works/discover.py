@@ -53,9 +53,7 @@ def ignore_path(config: Config) -> Path:
 
 
 def ignore_list(config: Config) -> list[str]:
-    section = config.raw.get("discover", {}) if isinstance(config.raw, dict) else {}
-    listed = section.get("ignore", []) if isinstance(section, dict) else []
-    items = [str(x) for x in listed] if isinstance(listed, list) else []
+    items = list(config.discover.ignore)
     path = ignore_path(config)
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():

@@ -301,14 +301,14 @@ def configure_limits(config: Config, http: HttpClient) -> None:
 
     classes = available_sources()
     for name in ("semantic_scholar", "arxiv", "openalex", "crossref"):
-        default = getattr(classes.get(name), "min_interval", 1.0)
-        interval = config.source_settings.get(name, {}).get("min_interval", default)
+        cls = classes.get(name)
+        default = cls.min_interval if cls is not None else 1.0
+        configured = config.sync.source(name).min_interval
+        interval = configured if configured is not None else default
         http.limiter(name, float(interval), exclusive=name == "arxiv")
-    sync = config.raw.get("sync", {}) if isinstance(config.raw, dict) else {}
     for name, interval in SOURCE_INTERVALS.items():
-        table = sync.get(name) if isinstance(sync, dict) else None
-        value = table.get("min_interval") if isinstance(table, dict) else None
-        http.limiter(name, float(value) if isinstance(value, int | float) else interval)
+        configured = config.sync.source(name).min_interval
+        http.limiter(name, float(configured) if configured is not None else interval)
 
 
 def _s2_id(ids: dict[str, str]) -> str | None:
