@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pubtrack.errors import BadInputError, OptionalDependencyError, PubtrackError
 from pubtrack.stats import Timeline, build_timeline, open_store, write_atomic
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 FORMATS = {".svg": "svg", ".png": "png"}
 
 
-def _matplotlib():  # type: ignore[no-untyped-def]
+def _matplotlib() -> Any:
     try:
         import matplotlib
 

@@ -59,7 +59,7 @@ def setting(
     high: float | None = None,
     choices: tuple[str, ...] = (),
     duration: bool = False,
-    shown: str | None = None,
+    shown: str | typing.Callable[[], str] | None = None,
     default_factory: Any = dataclasses.MISSING,
 ) -> Any:
     """A dataclass field with what validation and ``pubtrack init`` need to know.

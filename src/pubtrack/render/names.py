@@ -85,7 +85,9 @@ class OwnerMatcher:
         # Unicode hyphen, particles dropped), with as many given names as configured and
         # from names written in full only: "Z. Liu" still does not make every Z. Liu the
         # owner, and "Z. H. Liu" is not bolded for "Zihang Liu".
-        full = [n for n in names if n.strip() and not _is_initials(list(_parse(n).first))]
+        full = [
+            n for n in names if n.strip() and (p := _parse(n)) and not _is_initials(list(p.first))
+        ]
         self._variants = Owner(full)
 
     def __bool__(self) -> bool:

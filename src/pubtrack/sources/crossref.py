@@ -97,7 +97,7 @@ def message_result(key: str, message: dict[str, Any]) -> SourceResult:
         if isinstance(first, list) and first and isinstance(first[0], int):
             year = first[0]
             break
-    people = message.get("author") if isinstance(message.get("author"), list) else []
+    people = v if isinstance(v := message.get("author"), list) else []
     authors = [
         " ".join(str(p.get(k) or "") for k in ("given", "family")).strip()
         for p in people

@@ -70,7 +70,7 @@ def doi_record(attrs: dict[str, Any]) -> Record:
     record = Record(
         title=clean_text(titles[0]) if titles else "",
         authors=authors,
-        year=int(year) if str(year or "").isdigit() else None,
+        year=int(str(year)) if str(year or "").isdigit() else None,
         month=month,
         kind="misc",
         venue="" if arxiv else "",

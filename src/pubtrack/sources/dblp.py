@@ -77,7 +77,8 @@ def item_record(item: ET.Element) -> Record | None:
     for author in item.findall("author"):
         full = strip_suffix("".join(author.itertext()))
         given, _, family = full.rpartition(" ")
-        ids = {"dblp": author.get("pid")} if author.get("pid") else {}
+        pid = author.get("pid")
+        ids = {"dblp": pid} if pid else {}
         authors.append(Person(given=given, family=family, name=full, ids=ids))
     doi = arxiv = None
     for ee in item.findall("ee"):

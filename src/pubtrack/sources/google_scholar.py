@@ -305,7 +305,8 @@ def profile_titles(config: Config, profile_id: str) -> list[tuple[str, int | Non
     local = copy.copy(config)
     local.owner = copy.copy(config.owner)
     local.owner.google_scholar_id = profile_id
-    source = GoogleScholar(local, None)  # type: ignore[arg-type] - scholarly has its own HTTP
+    # scholarly has its own HTTP: no HttpClient is needed to read a profile.
+    source = GoogleScholar(local, None)  # type: ignore[arg-type]
     out = []
     for publication in source._fetch_profile():
         bib = publication.get("bib") if isinstance(publication, dict) else None

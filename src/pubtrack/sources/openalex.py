@@ -117,7 +117,7 @@ def record_key_sets(record: dict[str, Any]) -> tuple[set[tuple[str, str]], set[t
     and the preprint's own record may be in the same answer.
     """
     own: dict[str, list[str]] = {"doi": [], "openalex": []}
-    ids = record.get("ids") if isinstance(record.get("ids"), dict) else {}
+    ids = v if isinstance(v := record.get("ids"), dict) else {}
     for value in (record.get("doi"), ids.get("doi")):
         if isinstance(value, str):
             own["doi"].append(value)
@@ -218,7 +218,7 @@ def record_result(key: str, record: dict[str, Any]) -> SourceResult:
         external["arxiv"] = arxiv_id_from_doi(doi) or ""
     elif doi:
         external["doi"] = doi
-    authorships = record.get("authorships") if isinstance(record.get("authorships"), list) else []
+    authorships = v if isinstance(v := record.get("authorships"), list) else []
     authors = [
         a["author"].get("display_name")
         for a in authorships

@@ -137,6 +137,7 @@ def works_from_body(body: Any) -> list[OrcidWork]:
             arxivs += [x for x in a if x not in arxivs]
         best_dois, _ = _ids(best)
         date = best.get("publication-date") or {}
+        first_doi = (best_dois or dois)[0] if best_dois or dois else None
         out.append(
             OrcidWork(
                 title=str(_value(best, "title", "title", "value") or "").strip(),
@@ -144,9 +145,9 @@ def works_from_body(body: Any) -> list[OrcidWork]:
                 month=_int(_value(date, "month", "value")),
                 type=str(best.get("type") or ""),
                 journal=str(_value(best, "journal-title", "value") or ""),
-                doi=(best_dois or dois or [None])[0],
+                doi=first_doi,
                 arxiv=arxivs[0] if arxivs else None,
-                other_dois=[d for d in dois if d != (best_dois or dois or [None])[0]],
+                other_dois=[d for d in dois if d != first_doi],
                 put_codes=[int(s["put-code"]) for s in summaries if _int(s.get("put-code"))],
             )
         )

@@ -320,7 +320,7 @@ def paper_record(paper: dict[str, Any]):  # noqa: ANN201 - a works.record.Record
         given, _, family = name.rpartition(" ")
         person_ids = {"semantic_scholar": str(author["authorId"])} if author.get("authorId") else {}
         authors.append(Person(given=given, family=family, name=name, ids=person_ids))
-    journal = paper.get("journal") if isinstance(paper.get("journal"), dict) else {}
+    journal = v if isinstance(v := paper.get("journal"), dict) else {}
     types = paper.get("publicationTypes") or []
     kind = next((_S2_TYPES[t] for t in types if t in _S2_TYPES), "")
     date = str(paper.get("publicationDate") or "")

@@ -201,7 +201,8 @@ def add_works(
     for work_id in work_ids:
         seed = seed_from_id(work_id)
         # An id the bib (or a sync) already knows: refused before any request.
-        held = holdings.holder(Record(**{k: v for k, v in seed.ids.items() if k in _RECORD_IDS}))
+        known = {k: v for k, v in seed.ids.items() if k in _RECORD_IDS}
+        held = holdings.holder(Record(**known))  # type: ignore[arg-type]  # only id fields
         if held is not None and held[1] != "the same title":
             work, how = held
             report.refused.append((work_id.text, f"already in the bib as {_where(work)} ({how})"))

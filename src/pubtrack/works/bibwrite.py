@@ -153,7 +153,7 @@ def protect_title(text: str) -> str:
 
 
 def ascii_word(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.translate(str.maketrans({"ø": "o", "ł": "l"})))
+    folded = unicodedata.normalize("NFKD", text.translate(str.maketrans("øł", "ol")))
     return re.sub(
         r"[^a-z0-9]", "", "".join(c for c in folded if not unicodedata.combining(c)).lower()
     )

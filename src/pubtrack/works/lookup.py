@@ -119,8 +119,7 @@ class Resolver:
                     found["datacite"] = datacite_api.doi_record(attrs)
                     self._learn(seed, found["datacite"])
         # 2. Semantic Scholar, in batches: external ids (the published DOI), OA pdf, author ids.
-        asks = [(i, _s2_id(seed.ids)) for i, seed in enumerate(seeds)]
-        asks = [(i, ident) for i, ident in asks if ident]
+        asks = [(i, ident) for i, seed in enumerate(seeds) if (ident := _s2_id(seed.ids))]
         if asks:
             papers = self.attempt(
                 "semantic_scholar",
