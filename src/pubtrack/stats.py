@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING, Any
 from pubtrack import metrics
 from pubtrack.db import Store, utcnow_datetime
 from pubtrack.errors import BadInputError, DatabaseError, PubtrackError
-from pubtrack.models import SOURCE_LABELS, SOURCE_NAMES
+from pubtrack.sources.registry import registry
 from pubtrack.util import write_atomic
 
 if TYPE_CHECKING:
     from pubtrack.config import Config
 
 # Sources that count citations, in the order columns are shown.
-CITATION_SOURCES = ("semantic_scholar", "openalex", "crossref", "google_scholar")
 WEEK = timedelta(days=7)
 MONTH = timedelta(days=30)
 
@@ -117,21 +116,23 @@ class _History:
 
 
 def _source_rank(source: str) -> tuple[int, str]:
-    """Column order: semantic_scholar, openalex, crossref, google_scholar, then others."""
-    order = CITATION_SOURCES.index(source) if source in CITATION_SOURCES else len(CITATION_SOURCES)
-    return order, source
+    """Column order: the registry's citation sources, then others by name."""
+    order = registry().citation_sources
+    return (order.index(source) if source in order else len(order)), source
 
 
 def _check_source(source: str | None, present: set[str]) -> None:
-    if source is not None and source not in SOURCE_NAMES and source not in present:
-        raise BadInputError(f"unknown source {source!r} (known: {', '.join(CITATION_SOURCES)})")
+    if source is not None and source not in registry() and source not in present:
+        known = ", ".join(registry().citation_sources)
+        raise BadInputError(f"unknown source {source!r} (known: {known})")
 
 
 def _report_sources(source: str | None, present: set[str]) -> list[str]:
     if source is not None:
         return [source]
-    extra = sorted(present - set(CITATION_SOURCES) - {"arxiv"})  # plugins
-    return [*CITATION_SOURCES, *extra]
+    listed = registry().citation_sources
+    extra = sorted(present - set(listed) - set(registry().names))  # sources no longer installed
+    return [*listed, *extra]
 
 
 # ---------------------------------------------------------------------------
@@ -388,7 +389,7 @@ def _format_stats(report: StatsReport) -> list[str]:
         if s.profile:
             p = s.profile
             lines.append(
-                f"{SOURCE_LABELS.get(s.source, s.source)} profile {p['profile_id']} (all works on "
+                f"{registry().label(s.source)} profile {p['profile_id']} (all works on "
                 f"the profile): {_num(p['total_citations'])} citations, h-index "
                 f"{_num(p['h_index'])}, i10-index {_num(p['i10_index'])} "
                 f"({(p['retrieved_at'] or '')[:10]})"
@@ -821,7 +822,7 @@ def paper_sparklines(
     if source is None:
         if not days:
             return {}
-        order = {name: -i for i, name in enumerate(CITATION_SOURCES)}
+        order = {name: -i for i, name in enumerate(registry().citation_sources)}
         # the longest history; on a tie the first in the usual column order
         source = max(sorted(days), key=lambda s: (len(days[s]), order.get(s, -99)))
     out: dict[str, str] = {}

@@ -51,8 +51,6 @@ from pubtrack.errors import (
 from pubtrack.identity import find_duplicate_works, id_keys, merged_ids
 from pubtrack.lock import ProjectLock, lock_path_for
 from pubtrack.models import (
-    SOURCE_LABELS,
-    SOURCE_NAMES,
     CitationCount,
     Identifiers,
     Problem,
@@ -60,6 +58,7 @@ from pubtrack.models import (
     plain,
 )
 from pubtrack.sources.base import Source, SourceResult, WorkRef, available_sources
+from pubtrack.sources.registry import registry
 from pubtrack.util import write_atomic
 from pubtrack.verify import verify
 
@@ -67,12 +66,10 @@ if TYPE_CHECKING:
     from pubtrack.config import Config
     from pubtrack.models import Library
 
-# Sources that teach ids run first: arXiv reports `doi`/`journal_ref` of the
-# published version, Semantic Scholar its externalIds; OpenAlex and Crossref
-# then find the published version by DOI in the same run.
-SOURCE_ORDER = ("arxiv", "semantic_scholar", "openalex", "crossref", "google_scholar")
-# Which source's count the summary quotes for a paper (the first one present).
-SUMMARY_PREFERENCE = ("semantic_scholar", "openalex", "crossref", "google_scholar")
+# Sources that teach ids run first (``Source.fetch_order``): arXiv reports
+# `doi`/`journal_ref` of the published version, Semantic Scholar its
+# externalIds; OpenAlex and Crossref then find the published version by DOI in
+# the same run.
 # After this many failed batches in a row (each already retried by the HTTP
 # layer), the source is considered down: its remaining works are marked failed
 # without sending more requests, so a dead API costs minutes, not hours.
@@ -158,7 +155,7 @@ class SourceReport:
 
     @property
     def label(self) -> str:
-        return SOURCE_LABELS.get(self.name, self.name)
+        return registry().label(self.name)
 
     @property
     def status(self) -> str:
@@ -335,13 +332,12 @@ def select_sources(
     config: Config, requested: list[str] | None, classes: dict[str, type[Source]]
 ) -> list[str]:
     """The sources to run, in id-teaching order; unknown names are a usage error."""
-    known = list(dict.fromkeys([*SOURCE_NAMES, *classes]))
+    known = list(dict.fromkeys([*registry().names, *classes]))
     wanted = list(dict.fromkeys(requested or config.sync.enabled()))
     unknown = [n for n in wanted if n not in known]
     if unknown:
         raise BadInputError(f"unknown source {unknown[0]!r} (known: {', '.join(known)})")
-    rank = {name: i for i, name in enumerate(SOURCE_ORDER)}
-    return sorted(wanted, key=lambda n: rank.get(n, len(SOURCE_ORDER)))
+    return sorted(wanted, key=_rank)
 
 
 class _Unavailable(Source):
@@ -390,7 +386,7 @@ def _refs(
     the learned rows to drop (contradicted by the bib or by two other sources)."""
     from pubtrack.verify import choose_learned
 
-    rank = {name: i for i, name in enumerate(SOURCE_ORDER)}
+    rank = {name: _rank(name) for name in registry().names}
     refs: dict[str, WorkRef] = {}
     dropped: list[dict[str, Any]] = []
     for work in library.works:
@@ -402,7 +398,9 @@ def _refs(
 
 
 def _rank(source: str) -> int:
-    return SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
+    """Position in a sync run (``Source.fetch_order``); unknown names last."""
+    order = registry().fetch_order(registry().names)
+    return order.index(source) if source in order else len(order)
 
 
 def _ref(work: Work, ids: dict[str, str]) -> WorkRef:
@@ -871,7 +869,7 @@ def _store_result(
         data=data if result.status == "found" else None,
         fetched_at=fetched_at,
     )
-    if result.status != "found" or not getattr(source, "provides_citations", True):
+    if result.status != "found" or not source.provides_citations:
         return
     count = result.citation_count
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
@@ -890,8 +888,7 @@ def _store_result(
 
 def _store_profile(store: Store, source: Source, fetched_at: str, run_id: int) -> None:
     """A profile source (Google Scholar) also reports the profile's own figures."""
-    figures_of = getattr(source, "profile_figures", None)
-    figures = figures_of() if callable(figures_of) else None
+    figures = source.profile_figures()
     if figures is None:
         return
     store.record_profile_metrics(
@@ -919,7 +916,8 @@ def _changes(
     changes: list[CitationChange] = []
     unchanged = 0
     for key, counts in by_key.items():
-        source = next((s for s in SUMMARY_PREFERENCE if s in counts), sorted(counts)[0])
+        # The count the summary quotes: the first citation source (listing order) present.
+        source = next((s for s in registry().citation_sources if s in counts), sorted(counts)[0])
         previous = before.get(key, {}).get(source)
         change = CitationChange(
             key, titles.get(key, key), source, previous.count if previous else None, counts[source]
@@ -1013,7 +1011,7 @@ def format_summary(report: SyncReport) -> list[str]:
         lines.append(
             "h-index: "
             + " · ".join(
-                f"{SOURCE_LABELS.get(s, s)} {'–' if was is None else was} → {now}"
+                f"{registry().label(s)} {'–' if was is None else was} → {now}"
                 for s, (was, now) in report.h_index_changes.items()
             )
         )

@@ -51,7 +51,6 @@ class Arxiv(Source):
 
     def __init__(self, config: Config, http: HttpClient) -> None:
         super().__init__(config, http)
-        self.base_url = config.api_url(self.name)
 
     def lookup_id(self, work: WorkRef) -> str | None:
         """The canonical arXiv id (no version); the arXiv DOI counts too."""

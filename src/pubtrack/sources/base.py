@@ -102,6 +102,8 @@ class Source(ABC):
             self.batch_size = self.settings.batch_size
         if self.settings.min_interval is not None:
             self.min_interval = self.settings.min_interval
+        # default_url, or its url_env variable (mirrors, tests)
+        self.base_url = config.api_url(self.name) if self.default_url else ""
 
     def skip_reason(self) -> str | None:
         """Why this source cannot run here (e.g. 'no OPENALEX_API_KEY'), or None."""

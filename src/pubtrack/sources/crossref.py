@@ -32,7 +32,6 @@ class Crossref(Source):
 
     def __init__(self, config: Config, http: HttpClient) -> None:
         super().__init__(config, http)
-        self.base_url = config.api_url(self.name)
         self.mailto = config.owner.email.strip()
 
     def lookup_id(self, work: WorkRef) -> str | None:

@@ -49,7 +49,6 @@ class OpenAlex(Source):
 
     def __init__(self, config: Config, http: HttpClient) -> None:
         super().__init__(config, http)
-        self.base_url = config.api_url(self.name)
         self.api_key = os.environ.get("OPENALEX_API_KEY", "").strip() or None
         self.http.add_secret(self.api_key)
 
