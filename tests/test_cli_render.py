@@ -392,3 +392,47 @@ def test_output_cache_follows_included_templates_and_no_cache(
     part.write_text("second {{ publications|length }}", encoding="utf-8")
     assert render_project(config, options).text.startswith("second 2")
     assert sorted(p.name for p in cache_dir.iterdir()) == before
+
+
+def test_an_unchanged_render_is_served_without_parsing_the_bib(
+    example_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output cache is looked up with the bib files' fingerprint and the database's
+    counts before the bib is parsed; the bib's warnings are said again from the entry."""
+    import pubtrack.bibtex
+    from pubtrack.config import load_config
+    from pubtrack.render import RenderOptions, render_project
+
+    bib = example_project / "bib" / "publications.bib"
+    bib.write_text(bib.read_text() + "\n@misc{nokey_year,\n  title = {T},\n  year = {soon},\n}\n")
+    config = load_config()
+    Store.open(config.database_path).close()
+    calls: list[int] = []
+    real = pubtrack.bibtex.load_library
+
+    def counting(cfg):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(cfg)
+
+    monkeypatch.setattr(pubtrack.bibtex, "load_library", counting)
+    said: list[str] = []
+    first = render_project(config, RenderOptions(format="md"), warn=said.append)
+    assert len(calls) == 1 and first.library is not None
+    assert any("year 'soon' is not understood" in w for w in said)
+    again: list[str] = []
+    second = render_project(config, RenderOptions(format="md"), warn=again.append)
+    assert len(calls) == 1  # served from the cache: not parsed
+    assert second.library is None and second.text == first.text and again == said
+    # New counts, or a changed bib, render afresh.
+    with Store.open(config.database_path) as store:
+        store.record_citations(
+            [CitationCount("du2022ensemblemot", "semantic_scholar", 7, "2026-11-28T03:00:00Z")]
+        )
+    third = render_project(config, RenderOptions(format="md"))
+    assert len(calls) == 2 and "Cited by 7" in third.text
+    bib.write_text(bib.read_text().replace("{soon}", "{2020}"))
+    render_project(config, RenderOptions(format="md"), warn=(fresh := []).append)
+    assert len(calls) == 3 and not any("soon" in w for w in fresh)
+    # --strict always reads the bib (it must see every problem).
+    render_project(config, RenderOptions(format="md", strict=True))
+    assert len(calls) == 4

@@ -19,7 +19,15 @@ from pubtrack.errors import BibError
 from pubtrack.models import Library, Problem
 from pubtrack.util import gc_paused
 
-__all__ = ["load_library", "read_file", "read_files", "read_string", "BibError", "Reader"]
+__all__ = [
+    "load_library",
+    "library_fingerprint",
+    "read_file",
+    "read_files",
+    "read_string",
+    "BibError",
+    "Reader",
+]
 
 
 def _encoding(config: Config) -> str | None:
@@ -52,13 +60,8 @@ def _unmatched_settings(config: Config) -> list[Problem]:
     return problems
 
 
-def load_library(config: Config) -> Library:
-    """Read ``config.publication_files()`` (works) then ``config.talk_files()`` (talks).
-
-    Files are read in that order, so @string macros of earlier files (e.g. a
-    definitions.bib) are visible in later ones. A second call on unchanged
-    files returns the cached result (see cache.py).
-    """
+def _inputs(config: Config) -> tuple[Reader, list[tuple[Path, bool, str, bytes]], str]:
+    """The files to read (bytes in hand) and their fingerprint: the parse cache's key."""
     encoding = _encoding(config)
     reader = Reader(config.root, encoding)
     inputs: list[tuple[Path, bool, str, bytes]] = []
@@ -74,6 +77,23 @@ def load_library(config: Config) -> Library:
         [(name, "talks" if talk else "publications", data) for _, talk, name, data in inputs],
         settings=f"{config.root}|{encoding or ''}",
     )
+    return reader, inputs, key
+
+
+def library_fingerprint(config: Config) -> str:
+    """What ``load_library(config).fingerprint`` will be, without parsing anything
+    (render's output cache is checked with it before the library is loaded)."""
+    return _inputs(config)[2]
+
+
+def load_library(config: Config) -> Library:
+    """Read ``config.publication_files()`` (works) then ``config.talk_files()`` (talks).
+
+    Files are read in that order, so @string macros of earlier files (e.g. a
+    definitions.bib) are visible in later ones. A second call on unchanged
+    files returns the cached result (see cache.py).
+    """
+    reader, inputs, key = _inputs(config)
     cache_dir = config.cache_dir
     with gc_paused():
         cached = cache.load(cache_dir, key)

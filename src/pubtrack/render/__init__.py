@@ -68,7 +68,7 @@ class RenderOptions:
 @dataclass
 class RenderResult:
     text: str
-    library: Library
+    library: Library | None  # None when the text came from the output cache (not parsed)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -137,7 +137,7 @@ class StoredData:
 
 def load_stored(
     config: Config,
-    library: Library,
+    library: Library | None,
     warn: Warn,
     *,
     sparklines: bool = False,
@@ -325,7 +325,8 @@ def _load(
     *,
     guarded: bool = False,
     refuse_empty: bool = False,
-) -> tuple[Library, StoredData, list[str]]:
+    stored: tuple[StoredData, list[str]] | None = None,
+) -> tuple[Library, StoredData, list[str], list[str]]:
     """Bib files and database, with every warning collected (and passed on).
 
     ``guarded`` (--output, --inject): no bib file or an unreadable database is an
@@ -352,7 +353,13 @@ def _load(
                 "(the file is left as it was)"
             )
         _warn(f"no publications or talks found (looked in {looked}); see `pubtrack init`")
-    stored = load_stored(
+    library_warnings = list(warnings)  # what the bib said (kept with a cached text)
+    if stored is not None:  # read before (render_project's look at the output cache)
+        data, stored_warnings = stored
+        for message in stored_warnings:
+            _warn(message)
+        return library, data, warnings, library_warnings
+    data = load_stored(
         config,
         library,
         _warn,
@@ -360,7 +367,28 @@ def _load(
         series=bool(options.standalone),
         guarded=guarded,
     )
-    return library, stored, warnings
+    return library, data, warnings, library_warnings
+
+
+def _cache_key(
+    config: Config, options: RenderOptions, fingerprint: str, stored: StoredData, variant: str
+) -> str:
+    """Everything the rendered text depends on (render/cache.py)."""
+    from pubtrack.render import cache
+
+    return cache.cache_key(
+        fingerprint,
+        {**asdict(replace(options, generated_at=None, strict=False)), "variant": variant},
+        {"render": asdict(config.render), "owner": config.owner_names()},
+        (
+            stored.citations,
+            stored.external_ids,
+            stored.sparklines,
+            stored.series,
+            stored.learned,
+            stored.pdfs,
+        ),
+    )
 
 
 def _cached(
@@ -370,8 +398,13 @@ def _cached(
     stored: StoredData,
     variant: str,
     produce: Callable[[RenderContext], str],
+    library_warnings: list[str] | None = None,
 ) -> str:
-    """``produce(context)``, or the text it gave last time for the same input."""
+    """``produce(context)``, or the text it gave last time for the same input.
+
+    The entry keeps the warnings the bib gave (``library_warnings``), so that a
+    later render served from it says the same without parsing the bib.
+    """
     from pubtrack.render import cache
 
     def build() -> str:
@@ -388,18 +421,58 @@ def _cached(
     fingerprint = getattr(library, "fingerprint", None)
     if fingerprint is None or not cache.enabled():
         return cache.fill(build(), generated_at)
-    key = cache.cache_key(
-        str(fingerprint),
-        {**asdict(replace(options, generated_at=None, strict=False)), "variant": variant},
-        {"render": asdict(config.render), "owner": config.owner_names()},
-        (stored.citations, stored.external_ids, stored.sparklines, stored.series),
-    )
+    key = _cache_key(config, options, str(fingerprint), stored, variant)
     directory = config.cache_dir / "render"
-    text = cache.load(directory, key)
-    if text is None:
-        text = build()
-        cache.store(directory, key, text)
-    return cache.fill(text, generated_at)
+    entry = cache.load(directory, key)
+    if entry is None:
+        empty = not library.works and not library.talks
+        entry = cache.Entry(build(), list(library_warnings or []), empty)
+        cache.store(directory, key, entry)
+    return cache.fill(entry.text, generated_at)
+
+
+def _from_cache(
+    config: Config,
+    options: RenderOptions,
+    warn: Warn | None,
+    *,
+    guarded: bool,
+    refuse_empty: bool,
+) -> tuple[RenderResult | None, tuple[StoredData, list[str]] | None]:
+    """The text of an unchanged render, without parsing the bib: the bib files'
+    fingerprint and the database's counts find it in the output cache. Returns
+    (result or None, the stored data read, for the full render to reuse)."""
+    from pubtrack.bibtex import library_fingerprint
+    from pubtrack.render import cache
+
+    if not cache.enabled() or options.strict or options.format == "alfolio":
+        return None, None
+    if guarded and not (config.publication_files() or config.talk_files()):
+        return None, None  # the full render says why nothing is written
+    try:
+        fingerprint = library_fingerprint(config)
+    except BibError:
+        return None, None  # the full render reports it
+    stored_warnings: list[str] = []
+    stored = load_stored(
+        config,
+        None,
+        stored_warnings.append,
+        sparklines=bool(options.sparklines),
+        series=bool(options.standalone),
+        guarded=guarded,
+    )
+    read = (stored, stored_warnings)
+    key = _cache_key(config, options, fingerprint, stored, "stdout")
+    entry = cache.load(config.cache_dir / "render", key)
+    if entry is None or (refuse_empty and entry.empty):
+        return None, read
+    warnings = [*entry.warnings, *stored_warnings]
+    if warn is not None:
+        for message in warnings:
+            warn(message)
+    text = cache.fill(entry.text, options.generated_at or now_iso())
+    return RenderResult(text, None, warnings), read
 
 
 def render_project(
@@ -423,8 +496,11 @@ def render_project(
     if options.standalone and options.format != "html":
         raise BadInputError("--standalone goes with --format html")
     with gc_paused():
-        library, stored, warnings = _load(
-            config, options, warn, guarded=guarded, refuse_empty=refuse_empty
+        hit, read = _from_cache(config, options, warn, guarded=guarded, refuse_empty=refuse_empty)
+        if hit is not None:
+            return hit
+        library, stored, warnings, library_warnings = _load(
+            config, options, warn, guarded=guarded, refuse_empty=refuse_empty, stored=read
         )
         extra: dict[str, Any] = {"scholar_user": config.owner.google_scholar_id}
         if options.standalone:
@@ -450,6 +526,7 @@ def render_project(
             stored,
             "stdout",
             lambda ctx: render_context(replace(ctx, extra={**ctx.extra, **extra}), options),
+            library_warnings,
         )
     return RenderResult(text, library, warnings)
 
@@ -531,7 +608,7 @@ def inject_project(
         }
         # Read the bib and the database once (warnings once), with what any region needs.
         wants_sparklines = any(o.sparklines for o in resolved.values())
-        library, stored, _ = _load(
+        library, stored, _, _ = _load(
             config, replace(options, sparklines=wants_sparklines), warn, guarded=True
         )
         for marker, names in by_options.items():

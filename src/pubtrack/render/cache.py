@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,18 +72,33 @@ def cache_key(
     return digest.hexdigest()
 
 
-def load(directory: Path, key: str) -> str | None:
+@dataclass
+class Entry:
+    """One rendered text, with the bib's warnings and whether the bib was empty, so that
+    a render served from the cache says and refuses what a full render would."""
+
+    text: str
+    warnings: list[str] = field(default_factory=list)
+    empty: bool = False
+
+
+def load(directory: Path, key: str) -> Entry | None:
     try:
-        return (directory / key).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = json.loads((directory / key).read_text(encoding="utf-8"))
+        return Entry(str(data["text"]), [str(w) for w in data["warnings"]], bool(data["empty"]))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
         return None
 
 
-def store(directory: Path, key: str, text: str) -> None:
+def store(directory: Path, key: str, entry: Entry) -> None:
     from pubtrack.util import write_atomic
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(
+            {"text": entry.text, "warnings": entry.warnings, "empty": entry.empty},
+            ensure_ascii=False,
+        )
         write_atomic(directory / key, text)
         entries = sorted(directory.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[KEEP:]:
