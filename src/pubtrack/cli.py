@@ -73,6 +73,24 @@ class Project:
 pass_project = click.make_pass_decorator(Project)
 
 
+class SourceOption(click.Option):
+    """--source: its help lists the registered sources, read only when help is shown
+    (reading the entry points at every start would slow every command)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from pubtrack.sources.registry import registry
+
+        names = registry()
+        saved = self.help
+        self.help = (saved or "").format(
+            names=", ".join(names.names), citation_names=", ".join(names.citation_sources)
+        )
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.help = saved
+
+
 def warn(message: str) -> None:
     click.echo(f"Warning: {message}", err=True)
 
@@ -388,10 +406,10 @@ class _SyncOutput:
 @click.option(
     "--source",
     "sources",
+    cls=SourceOption,
     multiple=True,
     metavar="NAME",
-    help="Only this source (repeatable): semantic_scholar, arxiv, openalex, crossref, "
-    "google_scholar. Default: [sync] sources in pubtrack.toml.",
+    help="Only this source (repeatable): {names}. Default: [sync] sources in pubtrack.toml.",
 )
 @click.option("--all", "everything", is_flag=True, help="Fetch every work, however recent.")
 @click.option(
@@ -490,11 +508,11 @@ def sync(
 # stats, history, changes, plot (issue: stats and history)
 # ---------------------------------------------------------------------------
 
-_SOURCE_HELP = "Only this source (semantic_scholar, openalex, crossref, google_scholar)."
+_SOURCE_HELP = "Only this source ({citation_names})."
 
 
 @cli.command()
-@click.option("--source", default=None, metavar="NAME", help=_SOURCE_HELP)
+@click.option("--source", cls=SourceOption, default=None, metavar="NAME", help=_SOURCE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (documented in the README).")
 @pass_project
 def stats(project: Project, source: str | None, as_json: bool) -> None:
@@ -507,7 +525,7 @@ def stats(project: Project, source: str | None, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("key", required=False)
-@click.option("--source", default=None, metavar="NAME", help=_SOURCE_HELP)
+@click.option("--source", cls=SourceOption, default=None, metavar="NAME", help=_SOURCE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_project
 def history(project: Project, key: str | None, source: str | None, as_json: bool) -> None:
@@ -554,7 +572,7 @@ def changes(project: Project, since: str, as_json: bool) -> None:
     type=click.IntRange(0, 50),
     help="How many of the most cited papers get their own line.",
 )
-@click.option("--source", default=None, metavar="NAME", help=_SOURCE_HELP)
+@click.option("--source", cls=SourceOption, default=None, metavar="NAME", help=_SOURCE_HELP)
 @pass_project
 def plot(project: Project, output: str, top: int, source: str | None) -> None:
     """Draw citations over time and citations per year (needs pubtrack[plot])."""

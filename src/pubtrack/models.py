@@ -24,18 +24,6 @@ def plain(text: str | None) -> str:
     return text.translate(_MARKERS) if text else ""
 
 
-# Public source names (DESIGN.md); keys of `citations` and JSON output.
-SOURCE_NAMES = ("semantic_scholar", "arxiv", "openalex", "crossref", "google_scholar")
-
-SOURCE_LABELS = {
-    "semantic_scholar": "Semantic Scholar",
-    "arxiv": "arXiv",
-    "openalex": "OpenAlex",
-    "crossref": "Crossref",
-    "google_scholar": "Google Scholar",
-}
-
-
 @dataclass(frozen=True)
 class Location:
     """Where a thing came from, for FILE:LINE messages."""
