@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pubtrack import __version__
 from pubtrack.errors import EXIT_BAD_INPUT, PubtrackError
+
+if TYPE_CHECKING:
+    from pubtrack.config import Config
 
 
 def _debug() -> bool:
@@ -55,11 +58,11 @@ class Project:
 
     def __init__(self, config_path: str | None) -> None:
         self.config_path = config_path
-        self._config = None
+        self._config: Config | None = None
         self.show_config_warnings = True  # `check` lists them with the other problems
 
     @property
-    def config(self):  # type: ignore[no-untyped-def]
+    def config(self) -> Config:
         if self._config is None:
             from pubtrack.config import load_config
 
@@ -463,7 +466,8 @@ def sync(
 
     if keys and not relearn:
         raise click.UsageError("KEYs go with --relearn")
-    project: Project = ctx.find_object(Project)
+    project = ctx.find_object(Project)
+    assert project is not None  # the group always sets it
     options = SyncOptions(
         sources=list(sources) or None,
         all=everything,
@@ -683,7 +687,8 @@ def import_(
     """
     from pubtrack.works.importer import Profiles, import_works
 
-    project: Project = ctx.find_object(Project)
+    project = ctx.find_object(Project)
+    assert project is not None  # the group always sets it
     profiles = (
         Profiles(**profile_ids)
         if any(profile_ids.values())
@@ -735,7 +740,8 @@ def add(
     """
     from pubtrack.works.add import add_works
 
-    project: Project = ctx.find_object(Project)
+    project = ctx.find_object(Project)
+    assert project is not None  # the group always sets it
     report = add_works(project.config, list(ids), title=title, dry_run=dry_run, to=to, warn=warn)
     _print_add_report(report)
     ctx.exit(report.exit_code)
@@ -771,7 +777,8 @@ def discover(
     from pubtrack.works.discover import add_to_ignore
     from pubtrack.works.discover import discover as run_discover
 
-    project: Project = ctx.find_object(Project)
+    project = ctx.find_object(Project)
+    assert project is not None  # the group always sets it
     if ignore:
         path = add_to_ignore(project.config, list(ignore))
         click.echo(f"Ignoring {len(ignore)} more work(s) (listed in {_shown(path)}).")
@@ -841,7 +848,8 @@ def fix(project: Project, keys: tuple[str, ...], yes: bool, dry_run: bool) -> No
     if plan.written:
         for f in plan.files:
             click.echo(
-                f"Updated {_shown(f.path)} ({len(f.keys)} entr(ies); backup {f.backup.name})"
+                f"Updated {_shown(f.path)} ({len(f.keys)} entr(ies)"
+                + (f"; backup {f.backup.name})" if f.backup is not None else ")")
             )
     elif not plan.files:
         click.echo("Nothing to fix.")
