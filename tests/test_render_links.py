@@ -72,3 +72,18 @@ def test_tex_url_cannot_read_a_file_or_escape_its_group() -> None:
     raw = LATEX.url("https://x.org/^^5cinput^^7b/etc/passwd^^7d\\input{x}#%")
     assert "^" not in raw and "\\input" not in raw and "{" not in raw and "}" not in raw
     assert "%5E%5E5c" in raw and "%5Cinput%7Bx%7D" in raw and raw.endswith("\\#\\%")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://arxiv.org/abs/2410.12178",
+        "http://example.org/p~v2?x=1",
+        "https://doi.org/10.1000/x.(1)",
+        "HTTPS://EXAMPLE.ORG/",
+        "https://",
+    ],
+)
+def test_the_plain_web_url_fast_path_agrees_with_the_full_check(url: str) -> None:
+    # A leading space takes the full path (stripped, decoded, scheme checked).
+    assert safe_url(url) == safe_url(" " + url) == url
