@@ -93,8 +93,11 @@ def quick(raw: str, macros: dict[str, str], strip: bool = True) -> str | None:
     macro); None when the full `resolve` is needed."""
     first = raw[:1]
     if first == "{":
-        if raw[-1] == "}" and "#" not in raw and _match_brace(raw, 0) == len(raw) - 1:
-            return _clean(raw[1:-1], strip)
+        if raw[-1] == "}" and "#" not in raw:
+            inner = raw[1:-1]
+            # No brace inside: the outer pair matches (the common case, checked cheaply).
+            if ("{" not in inner and "}" not in inner) or _match_brace(raw, 0) == len(raw) - 1:
+                return _clean(inner, strip)
     elif first == '"':
         if raw[-1] == '"' and len(raw) > 1 and raw.count('"') == 2 and "#" not in raw:
             inner = raw[1:-1]
