@@ -410,3 +410,33 @@ def test_write_bib_round_trips_through_bibtexparser(tmp_path):
         assert fields["title"] == paper.title
         assert ("eprint" in fields) == bool(paper.arxiv_id and "arxiv" in paper.bib_ids)
         assert ("doi" in fields) == bool(paper.doi and "doi" in paper.bib_ids)
+
+
+def test_cassettes_of_both_vcr_dialects_are_read_with_yaml(tmp_path):
+    """VCR.py (`interactions`, status code or status_code) and Ruby VCR
+    (`http_interactions`, block-scalar bodies, nested status_code) alike."""
+    python_vcr = tmp_path / "py.yaml"
+    python_vcr.write_text(
+        "interactions:\n"
+        "- request:\n    body: null\n    method: GET\n    uri: https://api.example/p/1\n"
+        "  response:\n    body:\n      string: '{\"a\": 1,\n\n        \"b\": ''x''}'\n"
+        "    status:\n      code: 404\n      message: Not Found\n"
+        "- request:\n    body: '{\"ids\": [1]}'\n    method: POST\n    uri: https://api.example/b\n"
+        "  response:\n    content: '[]'\n    status_code: 200\n"
+    )
+    ruby_vcr = tmp_path / "rb.yml"
+    ruby_vcr.write_text(
+        "http_interactions:\n"
+        "- request:\n    method: get\n    uri: https://pub.example/v3/x\n"
+        "    body:\n      encoding: ''\n      string: ''\n"
+        "  response:\n    status:\n      status_code: '404'\n      message: Not Found\n"
+        "    body:\n      encoding: UTF-8\n      string: |-\n"
+        '        {\n          "code" : 404\n        }\n'
+        "recorded_with: vcr/1.0\n"
+    )
+    first, second = read_cassette(python_vcr)
+    assert (first.method, first.status, first.body) == ("GET", 404, '{"a": 1,\n"b": \'x\'}')
+    assert (second.method, second.status, second.request_body) == ("POST", 200, '{"ids": [1]}')
+    (only,) = read_cassette(ruby_vcr)
+    assert (only.method, only.status, only.uri) == ("GET", 404, "https://pub.example/v3/x")
+    assert json.loads(only.body) == {"code": 404}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +17,8 @@ from pubtrack.testing.fake_api import read_cassette
 
 
 def _bodies(path: Path) -> list[tuple[str, str]]:
-    """(uri, body) of every interaction of a cassette, block-scalar bodies included."""
-    found: list[tuple[str, str]] = []
-    for rec in read_cassette(path):
-        if rec.body.strip() not in ("|", "|-", ">", ">-", ""):
-            found.append((rec.uri, rec.body))
-    lines = path.read_text(encoding="utf-8").splitlines()
-    uri = ""
-    i = 0
-    while i < len(lines):
-        match = re.match(r"\s*uri: (.*)$", lines[i])
-        if match:
-            uri = match.group(1).strip()
-        block = re.match(r"^(\s*)string: [|>]-?\s*$", lines[i])
-        if block:
-            indent, buf = len(block.group(1)), []
-            i += 1
-            while i < len(lines) and (
-                not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent
-            ):
-                buf.append(lines[i])
-                i += 1
-            found.append((uri, textwrap.dedent("\n".join(buf))))
-            continue
-        i += 1
-    return found
+    """(uri, body) of every interaction of a cassette that has a body."""
+    return [(rec.uri, rec.body) for rec in read_cassette(path) if rec.body.strip()]
 
 
 def _json(path: Path, uri_part: str) -> list[Any]:

@@ -1697,92 +1697,41 @@ class ReplayServer:
 
 
 def read_cassette(path: str | Path) -> list[Recorded]:
-    """The interactions of a VCR.py cassette, without a YAML library.
+    """The interactions of a VCR cassette (VCR.py's ``interactions`` or Ruby VCR's
+    ``http_interactions``), read with a YAML library."""
+    import yaml  # test extra: only the tests replay cassettes
 
-    Handles exactly what the recorded cassettes use: plain scalars and
-    single-quoted (folded) scalars for ``method``, ``uri``, the request
-    ``body``, ``response.body.string`` / ``response.content``, and
-    ``status.code`` / ``status_code``.
-    """
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    items = data.get("interactions") or data.get("http_interactions") or []
     out: list[Recorded] = []
-    current: dict[str, Any] | None = None
-    section = ""
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        i += 1
-        if line.startswith("- request:"):
-            if current:
-                out.append(_recorded(current))
-            current, section = {}, "request"
-            continue
-        if current is None:
-            continue
-        if line.startswith("  response:"):
-            section = "response"
-            continue
-        key, sep, rest = stripped.partition(": ")
-        if not sep and stripped.endswith(":"):
-            continue
-        wanted = {
-            ("request", "method"): "method",
-            ("request", "uri"): "uri",
-            ("request", "body"): "request_body",
-            ("response", "string"): "body",
-            ("response", "content"): "body",
-            ("response", "code"): "status",
-            ("response", "status_code"): "status",
-        }.get((section, key))
-        if wanted is None:
-            continue
-        if rest.startswith("'"):
-            value, i = _single_quoted(rest, lines, i)
+    for item in items:
+        request = item.get("request") or {}
+        response = item.get("response") or {}
+        status = response.get("status")
+        if isinstance(status, dict):
+            code = status.get("code", status.get("status_code"))
         else:
-            value = rest.strip()
-        current[wanted] = value
-    if current:
-        out.append(_recorded(current))
+            code = response.get("status_code", status)
+        body = response["body"] if "body" in response else response.get("content")
+        out.append(
+            Recorded(
+                method=str(request.get("method") or "GET").upper(),
+                uri=str(request.get("uri") or ""),
+                request_body=_cassette_text(request.get("body")),
+                status=int(code or 200),
+                body=_cassette_text(body),
+            )
+        )
     return out
 
 
-def _recorded(data: dict[str, Any]) -> Recorded:
-    return Recorded(
-        method=str(data.get("method", "GET")),
-        uri=str(data.get("uri", "")),
-        request_body=str(data.get("request_body", "")),
-        status=int(data.get("status", 200)),
-        body=str(data.get("body", "")),
-    )
-
-
-def _single_quoted(first: str, lines: list[str], i: int) -> tuple[str, int]:
-    """A YAML single-quoted scalar starting at ``first`` (continuing on lines[i:])."""
-    chunks = [first[1:]]
-    while True:
-        text = chunks[-1]
-        # An odd quote that is not part of a doubled '' closes the scalar.
-        closing = re.search(r"(?<!')'(?:'')*$", text.rstrip()) if text.rstrip() else None
-        if closing and text.rstrip().count("'") % 2 == 1:
-            chunks[-1] = text.rstrip()[:-1]
-            break
-        if i >= len(lines):
-            break
-        chunks.append(lines[i].strip())
-        i += 1
-    # Folding: a line break is a space; an empty line is a newline.
-    value = ""
-    for j, chunk in enumerate(chunks):
-        if j == 0:
-            value = chunk
-        elif chunk == "":
-            value += "\n"
-        elif value.endswith("\n"):
-            value += chunk
-        else:
-            value += " " + chunk
-    return value.replace("''", "'"), i
+def _cassette_text(value: Any) -> str:
+    """A body as recorded: a string, ``{string: ...}``, bytes, or nothing."""
+    if isinstance(value, dict):
+        value = value.get("string", "")
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
 
 
 def read_arxiv_recording(path: str | Path) -> tuple[int, str, str]:
