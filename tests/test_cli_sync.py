@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 from click.testing import CliRunner
 
-import pubtrack.sync
+import pubtrack.sync.run
 from pubtrack.cli import cli
 from pubtrack.db import Store
 from pubtrack.errors import SourceError
@@ -56,7 +56,7 @@ def fakes(monkeypatch: pytest.MonkeyPatch, example_project: Path) -> Path:
     for cls in (CountingSource, OtherSource):
         cls.counts, cls.broken, cls.calls = {}, False, 0
     monkeypatch.setattr(
-        pubtrack.sync,
+        pubtrack.sync.run,
         "available_sources",
         lambda: {"semantic_scholar": CountingSource, "crossref": OtherSource},
     )

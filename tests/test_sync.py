@@ -509,8 +509,8 @@ def test_ids_learned_late_are_fetched_in_the_same_run(tmp_path: Path) -> None:
 
 
 def test_duplicate_problems_for_check_use_ids_learned_by_sync(tmp_path: Path) -> None:
+    from pubtrack.checks import duplicate_problems
     from pubtrack.models import Location
-    from pubtrack.sync import duplicate_problems
 
     pre = _work("preprint", arxiv="2401.00001")
     pre.location = Location("bib/a.bib", 3)
@@ -574,3 +574,27 @@ def test_summary_reports_a_new_h_index(tmp_path: Path) -> None:
     third = _sync(config, Library(works=works), all=True)  # nothing moved
     assert third.h_index_changes == {}
     assert not any(line.startswith("h-index") for line in third.summary_lines())
+
+
+def test_dry_run_and_real_run_share_one_plan(tmp_path: Path) -> None:
+    """SyncRun.plan is what --dry-run prints and what the real run then fetches."""
+    works = [_work(f"w{i}", arxiv=f"2401.0000{i}") for i in range(4)] + [_work("noid")]
+    FakeSource.table = {f"ARXIV:2401.0000{i}": (i, {}) for i in range(4)}
+    config = _config(tmp_path, ["semantic_scholar"])
+    library = Library(works=works)
+    assert _sync(config, library).exit_code == EXIT_OK
+    # A second day: two works are stale.
+    with Store.open(config.database_path) as store:
+        store.db.execute(
+            "UPDATE source_records SET fetched_at = '2000-01-01T00:00:00Z' "
+            "WHERE publication_key IN ('w0', 'w1')"
+        )
+    dry = _sync(config, library, dry_run=True)
+    [planned] = dry.sources
+    FakeSource.calls = []
+    real = _sync(config, library)
+    [fetched] = real.sources
+    asked = sorted(k for call in FakeSource.calls for k in call)
+    assert sorted(planned.due_keys) == sorted(fetched.due_keys)
+    assert asked == sorted(k for k in planned.due_keys if k != "noid") == ["w0", "w1"]
+    assert planned.planned_requests == fetched.planned_requests

@@ -9,7 +9,7 @@ Every id is stored and compared in one canonical form, so that
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -171,7 +171,7 @@ _ID_LABELS = {
 
 
 def find_duplicate_works(
-    works: Iterable[Any], learned_ids: dict[str, Iterable[dict[str, str]]] | None = None
+    works: Iterable[Any], learned_ids: Mapping[str, Iterable[dict[str, str]]] | None = None
 ) -> list[tuple[str, str, str]]:
     """Pairs of bib entries that are the same work: ``(key_a, key_b, reason)``.
 

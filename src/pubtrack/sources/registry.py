@@ -69,6 +69,11 @@ class SourceRegistry:
         rank = {c.name: (c.fetch_order, c.name) for c in self.classes}
         return sorted(dict.fromkeys(names), key=lambda n: rank.get(n, (10**9, n)))
 
+    def fetch_rank(self, name: str) -> int:
+        """Position in a sync run (``fetch_order``); unknown names after every known one."""
+        order = self.fetch_order(self.names)
+        return order.index(name) if name in order else len(order)
+
     def rank(self, name: str) -> int:
         """Listing position (unknown names after every known one)."""
         names = self.names

@@ -218,7 +218,7 @@ def suggestion_problems(config: Config, library: Library) -> list:
 def summary_lines(config: Config) -> list[str]:
     """What the sync learned, one line per entry and finding (for the sync summary)."""
     from pubtrack.bibtex import load_library
-    from pubtrack.sync import duplicate_problems
+    from pubtrack.checks import duplicate_problems
 
     library = load_library(config)
     labels = {
