@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 from conftest import fill_stats_db
+from pubtrack.badges import badge_payload
 from pubtrack.db import Store
 from pubtrack.errors import BadInputError, PubtrackError
 from pubtrack.models import CitationCount, Library, Work
 from pubtrack.stats import (
-    badge_payload,
     build_changes,
     build_history,
     build_stats,
-    build_timeline,
     parse_since,
 )
+from pubtrack.timeline import build_timeline
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -337,7 +337,7 @@ def test_sync_over_several_days_then_stats_history_changes(
 
 
 def test_paper_sparklines(store: Store) -> None:
-    from pubtrack.stats import paper_sparklines
+    from pubtrack.timeline import paper_sparklines
 
     # semantic_scholar has the longest history; p1 8, 10, 20, 22, 25:
     # (v - 8) / 17 * 7 -> 0, 0.8, 4.9, 5.8, 7 -> ▁▂▆▇█

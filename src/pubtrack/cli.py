@@ -610,7 +610,7 @@ def badge(project: Project, metric: str | None, source: str | None, output: str 
     """Write shields.io endpoint JSON for total citations and h-index."""
     import json
 
-    from pubtrack.stats import badges
+    from pubtrack.badges import badges
 
     result = badges(project.config, metric=metric, source=source, output=output)
     if result.payload is not None:

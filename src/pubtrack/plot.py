@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pubtrack.errors import BadInputError, OptionalDependencyError, PubtrackError
-from pubtrack.stats import Timeline, build_timeline, open_store, write_atomic
+from pubtrack.stats import open_store
+from pubtrack.timeline import Timeline, build_timeline
+from pubtrack.util import write_atomic
 
 if TYPE_CHECKING:
     from pubtrack.config import Config

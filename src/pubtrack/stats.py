@@ -15,14 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pubtrack import metrics
 from pubtrack.db import Store, utcnow_datetime
 from pubtrack.errors import BadInputError, DatabaseError, PubtrackError
 from pubtrack.sources.registry import registry
-from pubtrack.util import write_atomic
 
 if TYPE_CHECKING:
     from pubtrack.config import Config
@@ -695,141 +693,3 @@ def build_changes(store: Store, *, since: str, now: datetime | None = None) -> C
 def changes_report(config: Config, *, since: str) -> ChangesReport:
     with open_store(config) as store:
         return build_changes(store, since=since)
-
-
-# ---------------------------------------------------------------------------
-# badges (shields.io endpoint JSON)
-# ---------------------------------------------------------------------------
-
-BADGE_METRICS = ("citations", "h-index")
-
-
-def badge_payload(report: StatsReport, metric: str, source: str | None = None) -> dict[str, Any]:
-    """``{"schemaVersion": 1, "label": ..., "message": ..., "color": "blue"}``."""
-    if metric not in BADGE_METRICS:
-        raise BadInputError(f"unknown badge metric {metric!r} (known: citations, h-index)")
-    candidates = [source] if source else list(report.sources)
-    chosen = next((s for s in candidates if s in report.sources and report.sources[s].works), None)
-    if chosen is None:
-        where = f" from {source}" if source else ""
-        raise PubtrackError(f"no citation counts{where} yet: run `pubtrack sync` first")
-    stats = report.sources[chosen]
-    value = stats.total_citations if metric == "citations" else stats.h_index
-    return {"schemaVersion": 1, "label": metric, "message": str(value), "color": "blue"}
-
-
-@dataclass
-class BadgeResult:
-    written: list[Path]
-    payload: dict[str, Any] | None  # printed when no --output was given
-
-
-def badges(
-    config: Config,
-    *,
-    metric: str | None = None,
-    source: str | None = None,
-    output: str | None = None,
-) -> BadgeResult:
-    """One badge (``metric``) to a file or stdout, or every badge into a directory.
-
-    With ``metric``: ``output`` is the file to write (stdout when None).
-    Without: ``output`` is a directory (default ``badges/``) receiving
-    ``citations.json`` and ``h-index.json``.
-    """
-    report = stats_report(config, source=source)
-    if metric is not None:
-        payload = badge_payload(report, metric, source)
-        if output is None:
-            return BadgeResult([], payload)
-        path = Path(output)
-        write_atomic(path, json.dumps(payload) + "\n", make_parents=True)
-        return BadgeResult([path], None)
-    directory = Path(output or "badges")
-    if directory.exists() and not directory.is_dir():
-        raise BadInputError(f"{directory}: not a directory (give --metric to write one file)")
-    payloads = {m: badge_payload(report, m, source) for m in BADGE_METRICS}
-    written = []
-    for name, payload in payloads.items():
-        path = directory / f"{name}.json"
-        write_atomic(path, json.dumps(payload) + "\n", make_parents=True)
-        written.append(path)
-    return BadgeResult(written, None)
-
-
-# ---------------------------------------------------------------------------
-# timeline (for plots)
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class Timeline:
-    """Daily figures for drawing: totals per source and the top papers' counts."""
-
-    totals: dict[str, list[tuple[str, int]]]  # source -> [(day, total)]
-    papers: dict[str, list[tuple[str, int]]]  # key -> [(day, count)] for `paper_source`
-    paper_source: str | None
-    titles: dict[str, str]
-    per_year: dict[str, dict[int, int]]  # source -> {year: citations}
-    per_year_basis: dict[str, str | None]
-
-
-def build_timeline(store: Store, *, source: str | None = None, top: int = 5) -> Timeline:
-    """Totals over time per source (carried forward per day) and the ``top`` papers
-    of the source with the most citations (or of ``source``)."""
-    hist = _History.load(store, source=source)
-    report = _build_stats(hist, source=source, now=None)
-    totals: dict[str, list[tuple[str, int]]] = {}
-    for src in report.sources:
-        series = [hist.plain(k, s) for k, s in sorted(hist.series) if s == src]
-        if series:
-            totals[src] = [(day, total) for day, _, total in metrics.totals_by_day(series)]
-    with_counts = [s for s in report.sources.values() if s.works]
-    # Top papers from the source with the longest recorded history, then the most citations.
-    main = max(
-        with_counts,
-        key=lambda s: (len(totals.get(s.source, [])), s.total_citations or 0),
-        default=None,
-    )
-    papers: dict[str, list[tuple[str, int]]] = {}
-    if main is not None:
-        for paper in main.papers[:top]:
-            papers[paper.key] = metrics.daily_last(hist.plain(paper.key, main.source))
-    return Timeline(
-        totals=totals,
-        papers=papers,
-        paper_source=main.source if main else None,
-        titles=hist.titles,
-        per_year={
-            s: r.citations_per_year for s, r in report.sources.items() if r.citations_per_year
-        },
-        per_year_basis={s: r.citations_per_year_basis for s, r in report.sources.items()},
-    )
-
-
-def paper_sparklines(
-    store: Store, *, source: str | None = None, points: int = 12
-) -> dict[str, str]:
-    """{key: "▁▂▅█"}: each work's last ``points`` daily counts as a text sparkline.
-
-    For the Markdown render (no image file needed). ``source`` defaults to the
-    source with the longest recorded history; a work needs two days to get one.
-    """
-    hist = _History.load(store, source=source)
-    days: dict[str, set[str]] = {}
-    for (_key, src), rows in hist.series.items():
-        days.setdefault(src, set()).update(ts[:10] for ts, _, _ in rows)
-    if source is None:
-        if not days:
-            return {}
-        order = {name: -i for i, name in enumerate(registry().citation_sources)}
-        # the longest history; on a tie the first in the usual column order
-        source = max(sorted(days), key=lambda s: (len(days[s]), order.get(s, -99)))
-    out: dict[str, str] = {}
-    for key, src in sorted(hist.series):
-        if src != source:
-            continue
-        values = [count for _, count in metrics.daily_last(hist.plain(key, src))][-points:]
-        if len(values) >= 2:
-            out[key] = metrics.sparkline(values)
-    return out

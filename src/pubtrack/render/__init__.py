@@ -171,7 +171,7 @@ def load_stored(
         try:
             trends = {}
             if sparklines:
-                from pubtrack.stats import paper_sparklines
+                from pubtrack.timeline import paper_sparklines
 
                 trends = paper_sparklines(store)
             history: dict[str, Any] = {}
