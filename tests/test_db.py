@@ -1,9 +1,11 @@
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from pubtrack.db import Store, migrations
+from pubtrack.errors import DatabaseError
 from pubtrack.models import CitationCount, Library, Work
 
 
@@ -37,8 +39,10 @@ def test_latest_citations_and_removed_entries_keep_history() -> None:
 def test_citations_are_append_only() -> None:
     store = Store.memory()
     store.record_citations([CitationCount("a", "crossref", 1, "2026-11-01T00:00:00Z")])
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    # The Store's connection translates SQLite's errors (the cause stays attached).
+    with pytest.raises(DatabaseError, match="append-only") as err:
         store.db.execute("UPDATE citations SET count = 0")
+    assert isinstance(err.value.__cause__, sqlite3.IntegrityError)
 
 
 def test_failed_transaction_leaves_nothing() -> None:
@@ -76,3 +80,29 @@ def test_a_database_from_the_first_release_opens_and_upgrades(tmp_path: Path) ->
     applied = [m.name for m in migrations.applied(sqlite_utils.Database(path))]
     assert applied[:3] == ["m001_initial", "m010_meta", "m030_stats"]
     assert {"m050_learned_ids", "m060_key_renames"} <= set(applied)
+
+
+def test_only_the_store_talks_to_sqlite3() -> None:
+    """Every sqlite3 error becomes a StorageError in db.py; no other module catches them."""
+    src = Path(__file__).resolve().parent.parent / "src" / "pubtrack"
+    others = [
+        p.relative_to(src).as_posix()
+        for p in src.rglob("*.py")
+        if p.name != "db.py"
+        and re.search(r"^\s*(import sqlite3|from sqlite3)", p.read_text(), re.M)
+    ]
+    assert others == []
+
+
+def test_a_statement_that_fails_is_a_storage_error_naming_the_file(tmp_path: Path) -> None:
+    from pubtrack.errors import StorageError
+
+    path = tmp_path / "p.db"
+    with Store.open(path) as store:
+        with pytest.raises(StorageError) as err:
+            list(store.db.query("SELECT * FROM no_such_table"))
+        assert str(err.value).startswith(f"{path}: no such table")
+        with pytest.raises(StorageError), store.transaction():
+            store.db.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+            store.db.execute("INSERT INTO no_such_table VALUES (1)")
+        assert store.get_meta("k") is None  # the transaction was rolled back

@@ -4,6 +4,12 @@ The schema is documented in the README for users who query it. It changes only
 through the migrations below (sqlite-utils ``Migrations``): an old database
 opens and is upgraded in place, each migration in its own transaction.
 Writes go through ``Store.transaction()`` so a crash never leaves half a sync.
+
+The Store talks to SQLite through one small connection wrapper (``_Connection``)
+that turns every ``sqlite3.Error`` into a ``DatabaseError`` naming the file: no
+code outside this module catches ``sqlite3`` errors. sqlite-utils is imported
+only to migrate (``Store.open``): read commands open the database read-only
+without it (it also pulls in numpy when that is installed: 0.1 s per command).
 """
 
 from __future__ import annotations
@@ -15,15 +21,62 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-from sqlite_utils import Migrations
-
-from pubtrack.errors import BadInputError, DatabaseError
+from pubtrack.errors import BadInputError, DatabaseError, StorageError
 from pubtrack.models import CitationCount, Library, plain
 
-migrations = Migrations("pubtrack")
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+class _Migrations:
+    """``@migrations()`` as with sqlite-utils' ``Migrations("pubtrack")`` (same name,
+    same functions, so the record of applied migrations is unchanged), with
+    sqlite-utils imported only when migrations are applied or listed."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.functions: list[Any] = []
+        self._real: Any = None
+
+    def __call__(self) -> Any:
+        def register(fn: Any) -> Any:
+            self.functions.append(fn)
+            return fn
+
+        return register
+
+    def real(self) -> Any:
+        if self._real is None:
+            from sqlite_utils import Migrations
+
+            real = Migrations(self.name)
+            for fn in self.functions:
+                real()(fn)
+            self._real = real
+        return self._real
+
+    @staticmethod
+    def _db(db: Any) -> Any:
+        """A sqlite-utils Database for a Store's connection (or as given)."""
+        if isinstance(db, _Connection):
+            import sqlite_utils
+
+            return sqlite_utils.Database(db._conn)
+        return db
+
+    def apply(self, db: Any, *, stop_before: str | None = None) -> None:
+        self.real().apply(self._db(db), stop_before=stop_before)
+
+    def applied(self, db: Any) -> Any:
+        return self.real().applied(self._db(db))
+
+    def pending(self, db: Any) -> Any:
+        return self.real().pending(self._db(db))
+
+
+migrations = _Migrations("pubtrack")
 
 
 def utcnow_datetime() -> datetime:
@@ -349,10 +402,139 @@ def m060_key_renames(db: sqlite_utils.Database) -> None:
     )
 
 
+class _Table:
+    """``db[name]``: what the Store and tests ask of a table."""
+
+    def __init__(self, db: _Connection, name: str) -> None:
+        self.db, self.name = db, name
+
+    def exists(self) -> bool:
+        return self.name in self.db.table_names()
+
+    @property
+    def count(self) -> int:
+        return int(self.db.execute(f'SELECT count(*) FROM "{self.name}"').fetchone()[0])
+
+
+class _Connection:
+    """The Store's SQLite connection: plain ``sqlite3`` (autocommit, explicit
+    transactions), rows as dicts from ``query``, and every ``sqlite3.Error``
+    raised as a ``DatabaseError`` that names the file."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self._conn = conn
+        self.path = path
+        self._savepoints = 0
+
+    def error(self, exc: sqlite3.Error) -> StorageError:
+        where = str(self.path) if self.path else "database"
+        return StorageError(f"{where}: {explain(exc)}")
+
+    @property
+    def conn(self) -> _Connection:
+        return self  # ``db.conn.executemany(...)`` reads as before, errors translated
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params or ())
+        except sqlite3.Error as exc:
+            raise self.error(exc) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Any]) -> sqlite3.Cursor:
+        try:
+            return self._conn.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise self.error(exc) from exc
+
+    def executescript(self, sql: str) -> sqlite3.Cursor:
+        try:
+            return self._conn.executescript(sql)
+        except sqlite3.Error as exc:
+            raise self.error(exc) from exc
+
+    def query(self, sql: str, params: Any = ()) -> Iterator[dict[str, Any]]:
+        """The rows as dicts (fetched as the caller iterates)."""
+        cursor = self.execute(sql, params)
+        if cursor.description is None:
+            raise ValueError(f"query() is for statements that return rows: {sql[:60]!r}")
+        names = [d[0] for d in cursor.description]
+        return self._rows(cursor, names)
+
+    def _rows(self, cursor: sqlite3.Cursor, names: list[str]) -> Iterator[dict[str, Any]]:
+        try:
+            for row in cursor:
+                yield dict(zip(names, row, strict=True))
+        except sqlite3.Error as exc:
+            raise self.error(exc) from exc
+
+    def table_names(self) -> list[str]:
+        rows = self.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return [r[0] for r in rows.fetchall()]
+
+    def view_names(self) -> list[str]:
+        rows = self.execute("SELECT name FROM sqlite_master WHERE type = 'view'")
+        return [r[0] for r in rows.fetchall()]
+
+    def __getitem__(self, name: str) -> _Table:
+        return _Table(self, name)
+
+    @property
+    def journal_mode(self) -> str:
+        return str(self.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def iterdump(self) -> Iterator[str]:
+        return self._conn.iterdump()
+
+    @contextmanager
+    def atomic(self) -> Iterator[_Connection]:
+        """A transaction; nested blocks are savepoints (as sqlite-utils' ``atomic``)."""
+        try:
+            if self._conn.in_transaction:
+                self._savepoints += 1
+                name = f"pubtrack_{self._savepoints}"
+                self._conn.execute(f"SAVEPOINT {name}")
+                try:
+                    yield self
+                except BaseException:
+                    if self._conn.in_transaction:  # a fatal error may have ended it
+                        self._conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                        self._conn.execute(f"RELEASE SAVEPOINT {name}")
+                    raise
+                else:
+                    self._conn.execute(f"RELEASE SAVEPOINT {name}")
+            else:
+                self._conn.execute("BEGIN")
+                try:
+                    yield self
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+                else:
+                    try:
+                        self._conn.execute("COMMIT")
+                    except BaseException:
+                        if self._conn.in_transaction:
+                            self._conn.execute("ROLLBACK")
+                        raise
+        except sqlite3.Error as exc:
+            raise self.error(exc) from exc
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations (the one place sqlite-utils is used)."""
+    import sqlite_utils
+
+    migrations.apply(sqlite_utils.Database(conn))
+
+
 class Store:
     """The project's SQLite database (WAL mode, migrated on open)."""
 
-    def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
+    def __init__(self, db: _Connection, path: Path | None) -> None:
         self.db = db
         self.path = path
 
@@ -365,16 +547,15 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-            db = sqlite_utils.Database(conn)
-            db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            if db.journal_mode != "wal":
-                db.enable_wal()
-            migrations.apply(db)
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = wal")
+            _migrate(conn)
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{path}: cannot open database: {explain(exc)}") from None
         except OSError as exc:
             raise DatabaseError(f"{path}: cannot create database: {exc.strerror}") from None
-        return cls(db, path)
+        return cls(_Connection(conn, path), path)
 
     @classmethod
     def open_readonly(cls, path: str | Path, *, timeout: float = 5.0) -> Store:
@@ -399,7 +580,7 @@ class Store:
                 )
                 conn.execute("PRAGMA query_only = 1")
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-                return cls(sqlite_utils.Database(conn), path)
+                return cls(_Connection(conn, path), path)
             except sqlite3.Error as exc:
                 last = exc
                 if conn is not None:
@@ -414,9 +595,9 @@ class Store:
 
     @classmethod
     def memory(cls) -> Store:
-        db = sqlite_utils.Database(memory=True)
-        migrations.apply(db)
-        return cls(db, None)
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        _migrate(conn)
+        return cls(_Connection(conn, None), None)
 
     def close(self) -> None:
         self.db.close()

@@ -53,6 +53,11 @@ class DatabaseError(PubtrackError):
     """The SQLite database cannot be opened, upgraded or written."""
 
 
+class StorageError(DatabaseError):
+    """SQLite failed on a statement (locked, read-only, full, corrupt, a constraint);
+    the Store raises it for every ``sqlite3.Error``, naming the file."""
+
+
 class LockError(PubtrackError):
     """Another pubtrack process holds the lock for this project."""
 

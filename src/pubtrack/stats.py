@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pubtrack import metrics
 from pubtrack.db import Store, utcnow_datetime
-from pubtrack.errors import BadInputError, DatabaseError, PubtrackError
+from pubtrack.errors import BadInputError, DatabaseError, PubtrackError, StorageError
 from pubtrack.sources.registry import registry
 
 if TYPE_CHECKING:
@@ -63,9 +62,10 @@ def open_store(config: Config) -> Iterator[Store]:
     store = Store.open_readonly(path, timeout=10.0)
     try:
         yield store
-    except sqlite3.Error as exc:
+    except StorageError as exc:
+        why = exc.message.removeprefix(f"{path}: ")
         raise DatabaseError(
-            f"{path}: cannot read the database: {exc} (an older pubtrack's database is "
+            f"{path}: cannot read the database: {why} (an older pubtrack's database is "
             "upgraded by `pubtrack sync`)"
         ) from None
     finally:

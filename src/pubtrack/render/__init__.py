@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json as jsonlib  # `json` here is the pubtrack.render.json module
 import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -25,7 +24,13 @@ from pubtrack.config import (  # the [render] choices live with the config
     Config,
     RenderSettings,
 )
-from pubtrack.errors import BadInputError, BibError, DatabaseError, UnsafeWriteError
+from pubtrack.errors import (
+    BadInputError,
+    BibError,
+    DatabaseError,
+    StorageError,
+    UnsafeWriteError,
+)
 from pubtrack.models import CitationCount, Library
 from pubtrack.render.base import render_template
 from pubtrack.render.context import (
@@ -187,8 +192,9 @@ def load_stored(
                 pdfs=store.open_access_pdfs(),
                 series=history,
             )
-        except sqlite3.Error as exc:
-            return trouble(f"{path}: cannot read citation counts: {exc}")
+        except StorageError as exc:
+            why = exc.message.removeprefix(f"{path}: ")
+            return trouble(f"{path}: cannot read citation counts: {why}")
 
 
 # ---------------------------------------------------------------------------

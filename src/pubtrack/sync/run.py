@@ -28,7 +28,6 @@ import contextlib
 import errno
 import math
 import os
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +40,7 @@ from pubtrack.errors import (
     DatabaseError,
     PubtrackError,
     SourceError,
+    StorageError,
 )
 from pubtrack.identity import find_duplicate_works, id_keys, merged_ids
 from pubtrack.lock import ProjectLock, lock_path_for
@@ -185,10 +185,8 @@ def _storage_errors(path: Path) -> Any:
     """
     try:
         yield
-    except sqlite3.Error as exc:
-        from pubtrack.db import explain
-
-        raise DatabaseError(f"{path}: {explain(exc)}; nothing more was written") from None
+    except StorageError as exc:  # the Store's words for SQLite's error, naming the file
+        raise DatabaseError(f"{exc.message}; nothing more was written") from None
     except OverflowError as exc:
         raise DatabaseError(f"{path}: a value too large for the database: {exc}") from None
     except OSError as exc:
