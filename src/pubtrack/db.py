@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -613,6 +614,33 @@ class Store:
         """All-or-nothing; nests as a savepoint."""
         with self.db.atomic():
             yield
+
+    # -- per-source views ----------------------------------------------------
+
+    def use_citation_sources(self, sources: Iterable[str]) -> None:
+        """``publication_metrics`` has one column per source that counts citations,
+        plugins included (the registry's list, given by sync): rebuilt when its
+        columns differ, so a newly installed source shows up in the view."""
+        names = [s for s in dict.fromkeys(sources) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s)]
+        fixed = ["key", "title", "year", "in_bib", "max_citations", "last_retrieved_at"]
+        current = [r[1] for r in self.db.execute("PRAGMA table_info(publication_metrics)")]
+        if current == fixed[:4] + names + fixed[4:]:
+            return
+        columns = "".join(
+            f"\n                MAX(CASE WHEN l.source = '{n}' THEN l.count END) AS {n},"
+            for n in names
+        )
+        with self.transaction():
+            self.db.execute("DROP VIEW IF EXISTS publication_metrics")
+            self.db.execute(
+                f"""CREATE VIEW publication_metrics AS
+            SELECT p.key, p.title, p.year, p.in_bib,{columns}
+                MAX(l.count) AS max_citations,
+                MAX(l.retrieved_at) AS last_retrieved_at
+            FROM publications p
+            LEFT JOIN latest_citations l ON l.publication_key = p.key
+            GROUP BY p.key"""
+            )
 
     # -- bib -> tables ----------------------------------------------------
 

@@ -461,6 +461,7 @@ class SyncRun:
         """Plan, fetch and store every source, then a catch-up pass; the run's report."""
         library, options, emit = self.library, self.options, self.emit
         store.mark_interrupted_runs()
+        store.use_citation_sources(registry().citation_sources)
         store.sync_library(library)
         self.run_id = store.start_run([s.name for s in self.sources], len(library.works))
         before = store.latest_citations()
