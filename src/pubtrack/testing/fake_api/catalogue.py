@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pubtrack.identity import normalize_doi, split_arxiv_id, title_similarity
+from pubtrack.sources.http import SOURCE_INTERVALS
+from pubtrack.sources.registry import api_endpoints, registry
 
 API_NAMES = ("semantic_scholar", "arxiv", "openalex", "crossref", "orcid", "dblp", "datacite")
 
@@ -28,15 +30,8 @@ API_PREFIXES = {
 }
 
 
-API_ENV = {
-    "semantic_scholar": "PUBTRACK_S2_API_URL",
-    "arxiv": "PUBTRACK_ARXIV_API_URL",
-    "openalex": "PUBTRACK_OPENALEX_API_URL",
-    "crossref": "PUBTRACK_CROSSREF_API_URL",
-    "orcid": "PUBTRACK_ORCID_API_URL",
-    "dblp": "PUBTRACK_DBLP_API_URL",
-    "datacite": "PUBTRACK_DATACITE_API_URL",
-}
+# The variable that points pubtrack at each API: the registry's (sources' url_env).
+API_ENV = {e.name: e.url_env for e in api_endpoints() if e.name in API_NAMES}
 
 
 # The real services' limits, in seconds between two requests (before time_scale).
@@ -69,13 +64,8 @@ LIMIT_WINDOWS = {
 
 # The intervals pubtrack's sources use by default (a little above the limits).
 CLIENT_INTERVALS = {
-    "semantic_scholar": 1.0,
-    "arxiv": 3.0,
-    "openalex": 0.1,
-    "crossref": 0.2,
-    "orcid": 0.05,
-    "dblp": 1.0,
-    "datacite": 0.1,
+    **{c.name: c.min_interval for c in registry() if c.name in API_NAMES},
+    **{name: i for name, i in SOURCE_INTERVALS.items() if name in API_NAMES},
 }
 
 
