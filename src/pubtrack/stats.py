@@ -286,8 +286,8 @@ def _build_stats(hist: _History, *, source: str | None, now: datetime | None) ->
             stats.h_index = metrics.h_index(counts)
             stats.g_index = metrics.g_index(counts)
             stats.i10_index = metrics.i10_index(counts)
-            influential = [p.influential for p in stats.papers if p.influential is not None]
-            stats.influential_citations = sum(influential) if influential else None
+            known = [p.influential for p in stats.papers if p.influential is not None]
+            stats.influential_citations = sum(known) if known else None
             stats.last_retrieved_at = max(p.retrieved_at for p in stats.papers)
         stats.papers.sort(key=lambda p: (-p.count, p.key))
         _per_year(stats, hist)
@@ -411,23 +411,23 @@ def _format_stats(report: StatsReport) -> list[str]:
     lines += ["", "Papers (count, change in the last 7 and 30 days, influential citations)"]
     by_key: dict[str, list[tuple[str, PaperStats]]] = {}
     for s in sources:
-        for p in s.papers:
-            by_key.setdefault(p.key, []).append((s.source, p))
-    order = sorted(by_key, key=lambda k: (-max(p.count for _, p in by_key[k]), k))
+        for paper in s.papers:
+            by_key.setdefault(paper.key, []).append((s.source, paper))
+    order = sorted(by_key, key=lambda k: (-max(e.count for _, e in by_key[k]), k))
     rows = [["", "count", "7 days", "30 days", "influential"]]
     titles: dict[int, str] = {}
     for key in order:
         entries = by_key[key]
         titles[len(rows)] = f"{key}  {_short(entries[0][1].title, 60)}"
         rows.append(["", "", "", "", ""])
-        for src, p in entries:
+        for src, paper in entries:
             rows.append(
                 [
                     f"  {src}",
-                    str(p.count),
-                    metrics.format_change(p.change_week),
-                    metrics.format_change(p.change_month),
-                    _num(p.influential),
+                    str(paper.count),
+                    metrics.format_change(paper.change_week),
+                    metrics.format_change(paper.change_month),
+                    _num(paper.influential),
                 ]
             )
     table = _table(rows)

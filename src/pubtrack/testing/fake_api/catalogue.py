@@ -549,7 +549,7 @@ def make_owner_catalogue(n: int = 12, *, seed: int = 1, extra_papers: int = 10) 
         spelling = OWNER_SPELLINGS[i % len(OWNER_SPELLINGS)]
         at = min(i % 3, len(paper.authors))
         paper.authors.insert(at, spelling)
-        ids = [dict() for _ in paper.authors]
+        ids: list[dict[str, str]] = [{} for _ in paper.authors]
         ids[at] = {
             "orcid": OWNER["orcid"],
             "s2": OWNER["s2"],

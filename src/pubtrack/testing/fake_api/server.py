@@ -326,7 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake._active[api] += 1
             concurrent = fake._active[api] > 1
-        self._current = (api, record)
+        self._current: tuple[str, RequestRecord] | None = (api, record)
         try:
             self._answer(api, method, record, parts.query, body, too_fast, concurrent)
         finally:
