@@ -1,3 +1,4 @@
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -106,3 +107,29 @@ def test_a_statement_that_fails_is_a_storage_error_naming_the_file(tmp_path: Pat
             store.db.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
             store.db.execute("INSERT INTO no_such_table VALUES (1)")
         assert store.get_meta("k") is None  # the transaction was rolled back
+
+
+def test_sync_bookkeeping_moves_from_the_record_json_to_columns(tmp_path: Path) -> None:
+    """m070: bib_ids and lookup_id leave source_records.data for their own columns."""
+    import sqlite_utils
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m070_record_bookkeeping")
+    old.execute(
+        "INSERT INTO source_records (publication_key, source, status, data, fetched_at)"
+        " VALUES ('a', 'crossref', 'found', ?, '2026-10-01T00:00:00Z')",
+        ['{"bib_ids": "doi:10.1/x", "lookup_id": "10.1/x", "title": "A"}'],
+    )
+    old.conn.commit()
+    old.close()
+    with Store.open(path) as store:
+        [row] = list(store.db.query("SELECT bib_ids, lookup_id, data FROM source_records"))
+        assert (row["bib_ids"], row["lookup_id"]) == ("doi:10.1/x", "10.1/x")
+        assert json.loads(row["data"]) == {"title": "A"}
+        store.save_source_record(
+            "a", "crossref", status="not_found", bib_ids="doi:10.1/y", lookup_id="10.1/y"
+        )
+        record = store.all_source_records()["a"]["crossref"]
+        assert (record["bib_ids"], record["lookup_id"]) == ("doi:10.1/y", "10.1/y")
+        assert record["data"] == {"title": "A"}  # a 'not found' keeps what was found

@@ -792,18 +792,25 @@ class Store:
         external_id: str | None = None,
         data: dict[str, Any] | None = None,
         fetched_at: str | None = None,
+        bib_ids: str | None = None,
+        lookup_id: str | None = None,
     ) -> None:
-        """A successful answer (found / not found / unresolved) for one work."""
+        """A successful answer (found / not found / unresolved) for one work, with the
+        sync's bookkeeping beside it: the bib's ids at the time (a change means "look
+        it up again") and the id the source was asked with."""
         now = fetched_at or utcnow()
         self.db.execute(
             "INSERT INTO source_records (publication_key, source, external_id, status, data,"
-            " fetched_at, last_error, last_attempt_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)"
+            " fetched_at, last_error, last_attempt_at, bib_ids, lookup_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)"
             " ON CONFLICT(publication_key, source) DO UPDATE SET"
             " external_id = COALESCE(excluded.external_id, source_records.external_id),"
             " status = excluded.status,"
             " data = COALESCE(excluded.data, source_records.data),"
             " fetched_at = excluded.fetched_at, last_error = NULL,"
-            " last_attempt_at = excluded.last_attempt_at",
+            " last_attempt_at = excluded.last_attempt_at,"
+            " bib_ids = COALESCE(excluded.bib_ids, source_records.bib_ids),"
+            " lookup_id = excluded.lookup_id",
             [
                 publication_key,
                 source,
@@ -812,6 +819,8 @@ class Store:
                 json.dumps(data, ensure_ascii=False, sort_keys=True) if data is not None else None,
                 now,
                 now,
+                bib_ids,
+                lookup_id,
             ],
         )
 
@@ -1313,4 +1322,22 @@ def m050_learned_ids(db: sqlite_utils.Database) -> None:
         "INSERT OR IGNORE INTO learned_ids (publication_key, kind, value, source, learned_at,"
         " run_id, request, verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         learned,
+    )
+
+
+@migrations()
+def m070_record_bookkeeping(db: sqlite_utils.Database) -> None:
+    """The sync's own bookkeeping gets columns: ``bib_ids`` (the bib's ids at the last
+    answer) and ``lookup_id`` (the id the source was asked with) leave the JSON of
+    what the source said (``data``)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(source_records)").fetchall()}
+    for column in ("bib_ids", "lookup_id"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE source_records ADD COLUMN {column} TEXT")
+    db.execute(
+        "UPDATE source_records SET"
+        " bib_ids = COALESCE(bib_ids, json_extract(data, '$.bib_ids')),"
+        " lookup_id = COALESCE(lookup_id, json_extract(data, '$.lookup_id')),"
+        " data = json_remove(data, '$.bib_ids', '$.lookup_id')"
+        " WHERE data IS NOT NULL AND json_valid(data)"
     )

@@ -309,7 +309,7 @@ def _is_due(record: dict[str, Any] | None, fingerprint: str, cutoff: str, everyt
     if record["fetched_at"] <= cutoff or record.get("last_error"):
         return True  # stale, or the last attempt failed: try again
     # The user added or changed an id in the bib since: look the work up again.
-    previous = (record.get("data") or {}).get("bib_ids")
+    previous = record.get("bib_ids")
     return previous is not None and previous != fingerprint
 
 
@@ -408,6 +408,8 @@ class SyncRun:
         self.updated: set[str] = set()
         self.new_counts: dict[tuple[str, str], int] = {}
         self.learned: dict[str, list[dict[str, str]]] = {}
+        # (source, key) -> the id the source was asked with (None: a title search)
+        self.asked: dict[tuple[str, str], str | None] = {}
 
     # -- plan ---------------------------------------------------------------
     def load(
@@ -591,7 +593,7 @@ class SyncRun:
                         store.record_conflict(
                             result.key,
                             source.name,
-                            asked=result.data.get("lookup_id"),
+                            asked=self.asked.get((source.name, result.key)),
                             message=message,
                             detected_at=fetched_at,
                             run_id=run_id,
@@ -601,14 +603,22 @@ class SyncRun:
                         ref = refs.get(result.key)
                         blamed = ref is not None and result.data.get("blames_id")
                         asked = (
-                            source.asked_ids(ref, result.data.get("lookup_id"))
+                            source.asked_ids(ref, self.asked.get((source.name, result.key)))
                             if ref is not None and blamed
                             else set()
                         )
                         for kind, value in asked - self.bib_keys.get(result.key, set()):
                             store.forget_learned_value(result.key, kind, value)
                     continue
-                _store_result(store, source, result, fetched_at, counts)
+                _store_result(
+                    store,
+                    source,
+                    result,
+                    fetched_at,
+                    counts,
+                    bib_ids=self.fingerprints.get(result.key, ""),
+                    lookup_id=self.asked.get((source.name, result.key)),
+                )
                 if result.status == "found":
                     self.updated.add(result.key)
                     store.clear_conflict(result.key, source.name)
@@ -620,7 +630,7 @@ class SyncRun:
                             {k: v for k, v in result.external_ids.items() if isinstance(v, str)},
                             learned_at=fetched_at,
                             run_id=run_id,
-                            request=result.data.get("lookup_id"),
+                            request=self.asked.get((source.name, result.key)),
                             verified=result.data.get("matched_by") != "title",
                         )
             for key, message in failures.items():
@@ -637,7 +647,7 @@ class SyncRun:
         """All answers of one source (in memory until its transaction), the failures, and
         the due works it had no id for and could not resolve."""
         source, with_id, without = plan.source, plan.with_id, plan.without
-        http, fingerprints = self.http, self.fingerprints
+        http = self.http
         started = time.monotonic()
         resolves = plan.resolves
         due = plan.due
@@ -700,9 +710,11 @@ class SyncRun:
                         if kind == "titles":
                             continue  # the source could not even try: not its kind of work
                         result = SourceResult(ref.key, "not_found")
-                    result.data = {**(result.data or {}), "bib_ids": fingerprints.get(ref.key, "")}
-                    if kind == "ids":
-                        result.data["lookup_id"] = lookups.get(ref.key)
+                    # The run's bookkeeping (stored in source_records columns, not in
+                    # the source's data): the id asked with.
+                    self.asked[(source.name, ref.key)] = (
+                        lookups.get(ref.key) if kind == "ids" else None
+                    )
                     asked = source.asked_ids(ref, lookups.get(ref.key)) if kind == "ids" else set()
                     verdict = verify(source.name, ref, asked, result)
                     if verdict.status != "ok":
@@ -778,6 +790,9 @@ def _store_result(
     result: SourceResult,
     fetched_at: str,
     counts: list[CitationCount],
+    *,
+    bib_ids: str = "",
+    lookup_id: str | None = None,
 ) -> None:
     """One answer: the record (status, id, metadata), a history row, per-year counts.
 
@@ -794,6 +809,8 @@ def _store_result(
         # 'not found' / 'unresolved' keep the metadata an earlier 'found' stored.
         data=data if result.status == "found" else None,
         fetched_at=fetched_at,
+        bib_ids=bib_ids,
+        lookup_id=lookup_id,
     )
     if result.status != "found" or not source.provides_citations:
         return
