@@ -32,7 +32,6 @@ from pubtrack.errors import (
     UnsafeWriteError,
 )
 from pubtrack.models import CitationCount, Library
-from pubtrack.render.base import render_template
 from pubtrack.render.context import (
     RenderContext,
     build_publications,
@@ -289,6 +288,8 @@ def render_context(ctx: RenderContext, options: RenderOptions) -> str:
     fmt = TEXT_FORMATS.get(name)
     if fmt is None:
         raise BadInputError("--template works with --format md, html or tex")
+    from pubtrack.render.base import render_template  # Jinja: not needed for a cached text
+
     text = render_template(
         fmt, ctx.as_dict(), style=options.style or "default", template=options.template
     )
