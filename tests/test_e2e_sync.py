@@ -81,6 +81,12 @@ class Project:
             }
 
     def history_rows(self) -> int:
+        """Checks recorded (one per fetched count, changed or not)."""
+        with Store.open(self.db_path) as store:
+            return store.observation_rows()
+
+    def span_rows(self) -> int:
+        """Rows of the change-only citations table."""
         with Store.open(self.db_path) as store:
             return store.citation_rows()
 
@@ -170,6 +176,7 @@ def test_full_sync_then_a_no_op_resync(project: Project) -> None:
 def test_counts_change_between_runs_and_history_grows(project: Project) -> None:
     assert project.sync().returncode == 0
     rows = project.history_rows()
+    spans = project.span_rows()
     target = project.papers[0]
     old = target.citation_count
     project.server.set_citations({target.s2_id: old + 5})  # updates the paper too
@@ -178,6 +185,7 @@ def test_counts_change_between_runs_and_history_grows(project: Project) -> None:
     assert f"+5 (now {old + 5})" in result.stdout
     assert f"{len(project.papers) - 1} no change" in result.stdout
     assert project.history_rows() == rows + len(project.papers)
+    assert project.span_rows() == spans + 1  # only the count that moved adds a row
     with Store.open(project.db_path) as store:
         history = [
             h["count"]

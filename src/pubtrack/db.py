@@ -314,6 +314,364 @@ def m030_stats(db: sqlite_utils.Database) -> None:
     )
 
 
+# The views over the change-only history (m040). A citations row is a *span*:
+# one value seen at every check of its source from ``first_check`` to
+# ``last_check`` (ids in ``citation_checks``); the open span of each work and
+# source has ``last_check`` NULL and lives on in ``citations_latest``.
+HISTORY_VIEWS = """
+    -- Every row of citations with its span closed (the open one from citations_latest).
+    CREATE VIEW IF NOT EXISTS citation_spans AS
+        SELECT c.id, c.publication_key, c.source, c.count, c.influential, c.retrieved_at,
+            c.sync_run_id, c.first_check,
+            COALESCE(c.last_check, l.last_check) AS last_check,
+            COALESCE(c.checked_until, l.checked_until) AS checked_until
+        FROM citations c
+        LEFT JOIN citations_latest l
+            ON c.last_check IS NULL AND l.publication_key = c.publication_key
+            AND l.source = c.source;
+    -- One row per check (what the citations table held before m040).
+    CREATE VIEW IF NOT EXISTS citation_observations AS
+        SELECT s.publication_key, s.source, s.count, s.influential, e.retrieved_at,
+            e.sync_run_id, e.id AS check_id
+        FROM citation_spans s
+        JOIN citation_checks e ON e.source = s.source
+            AND e.id BETWEEN s.first_check AND s.last_check;
+    CREATE VIEW IF NOT EXISTS latest_citations AS
+        SELECT publication_key, source, count, influential, checked_until AS retrieved_at
+        FROM citations_latest;
+    -- Per paper, source and year: citations gained that year. basis
+    -- 'counts_by_year' = the source's own per-year counts (OpenAlex), else
+    -- 'history' = last count of the year minus last count of the previous
+    -- checked year (first year tracked: minus its first count).
+    CREATE VIEW IF NOT EXISTS paper_citations_per_year AS
+        WITH check_years AS (
+            SELECT DISTINCT source, substr(retrieved_at, 1, 4) AS year FROM citation_checks
+        ),
+        span_years AS (
+            SELECT s.id, s.publication_key, s.source, y.year
+            FROM citation_spans s
+            JOIN check_years y ON y.source = s.source
+                AND y.year BETWEEN substr(s.retrieved_at, 1, 4) AND substr(s.checked_until, 1, 4)
+            WHERE y.year = substr(s.retrieved_at, 1, 4)
+                OR y.year = substr(s.checked_until, 1, 4)
+                OR EXISTS (
+                    SELECT 1 FROM citation_checks e
+                    WHERE e.source = s.source AND e.retrieved_at >= y.year
+                        AND e.retrieved_at < printf('%04d', y.year + 1)
+                        AND e.id BETWEEN s.first_check AND s.last_check)
+        ),
+        per_year AS (
+            SELECT publication_key, source, CAST(year AS INTEGER) AS year,
+                MAX(id) AS last_id, MIN(id) AS first_id
+            FROM span_years GROUP BY publication_key, source, year
+        ),
+        history AS (
+            SELECT p.publication_key, p.source, p.year,
+                l.count - COALESCE(LAG(l.count) OVER (
+                    PARTITION BY p.publication_key, p.source ORDER BY p.year), f.count)
+                    AS citations
+            FROM per_year p
+            JOIN citations l ON l.id = p.last_id
+            JOIN citations f ON f.id = p.first_id
+        )
+        SELECT h.publication_key, h.source, h.year, h.citations, 'history' AS basis
+        FROM history h
+        WHERE NOT EXISTS (
+            SELECT 1 FROM counts_by_year y
+            WHERE y.publication_key = h.publication_key AND y.source = h.source
+        )
+        UNION ALL
+        SELECT publication_key, source, year, count AS citations, 'counts_by_year' AS basis
+        FROM counts_by_year;
+    -- The last count of each day per paper and source (every day it was checked).
+    CREATE VIEW IF NOT EXISTS daily_citations AS
+        WITH check_days AS (
+            SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day FROM citation_checks
+        )
+        SELECT s.publication_key, s.source, d.day, s.count
+        FROM citation_spans s
+        JOIN check_days d ON d.source = s.source
+            AND d.day BETWEEN substr(s.retrieved_at, 1, 10) AND substr(s.checked_until, 1, 10)
+        WHERE EXISTS (
+                SELECT 1 FROM citation_checks e
+                WHERE e.source = s.source AND e.retrieved_at >= d.day
+                    AND e.retrieved_at < date(d.day, '+1 day')
+                    AND e.id BETWEEN s.first_check AND s.last_check)
+            AND NOT EXISTS (
+                SELECT 1 FROM citations n
+                WHERE n.publication_key = s.publication_key AND n.source = s.source
+                    AND n.id > s.id AND n.retrieved_at < date(d.day, '+1 day'));
+    -- Per source and day: the total over the works in the bib, each with its
+    -- latest count on or before that day (carried forward). Summed from the
+    -- changes: each span adds its difference to the span before it.
+    CREATE VIEW IF NOT EXISTS daily_totals AS
+        WITH days AS (
+            SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day FROM citation_checks
+        ),
+        steps AS (
+            SELECT c.source, substr(c.retrieved_at, 1, 10) AS day,
+                c.count - COALESCE(LAG(c.count) OVER w, 0) AS delta,
+                CASE WHEN LAG(c.count) OVER w IS NULL THEN 1 ELSE 0 END AS new_work
+            FROM citations c
+            JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1
+            WINDOW w AS (PARTITION BY c.publication_key, c.source ORDER BY c.id)
+        ),
+        per_day AS (
+            SELECT source, day, SUM(delta) AS delta, SUM(new_work) AS new_works
+            FROM steps GROUP BY source, day
+        ),
+        running AS (
+            SELECT d.source, d.day,
+                SUM(COALESCE(p.new_works, 0)) OVER w AS works,
+                SUM(COALESCE(p.delta, 0)) OVER w AS total_citations
+            FROM days d LEFT JOIN per_day p ON p.source = d.source AND p.day = d.day
+            WINDOW w AS (PARTITION BY d.source ORDER BY d.day)
+        )
+        SELECT source, day, works, total_citations FROM running WHERE works > 0;
+"""
+
+HISTORY_VIEW_NAMES = (
+    "publication_metrics",
+    "source_totals",
+    "citations_per_year",
+    "paper_citations_per_year",
+    "daily_citations",
+    "daily_totals",
+    "latest_citations",
+    "citation_observations",
+    "citation_spans",
+)
+
+
+def _create_dependent_views(db: sqlite_utils.Database) -> None:
+    """The m001/m030 views that read latest_citations/paper_citations_per_year,
+    unchanged (recreated after the views under them were replaced)."""
+    db.executescript(
+        """
+        CREATE VIEW IF NOT EXISTS publication_metrics AS
+            SELECT p.key, p.title, p.year, p.in_bib,
+                MAX(CASE WHEN l.source = 'semantic_scholar' THEN l.count END) AS semantic_scholar,
+                MAX(CASE WHEN l.source = 'openalex' THEN l.count END) AS openalex,
+                MAX(CASE WHEN l.source = 'crossref' THEN l.count END) AS crossref,
+                MAX(CASE WHEN l.source = 'google_scholar' THEN l.count END) AS google_scholar,
+                MAX(l.count) AS max_citations,
+                MAX(l.retrieved_at) AS last_retrieved_at
+            FROM publications p
+            LEFT JOIN latest_citations l ON l.publication_key = p.key
+            GROUP BY p.key;
+        CREATE VIEW IF NOT EXISTS source_totals AS
+            WITH ranked AS (
+                SELECT l.source, l.count, l.influential, l.retrieved_at,
+                    ROW_NUMBER() OVER w AS rk,
+                    SUM(l.count) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                        AS running
+                FROM latest_citations l
+                JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1
+                WINDOW w AS (PARTITION BY l.source ORDER BY l.count DESC)
+            )
+            SELECT source,
+                COUNT(*) AS works,
+                SUM(count) AS total_citations,
+                COALESCE(MAX(CASE WHEN count >= rk THEN rk END), 0) AS h_index,
+                COALESCE(MAX(CASE WHEN running >= rk * rk THEN rk END), 0) AS g_index,
+                SUM(CASE WHEN count >= 10 THEN 1 ELSE 0 END) AS i10_index,
+                SUM(influential) AS influential_citations,
+                MAX(retrieved_at) AS last_retrieved_at
+            FROM ranked GROUP BY source;
+        CREATE VIEW IF NOT EXISTS citations_per_year AS
+            SELECT c.source, c.year, SUM(c.citations) AS citations,
+                CASE WHEN MIN(c.basis) = MAX(c.basis) THEN MIN(c.basis)
+                    ELSE MIN(c.basis) || '+' || MAX(c.basis) END AS basis
+            FROM paper_citations_per_year c
+            JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1
+            WHERE c.source NOT IN (
+                SELECT g.source FROM profile_cites_per_year g
+                JOIN latest_profile_metrics l
+                    ON l.source = g.source AND l.profile_id = g.profile_id
+            )
+            GROUP BY c.source, c.year
+            UNION ALL
+            SELECT g.source, g.year, g.count AS citations, 'profile' AS basis
+            FROM profile_cites_per_year g
+            JOIN latest_profile_metrics l ON l.source = g.source AND l.profile_id = g.profile_id;
+        """
+    )
+
+
+@migrations()
+def m040_change_only_history(db: sqlite_utils.Database) -> None:
+    """Store a count when it changed, plus the fact that it was checked.
+
+    Before: one citations row per fetch, changed or not. After: one row per
+    *span* of checks that saw the same value (``retrieved_at`` = the first
+    check, ``checked_until`` = the last), the checks themselves in
+    ``citation_checks`` (one row per source and sync), and the open span of
+    each work and source in ``citations_latest`` (an O(works) lookup). Every
+    fetch the old table held is still there (view ``citation_observations``),
+    so "as of" dates, per-day series and every report read the same.
+    """
+    for view in HISTORY_VIEW_NAMES:
+        db.execute(f"DROP VIEW IF EXISTS {view}")
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS citation_checks (
+            id INTEGER PRIMARY KEY,          -- order of the checks (sync order)
+            source TEXT NOT NULL,
+            retrieved_at TEXT NOT NULL,
+            sync_run_id INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_citation_checks_source
+            ON citation_checks (source, retrieved_at, id);
+        CREATE TABLE citations_spans_new (
+            id INTEGER PRIMARY KEY,
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            influential INTEGER,
+            retrieved_at TEXT NOT NULL,      -- the first check that saw this value
+            sync_run_id INTEGER,             -- the run of that first check
+            first_check INTEGER NOT NULL,    -- citation_checks.id
+            last_check INTEGER,              -- NULL while the span is open
+            checked_until TEXT               -- retrieved_at of last_check
+        );
+        CREATE TABLE IF NOT EXISTS citations_latest (
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            citation_id INTEGER NOT NULL,    -- the open span in citations
+            count INTEGER NOT NULL,
+            influential INTEGER,
+            first_check INTEGER NOT NULL,
+            last_check INTEGER NOT NULL,
+            checked_until TEXT NOT NULL,     -- the last check: the "as of" date
+            PRIMARY KEY (publication_key, source)
+        ) WITHOUT ROWID;
+        """
+    )
+    conn = db.conn
+    conn.execute(
+        "INSERT INTO citation_checks (source, retrieved_at, sync_run_id)"
+        " SELECT source, retrieved_at, MIN(sync_run_id) FROM citations"
+        " GROUP BY source, retrieved_at ORDER BY retrieved_at, source"
+    )
+    check_of: dict[tuple[str, str], int] = {}
+    previous: dict[int, int | None] = {}
+    last_of_source: dict[str, int] = {}
+    for check_id, source, retrieved_at in conn.execute(
+        "SELECT id, source, retrieved_at FROM citation_checks ORDER BY id"
+    ):
+        check_of[(source, retrieved_at)] = check_id
+        previous[check_id] = last_of_source.get(source)
+        last_of_source[source] = check_id
+    ts_of = {cid: ts for (_src, ts), cid in check_of.items()}
+
+    spans: list[list[Any]] = []
+    open_span: list[Any] | None = None
+
+    def flush(final: bool) -> None:
+        conn.executemany(
+            "INSERT INTO citations_spans_new (publication_key, source, count, influential,"
+            " retrieved_at, sync_run_id, first_check, last_check, checked_until)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            spans,
+        )
+        spans.clear()
+
+    rows = conn.execute(
+        "SELECT publication_key, source, count, influential, retrieved_at, sync_run_id"
+        " FROM citations ORDER BY publication_key, source, retrieved_at, id"
+    )
+    for key, source, count, influential, retrieved_at, run_id in rows:
+        check = check_of[(source, retrieved_at)]
+        if (
+            open_span is not None
+            and open_span[0] == key
+            and open_span[1] == source
+            and open_span[2] == count
+            and open_span[3] == influential
+            and open_span[7] == previous[check]
+        ):
+            open_span[7] = check
+            open_span[8] = ts_of[check]
+            continue
+        if open_span is not None:
+            spans.append(open_span)
+            if len(spans) >= 10_000:
+                flush(False)
+        open_span = [
+            key,
+            source,
+            count,
+            influential,
+            retrieved_at,
+            run_id,
+            check,
+            check,
+            ts_of[check],
+        ]
+    if open_span is not None:
+        spans.append(open_span)
+    flush(True)
+    db.executescript(
+        """
+        DROP TABLE citations;
+        ALTER TABLE citations_spans_new RENAME TO citations;
+        CREATE INDEX idx_citations_pub_source ON citations (publication_key, source, first_check);
+        CREATE INDEX idx_citations_pub_source_time
+            ON citations (publication_key, source, retrieved_at);
+        INSERT INTO citations_latest (publication_key, source, citation_id, count, influential,
+                first_check, last_check, checked_until)
+            SELECT c.publication_key, c.source, c.id, c.count, c.influential, c.first_check,
+                c.last_check, c.checked_until
+            FROM citations c
+            WHERE c.id = (SELECT c2.id FROM citations c2
+                WHERE c2.publication_key = c.publication_key AND c2.source = c.source
+                ORDER BY c2.first_check DESC, c2.id DESC LIMIT 1);
+        UPDATE citations SET last_check = NULL, checked_until = NULL
+            WHERE id IN (SELECT citation_id FROM citations_latest);
+        -- Append-only: a span's value and first check never change; a span is
+        -- closed once (last_check set from NULL) and never reopened. Nothing is deleted.
+        CREATE TRIGGER citations_no_update
+            BEFORE UPDATE OF id, publication_key, source, count, influential, retrieved_at,
+                sync_run_id, first_check ON citations
+            BEGIN SELECT RAISE(ABORT, 'citations is append-only'); END;
+        CREATE TRIGGER citations_close_once
+            BEFORE UPDATE OF last_check, checked_until ON citations
+            WHEN OLD.last_check IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'citations is append-only'); END;
+        CREATE TRIGGER citations_no_delete BEFORE DELETE ON citations
+            BEGIN SELECT RAISE(ABORT, 'citations is append-only'); END;
+        CREATE TRIGGER citation_checks_no_change BEFORE UPDATE ON citation_checks
+            BEGIN SELECT RAISE(ABORT, 'citation_checks is append-only'); END;
+        """
+    )
+    db.executescript(HISTORY_VIEWS)
+    _create_dependent_views(db)
+
+
+@migrations()
+def m041_held_citations(db: sqlite_utils.Database) -> None:
+    """Counts held back as implausible (a sharp drop): kept, never the latest value."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS held_citations (
+            id INTEGER PRIMARY KEY,
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            influential INTEGER,
+            previous_count INTEGER,          -- the last good value, still published
+            reason TEXT NOT NULL,
+            retrieved_at TEXT NOT NULL,
+            sync_run_id INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_held_citations
+            ON held_citations (publication_key, source, id);
+        CREATE TRIGGER IF NOT EXISTS held_citations_no_update BEFORE UPDATE ON held_citations
+            BEGIN SELECT RAISE(ABORT, 'held_citations is append-only'); END;
+        """
+    )
+
+
 # --------------------------------------------------------------------------
 # Store
 # --------------------------------------------------------------------------
@@ -460,35 +818,252 @@ class Store:
     # -- citations -----------------------------------------------------------
 
     def record_citations(self, counts: Iterable[CitationCount], run_id: int | None = None) -> int:
-        """Append to the history. Callers never pass a failure as a count."""
+        """Add fetched counts to the history. Callers never pass a failure as a count.
+
+        Counts of one source fetched at one time are one *check* (a
+        ``citation_checks`` row). A count equal to the work's open span, which
+        was also seen at the source's previous check, extends that span (only
+        ``citations_latest`` changes); anything else closes the open span and
+        starts a new one. Call inside a transaction (sync holds one per source).
+        """
+        groups: dict[tuple[str, str], list[CitationCount]] = {}
+        for c in counts:
+            groups.setdefault((c.source, c.retrieved_at), []).append(c)
+        with self.transaction():
+            for (source, retrieved_at), group in groups.items():
+                self._record_check(source, retrieved_at, group, run_id)
+        return sum(len(g) for g in groups.values())
+
+    def _record_check(
+        self, source: str, retrieved_at: str, group: list[CitationCount], run_id: int | None
+    ) -> None:
+        conn = self.db.conn
+        previous = conn.execute(
+            "SELECT MAX(id) FROM citation_checks WHERE source = ?", [source]
+        ).fetchone()[0]
+        check = conn.execute(
+            "INSERT INTO citation_checks (source, retrieved_at, sync_run_id) VALUES (?, ?, ?)",
+            [source, retrieved_at, run_id],
+        ).lastrowid
+        latest = self._latest_spans(source, [c.publication_key for c in group])
+        extend: list[tuple[Any, ...]] = []
+        for c in group:
+            key, count = c.publication_key, int(c.count)
+            open_span = latest.get(key)
+            if (
+                open_span is not None
+                and open_span[1] == count
+                and open_span[2] == c.influential
+                and open_span[3] == previous
+                and retrieved_at >= open_span[4]
+            ):
+                extend.append((check, retrieved_at, key, source))
+                latest[key] = (open_span[0], count, c.influential, check, retrieved_at)
+                continue
+            if open_span is not None:
+                conn.execute(
+                    "UPDATE citations SET last_check = ?, checked_until = ? WHERE id = ?",
+                    [open_span[3], open_span[4], open_span[0]],
+                )
+            span_id = conn.execute(
+                "INSERT INTO citations (publication_key, source, count, influential,"
+                " retrieved_at, sync_run_id, first_check) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [key, source, count, c.influential, retrieved_at, run_id, check],
+            ).lastrowid
+            conn.execute(
+                "INSERT INTO citations_latest (publication_key, source, citation_id, count,"
+                " influential, first_check, last_check, checked_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(publication_key, source) DO UPDATE"
+                " SET citation_id = excluded.citation_id, count = excluded.count,"
+                " influential = excluded.influential, first_check = excluded.first_check,"
+                " last_check = excluded.last_check, checked_until = excluded.checked_until",
+                [key, source, span_id, count, c.influential, check, check, retrieved_at],
+            )
+            latest[key] = (span_id, count, c.influential, check, retrieved_at)
+        conn.executemany(
+            "UPDATE citations_latest SET last_check = ?, checked_until = ?"
+            " WHERE publication_key = ? AND source = ?",
+            extend,
+        )
+
+    def _latest_spans(self, source: str, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+        """{key: (span id, count, influential, last_check, checked_until)} of open spans."""
+        out: dict[str, tuple[Any, ...]] = {}
+        wanted = set(keys)
+        if len(wanted) > 500:  # most of the source: one pass over its latest rows
+            rows = self.db.execute(
+                "SELECT publication_key, citation_id, count, influential, last_check,"
+                " checked_until FROM citations_latest WHERE source = ?",
+                [source],
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT publication_key, citation_id, count, influential, last_check,"
+                " checked_until FROM citations_latest WHERE source = ?"
+                " AND publication_key IN (SELECT value FROM json_each(?))",
+                [source, json.dumps(sorted(wanted))],
+            )
+        for key, *rest in rows.fetchall():
+            if key in wanted:
+                out[key] = tuple(rest)
+        return out
+
+    def latest_citations(self) -> dict[str, dict[str, CitationCount]]:
+        """{publication_key: {source: latest good count}}, "as of" its last check."""
+        result: dict[str, dict[str, CitationCount]] = {}
+        rows = self.db.execute(
+            "SELECT publication_key, source, count, influential, checked_until"
+            " FROM citations_latest"
+        )
+        for key, source, count, influential, retrieved_at in rows:
+            result.setdefault(key, {})[source] = CitationCount(
+                key, source, count, retrieved_at, influential=influential
+            )
+        return result
+
+    def latest_counts(self, source: str) -> dict[str, int]:
+        """{publication_key: latest good count} of one source (the drop check reads it)."""
+        rows = self.db.execute(
+            "SELECT publication_key, count FROM citations_latest WHERE source = ?", [source]
+        )
+        return dict(rows.fetchall())
+
+    def citation_history(self, key: str | None = None) -> list[dict[str, Any]]:
+        """Every check (one row per fetch, as before change-only storage)."""
+        return list(self.iter_observations(key=key, in_bib_only=False))
+
+    def iter_observations(
+        self,
+        *,
+        key: str | None = None,
+        source: str | None = None,
+        in_bib_only: bool = True,
+        source_order: Iterable[str] = (),
+    ) -> Iterator[dict[str, Any]]:
+        """Every check of every count, streamed: per publication_key, then source (in
+        ``source_order`` first, then by name), oldest check first. ``key`` reads only
+        that work's rows (an index range)."""
+        where: list[str] = []
+        params: list[Any] = []
+        sql = (
+            "SELECT s.publication_key, s.source, s.count, s.influential, e.retrieved_at"
+            " FROM citation_spans s"
+        )
+        if in_bib_only:
+            sql += " JOIN publications p ON p.key = s.publication_key AND p.in_bib = 1"
+        sql += (
+            " JOIN citation_checks e ON e.source = s.source"
+            " AND e.id BETWEEN s.first_check AND s.last_check"
+        )
+        if key is not None:
+            where.append("s.publication_key = ?")
+            params.append(key)
+        if source is not None:
+            where.append("s.source = ?")
+            params.append(source)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        order = list(source_order)
+        rank = (
+            "CASE s.source "
+            + " ".join(f"WHEN ? THEN {i}" for i in range(len(order)))
+            + f" ELSE {len(order)} END, "
+            if order
+            else ""
+        )
+        sql += f" ORDER BY s.publication_key, {rank}s.source, s.id, e.id"
+        cursor = self.db.execute(sql, [*params, *order])
+        columns = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(columns, row, strict=True))
+
+    def iter_spans(
+        self, *, key: str | None = None, source: str | None = None, in_bib_only: bool = True
+    ) -> Iterator[tuple[Any, ...]]:
+        """The change-only history, streamed: (publication_key, source, count, influential,
+        retrieved_at, checked_until, first_check, last_check) per span, oldest first
+        per (publication_key, source)."""
+        sql = (
+            "SELECT s.publication_key, s.source, s.count, s.influential, s.retrieved_at,"
+            " s.checked_until, s.first_check, s.last_check FROM citation_spans s"
+        )
+        where: list[str] = []
+        params: list[Any] = []
+        if in_bib_only:
+            sql += " JOIN publications p ON p.key = s.publication_key AND p.in_bib = 1"
+        if key is not None:
+            where.append("s.publication_key = ?")
+            params.append(key)
+        if source is not None:
+            where.append("s.source = ?")
+            params.append(source)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY s.publication_key, s.source, s.id"
+        yield from self.db.execute(sql, params)
+
+    def check_times(self) -> dict[str, tuple[list[int], list[str]]]:
+        """{source: ([check ids], [retrieved_at])} in check order: one entry per source
+        and sync, so small; expands a span into the checks it stands for."""
+        out: dict[str, tuple[list[int], list[str]]] = {}
+        for check_id, source, retrieved_at in self.db.execute(
+            "SELECT id, source, retrieved_at FROM citation_checks ORDER BY id"
+        ):
+            ids, times = out.setdefault(source, ([], []))
+            ids.append(check_id)
+            times.append(retrieved_at)
+        return out
+
+    def counts_at(self, when: str) -> Iterator[tuple[Any, ...]]:
+        """Per (publication_key, source) in the bib: (key, source, latest count, its "as of",
+        count as recorded at or before ``when`` or None, first check after ``when``)."""
+        yield from self.db.execute(
+            "SELECT l.publication_key, l.source, l.count, l.checked_until,"
+            " (SELECT c.count FROM citations c WHERE c.publication_key = l.publication_key"
+            "  AND c.source = l.source AND c.retrieved_at <= :when"
+            "  ORDER BY c.retrieved_at DESC, c.id DESC LIMIT 1),"
+            " (SELECT MIN(c.retrieved_at) FROM citations c"
+            "  WHERE c.publication_key = l.publication_key AND c.source = l.source"
+            "  AND c.retrieved_at > :when)"
+            " FROM citations_latest l"
+            " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+            " ORDER BY l.publication_key, l.source",
+            {"when": when},
+        )
+
+    def record_held(
+        self,
+        held: Iterable[tuple[CitationCount, int | None, str]],
+        run_id: int | None = None,
+    ) -> int:
+        """Counts held back as implausible: (count, last good value, reason)."""
         rows = [
-            (c.publication_key, c.source, int(c.count), c.influential, c.retrieved_at, run_id)
-            for c in counts
+            (
+                c.publication_key,
+                c.source,
+                int(c.count),
+                c.influential,
+                previous,
+                reason,
+                c.retrieved_at,
+                run_id,
+            )
+            for c, previous, reason in held
         ]
         self.db.conn.executemany(
-            "INSERT INTO citations (publication_key, source, count, influential, retrieved_at,"
-            " sync_run_id) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO held_citations (publication_key, source, count, influential,"
+            " previous_count, reason, retrieved_at, sync_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         return len(rows)
 
-    def latest_citations(self) -> dict[str, dict[str, CitationCount]]:
-        """{publication_key: {source: latest good count}}."""
-        result: dict[str, dict[str, CitationCount]] = {}
-        for row in self.db.query(
-            "SELECT publication_key, source, count, influential, retrieved_at FROM latest_citations"
-        ):
-            result.setdefault(row["publication_key"], {})[row["source"]] = CitationCount(**row)
-        return result
-
-    def citation_history(self, key: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT publication_key, source, count, influential, retrieved_at FROM citations"
+    def held_citations(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM held_citations"
         params: list[Any] = []
-        if key is not None:
-            sql += " WHERE publication_key = ?"
-            params.append(key)
-        sql += " ORDER BY publication_key, source, retrieved_at, id"
-        return list(self.db.query(sql, params))
+        if run_id is not None:
+            sql += " WHERE sync_run_id = ?"
+            params.append(run_id)
+        return list(self.db.query(sql + " ORDER BY id", params))
 
     # -- per-source state (freshness, metadata) -------------------------------
 
@@ -587,27 +1162,9 @@ class Store:
     def citation_series(
         self, *, key: str | None = None, source: str | None = None, in_bib_only: bool = True
     ) -> list[dict[str, Any]]:
-        """Recorded counts, oldest first per (publication_key, source)."""
-        sql = (
-            "SELECT c.publication_key, c.source, c.count, c.influential, c.retrieved_at"
-            " FROM citations c"
-        )
-        where: list[str] = []
-        params: list[Any] = []
-        if in_bib_only:
-            sql += " JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1"
-        if key is not None:
-            where.append("c.publication_key = ?")
-            params.append(key)
-        if source is not None:
-            where.append("c.source = ?")
-            params.append(source)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY c.publication_key, c.source, c.retrieved_at, c.id"
-        cursor = self.db.execute(sql, params)
-        columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor]  # the history can be long
+        """Every check, oldest first per (publication_key, source) (a list: small
+        projects and tests; reports stream ``iter_spans``/``iter_observations``)."""
+        return list(self.iter_observations(key=key, source=source, in_bib_only=in_bib_only))
 
     def counts_by_year_all(self) -> dict[tuple[str, str], dict[int, int]]:
         """{(publication_key, source): {year: count}} as the sources reported them."""
@@ -766,10 +1323,21 @@ class Store:
     # -- the citation history as a small diffable file (sync --history-file) ----
 
     def citation_rows(self) -> int:
+        """Spans in the history (0: an empty history)."""
         return int(self.db.execute("SELECT count(*) FROM citations").fetchone()[0])
 
+    def observation_rows(self) -> int:
+        """Checks in the history: one per fetched count (what citations held before m040)."""
+        return int(
+            self.db.execute(
+                "SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(e.id) AS n FROM citation_spans s"
+                " JOIN citation_checks e ON e.source = s.source"
+                " AND e.id BETWEEN s.first_check AND s.last_check GROUP BY s.id)"
+            ).fetchone()[0]
+        )
+
     def compact_history(self) -> list[dict[str, Any]]:
-        """Every row where a count (or influential count) changed, plus each first row.
+        """Every span where a count (or influential count) changed, plus each first one.
 
         This is what the history file holds: unchanged nights add nothing, so a
         scheduled job commits it only when a number moved.
@@ -780,8 +1348,8 @@ class Store:
                 " SELECT *, LAG(count) OVER w AS prev_count,"
                 " LAG(influential) OVER w AS prev_influential,"
                 " ROW_NUMBER() OVER w AS n FROM citations"
-                " WINDOW w AS (PARTITION BY publication_key, source ORDER BY retrieved_at, id))"
+                " WINDOW w AS (PARTITION BY publication_key, source ORDER BY id))"
                 " WHERE n = 1 OR count != prev_count OR influential IS NOT prev_influential"
-                " ORDER BY publication_key, source, retrieved_at"
+                " ORDER BY publication_key, source, retrieved_at, id"
             )
         )
