@@ -358,7 +358,7 @@ HISTORY_VIEWS = """
                     SELECT 1 FROM citation_checks e
                     WHERE e.source = s.source AND e.retrieved_at >= y.year
                         AND e.retrieved_at < printf('%04d', y.year + 1)
-                        AND e.id BETWEEN s.first_check AND s.last_check)
+                        AND +e.id BETWEEN s.first_check AND s.last_check)
         ),
         per_year AS (
             SELECT publication_key, source, CAST(year AS INTEGER) AS year,
@@ -396,7 +396,7 @@ HISTORY_VIEWS = """
                 SELECT 1 FROM citation_checks e
                 WHERE e.source = s.source AND e.retrieved_at >= d.day
                     AND e.retrieved_at < date(d.day, '+1 day')
-                    AND e.id BETWEEN s.first_check AND s.last_check)
+                    AND +e.id BETWEEN s.first_check AND s.last_check)
             AND NOT EXISTS (
                 SELECT 1 FROM citations n
                 WHERE n.publication_key = s.publication_key AND n.source = s.source

@@ -1,0 +1,190 @@
+"""Change-only citation history: lossless compaction, the live path, indexes, append-only."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import legacy_history as lh
+from pubtrack.db import Store
+from pubtrack.models import CitationCount
+
+GOLDEN = json.loads(
+    (Path(__file__).parent / "golden" / "history_compaction.json").read_text(encoding="utf-8")
+)
+
+
+def _legacy_rows(path: Path) -> list[tuple]:
+    conn = sqlite3.connect(str(path))
+    try:
+        return sorted(
+            conn.execute(
+                "SELECT publication_key, source, count, influential, retrieved_at FROM citations"
+            ),
+            key=repr,
+        )
+    finally:
+        conn.close()
+
+
+def _assert_same(found: dict[str, object], expected: dict[str, object]) -> None:
+    assert sorted(found) == sorted(expected)
+    for name in expected:
+        assert found[name] == expected[name], name
+
+
+def test_compaction_is_lossless(tmp_path: Path) -> None:
+    db = lh.write_project(tmp_path)
+    lh.build_legacy_db(db)
+    legacy = _legacy_rows(db)
+    views_before = lh.view_rows(db)
+    _assert_same(views_before, GOLDEN["views"])  # the old views on the old layout
+
+    with Store.open(db) as store:  # migrates: m040 compacts
+        spans = store.citation_rows()
+        observations = sorted(
+            (
+                (r["publication_key"], r["source"], r["count"], r["influential"], r["retrieved_at"])
+                for r in store.citation_history()
+            ),
+            key=repr,
+        )
+        assert store.observation_rows() == len(legacy)
+    assert observations == legacy  # every fetch is still there
+    assert spans < len(legacy) / 3  # and the table holds spans, not fetches
+
+    _assert_same(lh.view_rows(db), GOLDEN["views"])
+    # The pre-change code's output of every command, byte for byte.
+    _assert_same(lh.run_commands(tmp_path), GOLDEN["commands"])
+
+
+def test_live_path_gives_the_same_answers(tmp_path: Path) -> None:
+    """The same syncs recorded through Store.record_citations (one check per source
+    and sync) answer exactly what the pre-change layout answered."""
+    db = lh.write_project(tmp_path)
+    with Store.open(db) as store:
+        store.db.conn.executemany(
+            "INSERT INTO publications (key, title, year, in_bib, entry_type, kind)"
+            " VALUES (?, ?, ?, ?, 'article', 'journal')",
+            lh.publication_rows(),
+        )
+        store.db.conn.executemany(
+            "INSERT INTO counts_by_year (publication_key, source, year, count, retrieved_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            lh.counts_by_year_rows(),
+        )
+        batch: list[CitationCount] = []
+        current: tuple[str, str, int] | None = None
+        for key, source, count, infl, ts, run in lh.observations():
+            if (source, ts, run) != current and batch:
+                store.record_citations(batch, current[2] if current else None)
+                batch = []
+            current = (source, ts, run)
+            batch.append(CitationCount(key, source, count, ts, influential=infl))
+        store.record_citations(batch, run)
+        assert store.observation_rows() == len(list(lh.observations()))
+    _assert_same(lh.view_rows(db), GOLDEN["views"])
+    _assert_same(lh.run_commands(tmp_path), GOLDEN["commands"])
+
+
+def test_an_unchanged_count_reads_as_of_its_last_check() -> None:
+    store = Store.memory()
+    for day in range(1, 31):
+        ts = f"2026-11-{day:02d}T03:00:00Z"
+        store.record_citations([CitationCount("a", "openalex", 7, ts)])
+    assert store.citation_rows() == 1
+    assert store.observation_rows() == 30
+    assert store.latest_citations()["a"]["openalex"].retrieved_at == "2026-11-30T03:00:00Z"
+    daily = list(store.db.query("SELECT day, count FROM daily_citations ORDER BY day"))
+    assert [r["day"] for r in daily] == [f"2026-11-{d:02d}" for d in range(1, 31)]
+    assert {r["count"] for r in daily} == {7}
+
+
+def test_a_skipped_check_starts_a_new_span() -> None:
+    """A work not fetched in a check (not due, failed) must not look checked then."""
+    store = Store.memory()
+    store.record_citations([CitationCount("a", "crossref", 3, "2026-11-01T03:00:00Z")])
+    store.record_citations(
+        [
+            CitationCount("a", "crossref", 3, "2026-11-02T03:00:00Z"),
+            CitationCount("b", "crossref", 1, "2026-11-02T03:00:00Z"),
+        ]
+    )
+    store.record_citations([CitationCount("b", "crossref", 1, "2026-11-03T03:00:00Z")])
+    store.record_citations([CitationCount("a", "crossref", 3, "2026-11-04T03:00:00Z")])
+    days = [r["retrieved_at"][:10] for r in store.citation_history("a")]
+    assert days == ["2026-11-01", "2026-11-02", "2026-11-04"]
+    assert store.citation_rows() == 3  # a: two spans (the gap), b: one
+
+
+def test_latest_follows_the_sync_order_not_the_clock() -> None:
+    """A check dated in the future (clock skew, a bad PUBTRACK_NOW) must not pin the
+    latest value: the next sync's count is the latest, whatever its date."""
+    store = Store.memory()
+    store.record_citations([CitationCount("a", "openalex", 10, "2026-11-01T03:00:00Z")])
+    store.record_citations([CitationCount("a", "openalex", 99, "2031-01-01T00:00:00Z")])
+    store.record_citations([CitationCount("a", "openalex", 12, "2026-11-02T03:00:00Z")])
+    latest = store.latest_citations()["a"]["openalex"]
+    assert (latest.count, latest.retrieved_at) == (12, "2026-11-02T03:00:00Z")
+    store.record_citations([CitationCount("a", "openalex", 12, "2026-11-03T03:00:00Z")])
+    assert store.latest_citations()["a"]["openalex"].retrieved_at == "2026-11-03T03:00:00Z"
+
+
+def test_history_is_append_only() -> None:
+    store = Store.memory()
+    for day in (1, 2, 3):
+        store.record_citations([CitationCount("a", "s", day // 2, f"2026-11-0{day}T03:00:00Z")])
+    closed = store.db.execute("SELECT id FROM citations WHERE last_check IS NOT NULL").fetchone()[0]
+    for sql in (
+        "UPDATE citations SET count = 5",
+        "UPDATE citations SET retrieved_at = '2020-01-01T00:00:00Z'",
+        f"UPDATE citations SET last_check = 99 WHERE id = {closed}",
+        "DELETE FROM citations",
+        "UPDATE citation_checks SET retrieved_at = 'x'",
+    ):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            store.db.execute(sql)
+
+
+def _plan(store: Store, sql: str) -> list[str]:
+    return [row[3] for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()]
+
+
+@pytest.mark.parametrize("view", [*lh.VIEWS, "citation_spans", "citation_observations"])
+def test_no_view_scans_the_history_per_row(tmp_path: Path, view: str) -> None:
+    """Every lookup into citations/citation_checks from a correlated subquery or a
+    join's inner loop goes through an index: no view is quadratic in the history."""
+    db = lh.write_project(tmp_path)
+    lh.build_legacy_db(db)
+    with Store.open(db) as store:
+        store.db.execute("ANALYZE")
+        plan = _plan(store, f"SELECT * FROM {view}")
+    history_tables = ("citations", "citation_checks", "citations_latest")
+    full_scans = [
+        line
+        for line in plan
+        if line.startswith("SCAN ")
+        and line.split()[1] in history_tables
+        and "USING" not in line
+        and "INDEX" not in line
+    ]
+    # At most one plain pass over each history table (the outer loop of the view).
+    assert len(full_scans) <= len({line.split()[1] for line in full_scans}), plan
+    assert not [line for line in plan if "CORRELATED" in line and "SCAN" in line], plan
+
+
+def test_history_key_reads_only_that_work(tmp_path: Path) -> None:
+    db = lh.write_project(tmp_path)
+    lh.build_legacy_db(db)
+    with Store.open(db) as store:
+        sql = (
+            "SELECT s.publication_key FROM citation_spans s JOIN citation_checks e"
+            " ON e.source = s.source AND e.id BETWEEN s.first_check AND s.last_check"
+            " WHERE s.publication_key = 'w3'"
+        )
+        plan = _plan(store, sql)
+    assert any("idx_citations_pub_source" in line for line in plan), plan
+    assert not any(line.startswith("SCAN c") and "INDEX" not in line for line in plan), plan
