@@ -404,7 +404,13 @@ def history(project: Project, key: str | None, source: str | None, as_json: bool
     from pubtrack.stats import history_report
 
     report = history_report(project.config, key=key, source=source)
-    click.echo(report.to_json() if as_json else report.format_text())
+    if as_json:
+        for chunk in report.iter_json():  # streamed: the history can be long
+            click.echo(chunk, nl=False)
+        click.echo()
+    else:
+        for block in report.iter_text():
+            click.echo(block)
 
 
 @cli.command()

@@ -715,6 +715,14 @@ class Store:
             )
             db = sqlite_utils.Database(conn)
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if migrations.pending(db):
+                # An older layout we may not upgrade in place: read an upgraded
+                # copy in memory (the file is never written).
+                memory = sqlite3.connect(":memory:", isolation_level=None)
+                conn.backup(memory)
+                conn.close()
+                db = sqlite_utils.Database(memory)
+                migrations.apply(db)
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{path}: cannot open database: {exc}") from None
         return cls(db, path)
@@ -1030,6 +1038,59 @@ class Store:
             " ORDER BY l.publication_key, l.source",
             {"when": when},
         )
+
+    def sources_with_counts(self) -> set[str]:
+        """Sources holding a count for some work in the bib."""
+        return {
+            row[0]
+            for row in self.db.execute(
+                "SELECT DISTINCT l.source FROM citations_latest l"
+                " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+            )
+        }
+
+    def paper_counts(
+        self, week_ago: str, month_ago: str, *, source: str | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Per work in the bib and source: (key, source, count, influential, as of,
+        count at ``week_ago``, count at ``month_ago``): O(works) index lookups."""
+        at = (
+            "(SELECT c.count FROM citations c WHERE c.publication_key = l.publication_key"
+            " AND c.source = l.source AND c.retrieved_at <= {}"
+            " ORDER BY c.retrieved_at DESC, c.id DESC LIMIT 1)"
+        )
+        sql = (
+            "SELECT l.publication_key, l.source, l.count, l.influential, l.checked_until, "
+            + at.format(":week")
+            + ", "
+            + at.format(":month")
+            + " FROM citations_latest l"
+            " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+        )
+        params: dict[str, Any] = {"week": week_ago, "month": month_ago}
+        if source is not None:
+            sql += " WHERE l.source = :source"
+            params["source"] = source
+        yield from self.db.execute(sql + " ORDER BY l.source, l.publication_key", params)
+
+    def citations_per_year(self, source: str | None = None) -> list[dict[str, Any]]:
+        """The ``citations_per_year`` view (per source and year, works in the bib)."""
+        sql = "SELECT source, year, citations, basis FROM citations_per_year"
+        if "citations_per_year" not in self.db.view_names():  # no profile tables (read-only)
+            sql = (
+                "SELECT c.source, c.year, SUM(c.citations) AS citations,"
+                " CASE WHEN MIN(c.basis) = MAX(c.basis) THEN MIN(c.basis)"
+                " ELSE MIN(c.basis) || '+' || MAX(c.basis) END AS basis"
+                " FROM paper_citations_per_year c"
+                " JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1"
+                " GROUP BY c.source, c.year"
+            )
+            sql = f"SELECT * FROM ({sql})"
+        params: list[Any] = []
+        if source is not None:
+            sql += " WHERE source = ?"
+            params.append(source)
+        return list(self.db.query(sql + " ORDER BY source, year", params))
 
     def record_held(
         self,
