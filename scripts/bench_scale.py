@@ -177,6 +177,14 @@ class LegacyLayout:
 # -- measuring (each run a fresh process) -------------------------------------
 
 
+def peak_mb() -> float:
+    """This process's peak RSS (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(argv: list[str]) -> None:
     """``--child KIND CWD ARG...``: run one command or view query, print figures."""
     kind, cwd, *rest = argv
@@ -197,7 +205,7 @@ def child(argv: list[str]) -> None:
         rows = sum(1 for _ in conn.execute(rest[1], rest[2:]))
         assert rows >= 0
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     print(json.dumps({"inner": seconds, "peak_mb": peak}))
 
 

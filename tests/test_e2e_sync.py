@@ -428,3 +428,35 @@ def test_github_workflow_runs_sync_render_and_commits_only_on_change() -> None:
     assert "\t" not in text  # YAML forbids tabs
     # The sync step's keys come from secrets, and only there.
     assert text.count("secrets.") == 2
+
+
+def test_a_source_answering_zeros_is_held_then_recovers(project: Project) -> None:
+    """Every Semantic Scholar count drops to 0 in one run: held (exit 3, named in the
+    summary), never the latest value; the next good run carries on; --accept-drops
+    stores a genuine drop."""
+    assert project.sync().returncode == 0
+    good = project.latest("semantic_scholar")
+    assert any(good.values())
+    project.server.inject("semantic_scholar", "zero_counts", times=None)
+    result = project.sync("--all", "--source", "semantic_scholar")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "Held: " in result.stdout and "sharp drop" in result.stdout
+    assert "--accept-drops" in result.stdout
+    assert project.latest("semantic_scholar") == good  # render keeps the last good values
+    with Store.open(project.db_path) as store:
+        held = store.held_citations()
+        runs = store.sync_runs()
+    assert {h["publication_key"] for h in held} == {k for k, n in good.items() if n > 0}
+    assert all(h["count"] == 0 and h["previous_count"] == good[h["publication_key"]] for h in held)
+    assert runs[0]["status"] == "partial"
+
+    project.server.clear_faults()
+    result = project.sync("--all", "--source", "semantic_scholar")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Held" not in result.stdout
+    assert project.latest("semantic_scholar") == good
+
+    project.server.inject("semantic_scholar", "zero_counts", times=None)
+    result = project.sync("--all", "--source", "semantic_scholar", "--accept-drops")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert set(project.latest("semantic_scholar").values()) == {0}

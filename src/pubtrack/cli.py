@@ -325,6 +325,13 @@ class _SyncOutput:
     help="Keep the citation history in this small CSV too (for CI): it rebuilds an empty "
     "database and is rewritten after the sync. Default: [sync] history_file.",
 )
+@click.option(
+    "--accept-drops",
+    is_flag=True,
+    default=None,
+    help="Store sharp drops in counts (e.g. a source's counts all 0) as the latest values "
+    "instead of holding them back (exit 3). Default: [sync] accept_drops.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings, failures and the last line.")
 @click.pass_context
 def sync(
@@ -336,12 +343,13 @@ def sync(
     wait: float | None,
     no_wait: bool,
     history_file: str | None,
+    accept_drops: bool | None,
     quiet: bool,
 ) -> None:
     """Fetch metadata and citation counts; append them to the history.
 
-    Exit code 0, or 3 when some source failed (the rest is stored and earlier
-    values are kept), 1 when another sync holds the lock.
+    Exit code 0, or 3 when some source failed or a sharp drop was held back (the
+    rest is stored and earlier values are kept), 1 when another sync holds the lock.
     """
     from pubtrack.config import parse_duration
     from pubtrack.sync import SyncOptions, run_sync
@@ -354,6 +362,7 @@ def sync(
         dry_run=dry_run,
         wait=0.0 if no_wait else wait,
         history_file=history_file,
+        accept_drops=accept_drops or None,
     )
     output = _SyncOutput(quiet=quiet)
     # The HTTP layer logs each give-up; the summary already says it (once, in
@@ -369,7 +378,7 @@ def sync(
         output._end_bar()
     lines = report.summary_lines()
     if quiet:
-        lines = [ln for ln in lines if ln.startswith(("Failed:", "Duplicate:", "Done"))]
+        lines = [ln for ln in lines if ln.startswith(("Failed:", "Held:", "Duplicate:", "Done"))]
     for line in lines:
         click.echo(line)
     ctx.exit(report.exit_code)

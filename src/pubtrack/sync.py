@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import math
 import os
@@ -89,6 +90,8 @@ class SyncOptions:
     # The citation history as a small CSV (for CI runners that start empty):
     # read to rebuild an empty database, rewritten after the run.
     history_file: str | None = None  # None: [sync] history_file, "" : none
+    # Store sharp drops as the latest value instead of holding them (None: [sync] accept_drops).
+    accept_drops: bool | None = None
 
 
 @dataclass
@@ -123,6 +126,18 @@ class CitationChange:
 
 
 @dataclass
+class HeldDrop:
+    """A count held back as implausible: stored in held_citations, not published."""
+
+    key: str
+    title: str
+    source: str
+    before: int
+    after: int
+    reason: str
+
+
+@dataclass
 class SourceReport:
     """One source in one run."""
 
@@ -138,6 +153,7 @@ class SourceReport:
     requests: int = 0
     seconds: float = 0.0
     due_keys: list[str] = field(default_factory=list)
+    held: list[HeldDrop] = field(default_factory=list)  # sharp drops not published
 
     @property
     def label(self) -> str:
@@ -180,16 +196,21 @@ class SyncReport:
         return sorted(keys - set(self.updated))
 
     @property
+    def held(self) -> list[HeldDrop]:
+        return [h for s in self.sources for h in s.held]
+
+    @property
     def exit_code(self) -> int:
-        """0, or 3 when any source failed (what succeeded is stored, earlier values kept)."""
-        return EXIT_PARTIAL if self.failed_sources else EXIT_OK
+        """0, or 3 when any source failed or a sharp drop was held (what succeeded is
+        stored, earlier values kept)."""
+        return EXIT_PARTIAL if self.failed_sources or self.held else EXIT_OK
 
     @property
     def status(self) -> str:
         if self.dry_run:
             return "dry-run"
         if not self.failed_sources:
-            return "ok"
+            return "partial" if self.held else "ok"
         ran = [s for s in self.sources if not s.skipped]
         return "failed" if all(s.status == "failed" for s in ran) else "partial"
 
@@ -259,6 +280,9 @@ def run_sync(
                 emit(
                     SyncEvent("notice", message=f"Rebuilt the history from {history} ({rows} rows)")
                 )
+            options = dataclasses.replace(
+                options, accept_drops=accept_drops_setting(config, options.accept_drops)
+            )
             report = _run(store, library, sources, max_age, options, emit, http)
             report.problems = problems
             report.duration = time.monotonic() - started
@@ -489,6 +513,7 @@ def _run(
     cutoff = _cutoff(max_age)
     titles = {w.key: plain(w.title) for w in library.works}
     fingerprints = {w.key: bib_fingerprint(w.ids) for w in library.works}
+    accept_drops = options.accept_drops
 
     reports: list[SourceReport] = []
     reasons = {s.name: s.skip_reason() for s in sources}
@@ -526,6 +551,20 @@ def _run(
                         learned.setdefault(result.key, []).append(result.external_ids)
             for key, message in failures.items():
                 store.save_source_error(key, source.name, message)
+            if not accept_drops:
+                counts, held = hold_sharp_drops(counts, store.latest_counts(source.name))
+                store.record_held(held, run_id)
+                report.held += [
+                    HeldDrop(
+                        c.publication_key,
+                        titles.get(c.publication_key, ""),
+                        c.source,
+                        before or 0,
+                        c.count,
+                        reason,
+                    )
+                    for c, before, reason in held
+                ]
             store.record_citations(counts, run_id)
             _store_profile(store, source, fetched_at, run_id)
         for count in counts:
@@ -754,6 +793,48 @@ def _store_result(
         store.save_counts_by_year(result.key, source.name, by_year, fetched_at)
 
 
+# A drop is "sharp" (held, not published) when a work loses more than half of its
+# count and at least DROP_MIN_LOSS citations, or when every count a source gave
+# in one run that was positive before is 0 (the source answered with zeros:
+# blocked, broken, or describing nothing). Smaller decreases are normal (sources
+# merge duplicates and correct counts) and are stored as usual.
+DROP_MIN_LOSS = 5
+DROP_MAX_KEPT = 0.5
+ZEROED_MIN_WORKS = 2
+
+
+def hold_sharp_drops(
+    counts: list[CitationCount], previous: dict[str, int]
+) -> tuple[list[CitationCount], list[tuple[CitationCount, int | None, str]]]:
+    """Split one source's new counts into (to store, held as (count, last good, reason))."""
+    had = [c for c in counts if previous.get(c.publication_key, 0) > 0]
+    zeroed = len(had) >= ZEROED_MIN_WORKS and all(c.count == 0 for c in had)
+    keep: list[CitationCount] = []
+    held: list[tuple[CitationCount, int | None, str]] = []
+    for c in counts:
+        before = previous.get(c.publication_key)
+        if before is None or c.count >= before:
+            keep.append(c)
+        elif zeroed and c.count == 0:
+            held.append((c, before, "every count of the source dropped to 0"))
+        elif before - c.count >= DROP_MIN_LOSS and c.count < before * DROP_MAX_KEPT:
+            held.append((c, before, f"lost {before - c.count} of {before} citations"))
+        else:
+            keep.append(c)
+    return keep, held
+
+
+def accept_drops_setting(config: Config, option: bool | None) -> bool:
+    """``--accept-drops``, else ``[sync] accept_drops`` (default false)."""
+    if option is not None:
+        return option
+    section = config.raw.get("sync", {}) if isinstance(config.raw, dict) else {}
+    value = section.get("accept_drops", False) if isinstance(section, dict) else False
+    if not isinstance(value, bool):
+        raise BadInputError(f"[sync] accept_drops = {value!r}: expected true or false")
+    return value
+
+
 def _store_profile(store: Store, source: Source, fetched_at: str, run_id: int) -> None:
     """A profile source (Google Scholar) also reports the profile's own figures."""
     figures_of = getattr(source, "profile_figures", None)
@@ -891,6 +972,18 @@ def format_summary(report: SyncReport) -> list[str]:
         lines.append(f"Unresolved (no id and no confident title match): {names}")
     for a, b, reason in report.duplicates:
         lines.append(f"Duplicate: {a} and {b} look like the same work ({reason}); not merged")
+    held = report.held
+    if held:
+        shown = "; ".join(
+            f"{SOURCE_LABELS.get(h.source, h.source)} {_short(h.title or h.key)} "
+            f"{h.before} → {h.after}"
+            for h in held[:SUMMARY_PAPERS]
+        )
+        more = f"; {len(held) - SUMMARY_PAPERS} more" if len(held) > SUMMARY_PAPERS else ""
+        lines.append(
+            f"Held: {_plural(len(held), 'sharp drop')} not published ({shown}{more}); "
+            "the last good values stay. `pubtrack sync --accept-drops` stores them if genuine."
+        )
     for s in report.failed_sources:
         lines.append(
             f"Failed: {s.name}: {'; '.join(s.errors) or 'failed'} "

@@ -92,6 +92,7 @@ FAULT_KINDS = (
     "malformed",
     "error_feed",
     "down",
+    "zero_counts",
 )
 
 
@@ -747,7 +748,8 @@ class Fault:
     seconds), 'reset' (close the socket with a RST, no answer), 'truncate'
     (Content-Length larger than what is sent), 'malformed' (invalid
     JSON/XML with status 200), 'error_feed' (arXiv's HTTP 400 error entry),
-    'down' (close every connection without an answer).
+    'down' (close every connection without an answer), 'zero_counts' (the
+    normal JSON answer with every citation count 0).
     ``times``: how many requests it hits (None: until cleared);
     ``probability``: a standing rule that hits requests at random.
     """
@@ -965,6 +967,23 @@ def _api_name(api: str) -> str:
     return name
 
 
+_COUNT_FIELDS = frozenset(
+    {"citationCount", "influentialCitationCount", "cited_by_count", "is-referenced-by-count"}
+)
+
+
+def _zeroed(obj: Any) -> Any:
+    """A JSON answer with every citation count 0 (a source answering zeros, e.g. blocked)."""
+    if isinstance(obj, dict):
+        return {
+            k: 0 if k in _COUNT_FIELDS and isinstance(v, int) else _zeroed(v)
+            for k, v in obj.items()
+        }
+    if isinstance(obj, list):
+        return [_zeroed(v) for v in obj]
+    return obj
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in two writes
@@ -1013,6 +1032,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+        if getattr(self, "zero_counts", False):
+            obj = _zeroed(obj)
         self._send(status, json.dumps(obj), "application/json", headers)
 
     def _drop(self, reset: bool) -> None:
@@ -1089,6 +1110,7 @@ class _Handler(BaseHTTPRequestHandler):
         concurrent: bool,
     ) -> int:
         fake = self.fake
+        self.zero_counts = False  # per request (a kept-alive handler serves several)
         fault = fake._next_fault(api)
         if fault is not None:
             record.fault = fault.kind
@@ -1132,6 +1154,9 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "slow":
             self.fake._stopping.wait(fault.delay)
             return None  # then the normal answer (if the client still waits)
+        if kind == "zero_counts":
+            self.zero_counts = True  # the normal answer, every citation count 0
+            return None
         if kind == "429":
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
             if api == "semantic_scholar":
