@@ -188,3 +188,65 @@ def test_history_key_reads_only_that_work(tmp_path: Path) -> None:
         plan = _plan(store, sql)
     assert any("idx_citations_pub_source" in line for line in plan), plan
     assert not any(line.startswith("SCAN c") and "INDEX" not in line for line in plan), plan
+
+
+def test_the_history_file_round_trips_through_the_spans(tmp_path: Path) -> None:
+    """export (changes only) -> import into an empty database -> export: the same file,
+    and the same counts and change dates as the database it came from."""
+    from pubtrack.sync import export_history, import_history
+
+    db = lh.write_project(tmp_path)
+    lh.build_legacy_db(db)
+    first, second = tmp_path / "h1.csv", tmp_path / "h2.csv"
+    with Store.open(db) as store:
+        rows = export_history(store, first)
+        compact = store.compact_history()
+    assert rows == len(compact) < len(list(lh.observations())) / 3
+    with Store.open(tmp_path / "fresh.db") as fresh:
+        assert import_history(fresh, first) == rows
+        export_history(fresh, second)
+        assert fresh.compact_history() == compact
+        assert fresh.citation_rows() == rows  # one span per change
+    assert second.read_bytes() == first.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("w1,openalex,5,,2031-01-01T00:00:00Z", "in the future"),
+        ("w1,openalex,5,,yesterday", "bad row"),
+        ("w1,openalex,-3,,2026-01-01T00:00:00Z", "out of range"),
+        ("w1,openalex,100000000000000000000,,2026-01-01T00:00:00Z", "out of range"),
+        (",openalex,5,,2026-01-01T00:00:00Z", "bad row"),
+    ],
+)
+def test_a_bad_history_row_is_refused_with_its_line(tmp_path: Path, row: str, message: str) -> None:
+    from pubtrack.errors import BadInputError
+    from pubtrack.sync import import_history
+
+    path = tmp_path / "h.csv"
+    path.write_text(
+        "publication_key,source,count,influential,retrieved_at\n"
+        "w0,openalex,4,,2026-01-01T00:00:00Z\n" + row + "\n",
+        encoding="utf-8",
+    )
+    with Store.open(tmp_path / "p.db") as store:
+        with pytest.raises(BadInputError, match=rf"h.csv:3: .*{message}"):
+            import_history(store, path)
+        assert store.citation_rows() == 0  # nothing imported
+
+
+def test_an_imported_history_in_any_row_order_reads_in_time_order(tmp_path: Path) -> None:
+    from pubtrack.sync import import_history
+
+    path = tmp_path / "h.csv"
+    path.write_text(
+        "publication_key,source,count,influential,retrieved_at\n"
+        "a,openalex,9,,2026-03-01T00:00:00Z\n"
+        "a,openalex,4,,2026-01-01T00:00:00+00:00\n",
+        encoding="utf-8",
+    )
+    with Store.open(tmp_path / "p.db") as store:
+        import_history(store, path)
+        latest = store.latest_citations()["a"]["openalex"]
+        assert (latest.count, latest.retrieved_at) == (9, "2026-03-01T00:00:00Z")

@@ -33,7 +33,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1052,9 +1052,29 @@ def export_history(store: Store, path: Path) -> int:
     return len(rows)
 
 
+MAX_COUNT = 10**12  # more citations than papers exist: a corrupt row, not a count
+FUTURE_SLACK = timedelta(days=1)
+
+
+def _history_time(text: str, latest_ok: datetime) -> str:
+    """A history file timestamp as pubtrack writes them (ISO-8601 UTC, ``Z``);
+    ValueError when malformed or later than ``latest_ok``."""
+    value = datetime.fromisoformat(text.strip())
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value > latest_ok:
+        raise ValueError(f"retrieved_at {text!r} is in the future")
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def import_history(store: Store, path: Path) -> int:
-    """Load a history file into an empty database, in one transaction; rows read."""
-    counts: list[CitationCount] = []
+    """Load a history file into an empty database, in one transaction; rows read.
+
+    Every row is checked (count a non-negative integer, retrieved_at a time not in
+    the future): a bad row names FILE:LINE and nothing is imported. Rows are
+    recorded in time order, as the syncs that made them ran.
+    """
+    counts: list[tuple[str, int, CitationCount]] = []
+    latest_ok = utcnow_datetime() + FUTURE_SLACK
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
@@ -1065,25 +1085,39 @@ def import_history(store: Store, path: Path) -> int:
                 )
             for row in reader:
                 try:
-                    counts.append(
+                    count = int(row["count"])
+                    influential = int(row["influential"]) if row["influential"] else None
+                    if not 0 <= count <= MAX_COUNT or not 0 <= (influential or 0) <= MAX_COUNT:
+                        raise ValueError("count out of range")
+                    if not row["publication_key"] or not row["source"]:
+                        raise ValueError("no publication_key or source")
+                    retrieved_at = _history_time(row["retrieved_at"] or "", latest_ok)
+                except (TypeError, ValueError, AttributeError) as exc:
+                    reason = str(exc) if "future" in str(exc) or "range" in str(exc) else ""
+                    raise BadInputError(
+                        f"{path}:{reader.line_num}: bad row in the history file"
+                        + (f" ({reason})" if reason else "")
+                    ) from None
+                counts.append(
+                    (
+                        retrieved_at,
+                        len(counts),
                         CitationCount(
                             publication_key=row["publication_key"],
                             source=row["source"],
-                            count=int(row["count"]),
-                            retrieved_at=row["retrieved_at"],
-                            influential=int(row["influential"]) if row["influential"] else None,
-                        )
+                            count=count,
+                            retrieved_at=retrieved_at,
+                            influential=influential,
+                        ),
                     )
-                except (TypeError, ValueError):
-                    raise BadInputError(
-                        f"{path}:{reader.line_num}: bad row in the history file"
-                    ) from None
+                )
     except OSError as exc:
         raise BadInputError(f"{path}: cannot read the history file: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise BadInputError(f"{path}: the history file is not UTF-8 text") from None
+    counts.sort(key=lambda item: (item[0], item[1]))
     with store.transaction():
-        store.record_citations(counts)
+        store.record_citations(c for _, _, c in counts)
     return len(counts)
 
 
