@@ -672,6 +672,76 @@ def m041_held_citations(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m042_citation_years(db: sqlite_utils.Database) -> None:
+    """The first and last count of each calendar year a work was checked in, kept
+    up to date by each sync (one upsert when a count changes or a year begins),
+    so that citations per year read O(works x years) rows, not the history."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS citation_years (
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            first_count INTEGER NOT NULL,    -- at the year's first check
+            last_count INTEGER NOT NULL,     -- at its last check
+            PRIMARY KEY (publication_key, source, year)
+        ) WITHOUT ROWID;
+        INSERT OR REPLACE INTO citation_years
+            WITH check_years AS (
+                SELECT DISTINCT source, substr(retrieved_at, 1, 4) AS year FROM citation_checks
+            ),
+            span_years AS (
+                SELECT s.id, s.publication_key, s.source, y.year
+                FROM citation_spans s
+                JOIN check_years y ON y.source = s.source
+                    AND y.year BETWEEN substr(s.retrieved_at, 1, 4)
+                        AND substr(s.checked_until, 1, 4)
+                WHERE y.year = substr(s.retrieved_at, 1, 4)
+                    OR y.year = substr(s.checked_until, 1, 4)
+                    OR EXISTS (
+                        SELECT 1 FROM citation_checks e
+                        WHERE e.source = s.source AND e.retrieved_at >= y.year
+                            AND e.retrieved_at < printf('%04d', y.year + 1)
+                            AND +e.id BETWEEN s.first_check AND s.last_check)
+            ),
+            per_year AS (
+                SELECT publication_key, source, CAST(year AS INTEGER) AS year,
+                    MAX(id) AS last_id, MIN(id) AS first_id
+                FROM span_years GROUP BY publication_key, source, year
+            )
+            SELECT p.publication_key, p.source, p.year, f.count, l.count
+            FROM per_year p
+            JOIN citations l ON l.id = p.last_id
+            JOIN citations f ON f.id = p.first_id;
+        DROP VIEW IF EXISTS citations_per_year;
+        DROP VIEW IF EXISTS paper_citations_per_year;
+        -- Per paper, source and year: citations gained that year. basis
+        -- 'counts_by_year' = the source's own per-year counts (OpenAlex), else
+        -- 'history' = last count of the year minus last count of the previous
+        -- checked year (first year tracked: minus its first count).
+        CREATE VIEW paper_citations_per_year AS
+            WITH history AS (
+                SELECT publication_key, source, year,
+                    last_count - COALESCE(LAG(last_count) OVER (
+                        PARTITION BY publication_key, source ORDER BY year), first_count)
+                        AS citations
+                FROM citation_years
+            )
+            SELECT h.publication_key, h.source, h.year, h.citations, 'history' AS basis
+            FROM history h
+            WHERE NOT EXISTS (
+                SELECT 1 FROM counts_by_year y
+                WHERE y.publication_key = h.publication_key AND y.source = h.source
+            )
+            UNION ALL
+            SELECT publication_key, source, year, count AS citations, 'counts_by_year' AS basis
+            FROM counts_by_year;
+        """
+    )
+    _create_dependent_views(db)
+
+
 # --------------------------------------------------------------------------
 # Store
 # --------------------------------------------------------------------------
@@ -855,6 +925,7 @@ class Store:
         ).lastrowid
         latest = self._latest_spans(source, [c.publication_key for c in group])
         extend: list[tuple[Any, ...]] = []
+        years: list[tuple[Any, ...]] = []  # (key, source, year, count, count) to upsert
         for c in group:
             key, count = c.publication_key, int(c.count)
             open_span = latest.get(key)
@@ -867,6 +938,8 @@ class Store:
             ):
                 extend.append((check, retrieved_at, key, source))
                 latest[key] = (open_span[0], count, c.influential, check, retrieved_at)
+                if retrieved_at[:4] != open_span[4][:4]:
+                    years.append((key, source, int(retrieved_at[:4]), count, count))
                 continue
             if open_span is not None:
                 conn.execute(
@@ -888,10 +961,17 @@ class Store:
                 [key, source, span_id, count, c.influential, check, check, retrieved_at],
             )
             latest[key] = (span_id, count, c.influential, check, retrieved_at)
+            years.append((key, source, int(retrieved_at[:4]), count, count))
         conn.executemany(
             "UPDATE citations_latest SET last_check = ?, checked_until = ?"
             " WHERE publication_key = ? AND source = ?",
             extend,
+        )
+        conn.executemany(
+            "INSERT INTO citation_years (publication_key, source, year, first_count, last_count)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(publication_key, source, year)"
+            " DO UPDATE SET last_count = excluded.last_count",
+            years,
         )
 
     def _latest_spans(self, source: str, keys: list[str]) -> dict[str, tuple[Any, ...]]:
