@@ -7,8 +7,8 @@ synthetic counts (fixed seed; each day about --change-rate of the counts move,
 default 2 %). At each of the --days milestones (default 30, 180, 365) it prints:
 
 - the database size, and what the last day added to it;
-- wall time (median of --repeat runs, each a fresh process, interpreter start
-  included) and peak memory (max RSS) of: render (md), stats, stats --json,
+- wall time (median of --repeat runs after one warm-up run, each a fresh
+  process, interpreter start included) and peak memory (VmHWM) of: render (md), stats, stats --json,
   changes --since 30d, history KEY, and every documented view (read in full;
   daily_citations, whose full output is one row per work and day, is read for
   one work and for one day).
@@ -215,7 +215,7 @@ def measure(
     """(median wall seconds, max peak MB, median in-process seconds) over ``repeat``
     fresh processes (wall includes starting Python and importing pubtrack)."""
     times, peaks, inner = [], [], []
-    for _ in range(repeat):
+    for run in range(repeat + 1):
         started = time.perf_counter()
         out = subprocess.run(
             [sys.executable, __file__, "--child", kind, str(cwd), *args],
@@ -228,6 +228,8 @@ def measure(
             print(f"  ! {kind} {' '.join(args)} failed: {out.stderr.strip()[-300:]}")
             return float("nan"), float("nan"), float("nan")
         figures = json.loads(out.stdout.strip().splitlines()[-1])
+        if run == 0:
+            continue  # a warm-up: render's first run after a bib change fills its caches
         times.append(wall)
         peaks.append(figures["peak_mb"])
         inner.append(figures["inner"])
