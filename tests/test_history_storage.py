@@ -250,3 +250,60 @@ def test_an_imported_history_in_any_row_order_reads_in_time_order(tmp_path: Path
         import_history(store, path)
         latest = store.latest_citations()["a"]["openalex"]
         assert (latest.count, latest.retrieved_at) == (9, "2026-03-01T00:00:00Z")
+
+
+def test_a_sync_dated_in_the_future_does_not_pin_the_latest_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run under a bad clock (PUBTRACK_NOW years ahead) is followed by a normal run:
+    its works are due again at once (not "fresh" until 2031) and its counts are the
+    latest, although their dates are earlier."""
+    from pubtrack.config import Config
+    from pubtrack.models import Identifiers, Library, Work
+    from pubtrack.sources.base import Source, SourceResult, WorkRef
+    from pubtrack.sync import SyncOptions, run_sync
+
+    class Counting(Source):
+        name = "openalex"
+        label = "Counting"
+        batch_size = 10
+        count = 10
+        calls = 0
+
+        def lookup_id(self, work: WorkRef) -> str | None:
+            return work.ids.doi
+
+        def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
+            Counting.calls += 1
+            return [SourceResult(w.key, "found", citation_count=Counting.count) for w in works]
+
+    config = Config(root=tmp_path, database="data/p.db", sources=["openalex"], lock_timeout=1)
+
+    class Http:
+        requests_sent: dict[str, int] = {}  # noqa: RUF012
+
+        def close(self) -> None:
+            pass
+
+    library = Library(works=[Work("a", "article", "A", ids=Identifiers(doi="10.1234/a"))])
+
+    def sync(now: str, count: int) -> None:
+        monkeypatch.setenv("PUBTRACK_NOW", now)
+        Counting.count = count
+        report = run_sync(
+            config,
+            SyncOptions(history_file=""),
+            library=library,
+            source_classes={"openalex": Counting},
+            http=Http(),
+        )
+        assert report.exit_code == 0, report.summary_lines()
+
+    sync("2031-06-01T00:00:00Z", 10)
+    sync("2026-11-02T03:00:00Z", 12)
+    with Store.open(config.database_path) as store:
+        latest = store.latest_citations()["a"]["openalex"]
+        runs = store.sync_runs()
+    assert (latest.count, latest.retrieved_at) == (12, "2026-11-02T03:00:00Z")
+    assert Counting.calls == 2  # it was due again at once, not "fresh" until 2031
+    assert [r["status"] for r in runs] == ["ok", "ok"]

@@ -401,11 +401,19 @@ def bib_fingerprint(ids: Any) -> str:
     return " ".join(sorted(f"{kind}:{value}" for kind, value in id_keys(ids)))
 
 
-def _is_due(record: dict[str, Any] | None, fingerprint: str, cutoff: str, everything: bool) -> bool:
+def _is_due(
+    record: dict[str, Any] | None,
+    fingerprint: str,
+    cutoff: str,
+    everything: bool,
+    now: str | None = None,
+) -> bool:
     if everything or not record or not record.get("fetched_at"):
         return True
     if record["fetched_at"] <= cutoff or record.get("last_error"):
         return True  # stale, or the last attempt failed: try again
+    if now is not None and record["fetched_at"] > now:
+        return True  # "fetched" in the future (clock skew, a bad PUBTRACK_NOW): never fresh
     # The user added or changed an id in the bib since: look the work up again.
     previous = (record.get("data") or {}).get("bib_ids")
     return previous is not None and previous != fingerprint
@@ -420,10 +428,13 @@ def _plan(
     fingerprints: dict[str, str],
 ) -> tuple[list[tuple[WorkRef, str]], list[WorkRef]]:
     """(works to fetch by id, works without an id this source can use), all due."""
+    now = utcnow()
     with_id: list[tuple[WorkRef, str]] = []
     without: list[WorkRef] = []
     for ref in refs.values():
-        if not _is_due(records.get(ref.key), fingerprints.get(ref.key, ""), cutoff, everything):
+        if not _is_due(
+            records.get(ref.key), fingerprints.get(ref.key, ""), cutoff, everything, now
+        ):
             continue
         lookup = source.lookup_id(ref)
         if lookup is None:
