@@ -307,3 +307,24 @@ def test_a_sync_dated_in_the_future_does_not_pin_the_latest_value(
     assert (latest.count, latest.retrieved_at) == (12, "2026-11-02T03:00:00Z")
     assert Counting.calls == 2  # it was due again at once, not "fresh" until 2031
     assert [r["status"] for r in runs] == ["ok", "ok"]
+
+
+def test_a_read_only_database_in_the_old_layout_reads_through_an_upgraded_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pubtrack may not write (so not migrate) the file: the reports still answer
+    what the old code answered, and the file is not touched."""
+    from pubtrack.errors import DatabaseError
+
+    db = lh.write_project(tmp_path)
+    lh.build_legacy_db(db)
+    before = db.read_bytes()
+
+    def refuse(*args: object, **kwargs: object) -> Store:
+        raise DatabaseError("attempt to write a readonly database")
+
+    monkeypatch.setattr(Store, "open", refuse)
+    found = lh.run_commands(tmp_path)
+    for name in ("stats", "stats_json", "history_key", "changes_30d", "badge_citations"):
+        assert found[name] == GOLDEN["commands"][name], name
+    assert db.read_bytes() == before
