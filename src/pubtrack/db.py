@@ -1376,6 +1376,11 @@ class Store:
             out[row["source"]] = row
         return out
 
+    def publication_title(self, key: str) -> str | None:
+        """The title of one work (removed ones too); None when the key is unknown."""
+        row = self.db.execute("SELECT title FROM publications WHERE key = ?", [key]).fetchone()
+        return None if row is None else (row[0] or "")
+
     def known_publication(self, key: str) -> bool:
         """Whether the key was ever mirrored from the bib (removed works keep history)."""
         return bool(list(self.db.query("SELECT 1 FROM publications WHERE key = ?", [key])))

@@ -567,7 +567,10 @@ def build_history(
     unknown = source is not None and source not in SOURCE_NAMES
     if unknown and not any(store.iter_spans(key=key, source=source, in_bib_only=key is None)):
         _check_source(source, set())
-    titles = {p["key"]: p["title"] or "" for p in store.publication_list(include_removed=True)}
+    if key is not None:  # one work: read only its rows
+        titles = {key: store.publication_title(key) or ""}
+    else:
+        titles = {p["key"]: p["title"] or "" for p in store.publication_list(include_removed=True)}
     checks = _Checks(store)
 
     def papers() -> Iterator[PaperHistory]:
