@@ -190,9 +190,10 @@ def child(argv: list[str]) -> None:
     """``--child KIND CWD ARG...``: run one command or view query, print figures."""
     kind, cwd, *rest = argv
     os.chdir(cwd)
-    import pubtrack.cli
-    import pubtrack.render
-    import pubtrack.stats  # noqa: F401  (imports are timed by the wall figure only)
+    if kind == "cli":  # imports are timed by the wall figure only
+        import pubtrack.cli
+        import pubtrack.render
+        import pubtrack.stats  # noqa: F401
 
     started = time.perf_counter()
     if kind == "cli":
@@ -355,6 +356,8 @@ def main() -> int:
         results: dict[tuple[str, int], dict[str, tuple[float, float]]] = {}
         size_before = {"new": 0.0, "legacy": 0.0}
         build = 0.0
+        growth: list[tuple[float, int]] = []  # (MB the day added, day)
+        size_then = 0.0
         for day in range(1, last + 1):
             if day > 1:
                 counts.step()
@@ -365,6 +368,10 @@ def main() -> int:
             started = time.perf_counter()
             new.record(day, counts)
             build += time.perf_counter() - started
+            size_now = size_mb(new.path)
+            if day > 1:
+                growth.append((size_now - size_then, day))
+            size_then = size_now
             if legacy is not None and day <= max(args.legacy_days):
                 if want_old or day + 1 in args.legacy_days:
                     size_before["legacy"] = size_mb(legacy.path)
@@ -399,6 +406,15 @@ def main() -> int:
                 legacy = None
         new.store.close()
         print_table(results)
+        if growth:
+            biggest = max(growth)
+            day_of = (START + timedelta(days=biggest[1])).date()
+            print(
+                f"\nWhat a day adds to the change-only database: median "
+                f"{statistics.median(g for g, _ in growth):.2f} MB, largest "
+                f"{biggest[0]:.2f} MB (day {biggest[1]}, {day_of}: the first sync of a year "
+                "adds one citation_years row per work and source)"
+            )
     finally:
         if args.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -742,6 +742,49 @@ def m042_citation_years(db: sqlite_utils.Database) -> None:
     _create_dependent_views(db)
 
 
+@migrations()
+def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
+    """daily_citations reads closed spans through an index on their last check and
+    the open ones from citations_latest, so one day's rows do not scan the history."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS idx_citations_checked_until
+            ON citations (source, checked_until);
+        DROP VIEW IF EXISTS daily_citations;
+        -- The last count of each day per paper and source (every day it was checked).
+        CREATE VIEW daily_citations AS
+            WITH check_days AS (
+                SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day
+                FROM citation_checks
+            )
+            SELECT c.publication_key, c.source, d.day, c.count
+            FROM check_days d
+            JOIN citations c ON c.source = d.source AND c.checked_until >= d.day
+                AND c.retrieved_at < date(d.day, '+1 day')
+            WHERE EXISTS (
+                    SELECT 1 FROM citation_checks e
+                    WHERE e.source = c.source AND e.retrieved_at >= d.day
+                        AND e.retrieved_at < date(d.day, '+1 day')
+                        AND +e.id BETWEEN c.first_check AND c.last_check)
+                AND NOT EXISTS (
+                    SELECT 1 FROM citations n
+                    WHERE n.publication_key = c.publication_key AND n.source = c.source
+                        AND n.id > c.id AND n.retrieved_at < date(d.day, '+1 day'))
+            UNION ALL
+            SELECT l.publication_key, l.source, d.day, l.count
+            FROM check_days d
+            JOIN citations_latest l ON l.source = d.source AND l.checked_until >= d.day
+            JOIN citations o ON o.id = l.citation_id
+                AND o.retrieved_at < date(d.day, '+1 day')
+            WHERE EXISTS (
+                SELECT 1 FROM citation_checks e
+                WHERE e.source = l.source AND e.retrieved_at >= d.day
+                    AND e.retrieved_at < date(d.day, '+1 day')
+                    AND +e.id BETWEEN l.first_check AND l.last_check);
+        """
+    )
+
+
 # --------------------------------------------------------------------------
 # Store
 # --------------------------------------------------------------------------
