@@ -409,11 +409,15 @@ def main() -> int:
         if growth:
             biggest = max(growth)
             day_of = (START + timedelta(days=biggest[1])).date()
+            why = (
+                ": the first sync of a year adds one citation_years row per work and source"
+                if (day_of.month, day_of.day) == (1, 1)
+                else ""
+            )
             print(
                 f"\nWhat a day adds to the change-only database: median "
                 f"{statistics.median(g for g, _ in growth):.2f} MB, largest "
-                f"{biggest[0]:.2f} MB (day {biggest[1]}, {day_of}: the first sync of a year "
-                "adds one citation_years row per work and source)"
+                f"{biggest[0]:.2f} MB (day {biggest[1]}, {day_of}{why})"
             )
     finally:
         if args.keep is None:
