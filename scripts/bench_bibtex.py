@@ -5,7 +5,12 @@ Prints, from one run (runs interleaved so machine noise hits both alike):
   cold           load_library with the cache off (PUBTRACK_NO_CACHE=1), fresh decode caches
   first          load_library with an empty cache (parse + cache write)
   second         load_library again on unchanged files (cache hit)
-as the median of N runs and the ratio to the raw median.
+as the median of N runs and the ratio to the raw median. Then the LaTeX
+decoding alone on the same titles (cold decode cache each run):
+  pubtrack       pubtrack.bibtex.latex.decode on every title
+  pylatexenc     LatexNodes2Text().latex_to_text on the same titles
+with the ratio pylatexenc / pubtrack (how many times faster pubtrack is).
+pylatexenc is a benchmark-only dependency: pip install -e '.[bench]'.
 
 Usage: python scripts/bench_bibtex.py [FILE.bib] [--runs N]
 Default file: ../shared/corpora/bib/plk-biber/tugboat.bib (3,644 entries).
@@ -77,6 +82,7 @@ def main() -> None:
             works = len(library.works)
 
     raw = statistics.median(times["raw"])
+    titles = [w.fields.get("title", "") for w in library.works if w.fields.get("title")]
     print(f"file: {source} ({source.stat().st_size:,} bytes, {works} works), runs: {args.runs}")
     for name, label in (
         ("raw", "raw bibtexparser.parse_file"),
@@ -86,6 +92,37 @@ def main() -> None:
     ):
         median = statistics.median(times[name])
         print(f"{label:44s} median {median * 1000:8.1f} ms   ratio to raw {median / raw:5.2f}")
+    _bench_decoding(titles, args.runs)
+
+
+def _bench_decoding(titles: list[str], runs: int) -> None:
+    """pubtrack's LaTeX decoder against pylatexenc on the same titles."""
+    try:
+        from pylatexenc.latex2text import LatexNodes2Text
+    except ImportError:
+        print("pylatexenc not installed: pip install -e '.[bench]' for the decoding comparison")
+        return
+    converter = LatexNodes2Text()
+
+    def ours() -> None:
+        latex.decode.cache_clear()
+        for title in titles:
+            latex.decode(title)
+
+    def theirs() -> None:
+        for title in titles:
+            converter.latex_to_text(title)
+
+    times: dict[str, list[float]] = {"ours": [], "theirs": []}
+    for _ in range(runs):
+        times["ours"].append(_timed(ours))
+        times["theirs"].append(_timed(theirs))
+    mine = statistics.median(times["ours"])
+    other = statistics.median(times["theirs"])
+    print(f"LaTeX decoding of {len(titles)} titles (cold cache), runs: {runs}")
+    print(f"{'pubtrack latex.decode':44s} median {mine * 1000:8.1f} ms")
+    print(f"{'pylatexenc LatexNodes2Text.latex_to_text':44s} median {other * 1000:8.1f} ms")
+    print(f"{'ratio pylatexenc / pubtrack':44s} {other / mine:8.1f}x")
 
 
 if __name__ == "__main__":

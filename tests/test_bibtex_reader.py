@@ -505,3 +505,25 @@ def test_keys_differing_only_in_case_are_warned_and_crossref_ignores_case() -> N
     (problem,) = lib.problems
     assert problem.line == 3 and problem.severity == "warning"
     assert "differs from 'Proc' (<string>:1) only in case" in problem.message
+
+
+def test_macros_defined_in_preamble_are_expanded_in_displayed_fields() -> None:
+    library = read_string(
+        '@preamble{"\\providerobustcmd*{\\addat}{@}"}\n'
+        '@preamble{"\\newcommand{\\ournet}{Our{N}et} \\newcommand{\\twice}[1]{#1#1}"'
+        ' # "\\def\\venue{Proc. of \\ournet}"}\n'
+        "@inproceedings{a, title={\\ournet is fast: TyDe\\addat ICFP},\n"
+        "  booktitle={\\venue}, author={Smith, J.}}\n"
+    )
+    work = library.works[0]
+    assert work.title == "OurNet is fast: TyDe@ICFP"
+    assert work.venue == "Proc. of OurNet"  # a body may use another macro
+    assert work.fields["title"] == "\\ournet is fast: TyDe\\addat ICFP"  # raw fields untouched
+    assert library.problems == []  # defined macros are not unknown commands
+
+
+def test_preamble_macro_that_refers_to_itself_stops() -> None:
+    library = read_string(
+        '@preamble{"\\def\\loop{a\\loop}"}\n@article{a, title={x \\loop{} y}, author={A, B}}\n'
+    )
+    assert library.works[0].title.startswith("x aaaa")

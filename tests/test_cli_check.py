@@ -134,3 +134,29 @@ def test_check_reports_entries_a_sync_linked_and_direct_duplicates_once(
     [linked] = [line for line in lines if "pub" in line and "twin" not in line]
     assert linked.startswith("bib/pubs.bib:6: warning: pub and pre (bib/pubs.bib:1)")
     assert "DOI 10.1000/j.1" in linked
+
+
+def test_unknown_latex_command_is_one_warning_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(
+        tmp_path / "p",
+        {
+            "publications.bib": (
+                b"@article{a,\n  title = {An \\ourmethod{} study},\n  journal = {\\apj}\n}\n"
+                b"@article{b,\n  title = {\\ourmethod{} again, \\textquotesingle ok},\n}\n"
+                b"@article{c,\n  title = {C},\n  author = {Smith, J\\'{o}\\newlettr n}\n}\n"
+            ),
+        },
+    )
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 2
+    lines = result.stdout.splitlines()
+    assert lines == [
+        "bib/publications.bib:2: warning: a: unknown LaTeX command \\ourmethod in field "
+        "'title' (kept as text; 1 more entry uses it)",
+        "bib/publications.bib:10: warning: c: unknown LaTeX command \\newlettr in field "
+        "'author' (kept as text)",
+    ]
+    assert "0 error(s), 2 warning(s)" in result.stderr

@@ -302,7 +302,7 @@ def test_real_reader_inject_and_database(example_project: Path) -> None:
     code, _, err = run("--inject", "README.md", "--exit-code")
     assert code == 4, err
     data = readme.read_bytes()
-    assert b"\r\n| Nov 12, 2024 | EMNLP 2024 | Model Balancing" in data
+    assert b"\r\n| Nov 12, 2024 | EMNLP 2024 | Oral presentation | Model Balancing" in data
     assert b"\r\n1. **Model Balancing" in data and b"old" not in data
     assert b"\n" not in data.replace(b"\r\n", b"")
     assert run("--inject", "README.md", "--exit-code")[0] == 0

@@ -394,53 +394,6 @@ def test_progress_bars_on_a_terminal(project: Project) -> None:
     assert "Updated 24 works." in out
 
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def test_cron_script_syncs_and_injects(project: Project, tmp_path: Path) -> None:
-    readme = project.root / "README.md"
-    readme.write_text(
-        "# Me\n\n<!-- pubtrack:publications -->\n<!-- /pubtrack:publications -->\n",
-        encoding="utf-8",
-    )
-    wrapper = tmp_path / "pubtrack"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pubtrack "$@"\n')
-    wrapper.chmod(0o755)
-    env = dict(project.env, PUBTRACK=str(wrapper), PUBTRACK_ENV_FILE=str(tmp_path / "none"))
-    result = subprocess.run(
-        ["sh", str(REPO / "scripts" / "cron" / "pubtrack-nightly.sh"), str(project.root)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Updated 24 works." in result.stdout
-    text = readme.read_text(encoding="utf-8")
-    assert project.papers[0].title in text  # rendered between the markers
-    assert project.latest("semantic_scholar")
-
-
-def test_github_workflow_runs_sync_render_and_commits_only_on_change() -> None:
-    text = (REPO / "scripts/github-actions/pubtrack-nightly.yml").read_text(encoding="utf-8")
-    for needed in (
-        "  schedule:\n    - cron: ",
-        "  workflow_dispatch:",
-        "contents: write",
-        "S2_API_KEY: ${{ secrets.S2_API_KEY }}",
-        "OPENALEX_API_KEY: ${{ secrets.OPENALEX_API_KEY }}",
-        'pubtrack sync --history-file "$HISTORY_FILE"',
-        'if [ "$code" -eq 3 ]; then',  # partial is a warning, not a failed job
-        'pubtrack render --inject "$INJECT"',
-        'git add -- "$HISTORY_FILE" "$INJECT"',
-        "if git diff --cached --quiet; then",
-    ):
-        assert needed in text, needed
-    assert "\t" not in text  # YAML forbids tabs
-    # The sync step's keys come from secrets, and only there.
-    assert text.count("secrets.") == 2
-
-
 def test_a_source_answering_zeros_is_held_then_recovers(project: Project) -> None:
     """Every Semantic Scholar count drops to 0 in one run: held (exit 3, named in the
     summary), never the latest value; the next good run carries on; --accept-drops

@@ -14,8 +14,8 @@ from pubtrack.util import write_atomic
 BODIES = {"publications": "1. **Paper**\\\n   Venue\n", "talks": "| a | b |\n"}
 
 
-def fill(names: list[str]) -> dict[str, str]:
-    return {n: BODIES[n] for n in names}
+def fill(specs: list[tuple[str, tuple]]) -> dict[tuple[str, tuple], str]:  # type: ignore[type-arg]
+    return {spec: BODIES[spec[0]] for spec in specs}
 
 
 def inject(path: Path, fmt: str = "md", sections: tuple[str, ...] = ("publications", "talks")):  # type: ignore[no-untyped-def]

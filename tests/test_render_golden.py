@@ -49,3 +49,29 @@ def test_example_with_counts_renders_to_golden(example_project: Path) -> None:
     assert _render(format="md", style="compact") == (GOLDEN / "example-compact.md").read_text(
         encoding="utf-8"
     )
+
+
+def test_latex_names_and_links_bib_renders_to_golden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """coverage.bib exercises every reader fix: LaTeX2e text symbols, accents in
+    every spelling, math, AAS journal macros, names with unbraced accents,
+    Unicode hyphens, {\\relax Ch} initials and particles, links in HTML,
+    several URLs, doi: prefixes, \\url{} in howpublished, arXiv ids with a
+    subject class and arXiv DOIs."""
+    root = tmp_path / "coverage"
+    (root / "bib").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "bib" / "publications.bib").write_bytes((GOLDEN / "coverage.bib").read_bytes())
+    (root / "pubtrack.toml").write_text(
+        '[owner]\nname = "Rosa Muñoz-Baena"\n\n[bib]\n'
+        'publications = ["bib/publications.bib"]\ntalks = []\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PUBTRACK_CONFIG", raising=False)
+    monkeypatch.delenv("PUBTRACK_DB", raising=False)
+    assert _render(format="md") == (GOLDEN / "coverage.md").read_text(encoding="utf-8")
+    assert _render(format="md", style="compact") == (GOLDEN / "coverage-compact.md").read_text(
+        encoding="utf-8"
+    )

@@ -127,9 +127,10 @@ def check(project: Project) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "html", "tex", "json"]),
+    type=click.Choice(["md", "html", "tex", "json", "alfolio"]),
     default=None,
-    help="Output format (default: md; with --inject, from the file's extension).",
+    help="Output format (default: md; with --inject, from the file's extension). alfolio: "
+    "al-folio's _data/citations.yml.",
 )
 @click.option(
     "--section",
@@ -187,6 +188,28 @@ def check(project: Project) -> None:
     default=None,
     help="Show a small trend of recent counts after 'Cited by' (md, html; default: off).",
 )
+@click.option(
+    "--citation-style",
+    type=click.Choice(["full", "count", "number"]),
+    default=None,
+    help="full: 'Cited by N (Source, date) · other sources'; count: 'Cited by N'; number: 'N'.",
+)
+@click.option(
+    "--cited-by-link/--no-cited-by-link",
+    default=None,
+    help="Link 'Cited by N' to the source's list of citing papers (Semantic Scholar, OpenAlex).",
+)
+@click.option(
+    "--citation-date",
+    type=click.Choice(["day", "month"]),
+    default=None,
+    help="Date of each count: 28 Nov 2026 or Nov 2026 (default: day; month with --inject).",
+)
+@click.option(
+    "--standalone",
+    is_flag=True,
+    help="With --format html: one self-contained page (filters, charts, works offline).",
+)
 @pass_project
 def render(
     project: Project,
@@ -202,6 +225,10 @@ def render(
     max_authors: int | None,
     strict: bool,
     sparklines: bool | None,
+    citation_style: str | None,
+    cited_by_link: bool | None,
+    citation_date: str | None,
+    standalone: bool,
 ) -> None:
     """Write the Publications and Talks sections (md, html, tex, json).
 
@@ -213,7 +240,7 @@ def render(
     """
     from pathlib import Path
 
-    from pubtrack.render import RenderOptions, inject_project, render_project, write_output
+    from pubtrack.render import RenderOptions, inject_project, render_project, render_to_file
     from pubtrack.render.inject import EXIT_CHANGED
 
     if output and inject:
@@ -230,19 +257,29 @@ def render(
         max_authors=max_authors,
         strict=strict,
         sparklines=sparklines,
+        citation_style=citation_style,
+        cited_by_link=cited_by_link,
+        citation_date=citation_date,
+        standalone=standalone,
     )
+    if standalone and (inject or (fmt or "html") != "html"):
+        raise click.UsageError("--standalone goes with --format html (and --output or stdout)")
+    if standalone:
+        options.format = "html"
+    if fmt == "alfolio" and inject:
+        raise click.UsageError("--format alfolio writes a data file: use --output")
     if inject:
         changed = inject_project(project.config, options, Path(inject), warn=warn)
         click.echo(f"{inject}: {'updated' if changed else 'unchanged'}", err=True)
         if changed and exit_code:
             sys.exit(EXIT_CHANGED)
         return
-    result = render_project(project.config, options, warn=warn)
     if output:
-        write_output(Path(output), result.text)
-        click.echo(f"Wrote {output}", err=True)
-    else:
-        click.echo(result.text, nl=False)
+        changed = render_to_file(project.config, options, Path(output), warn=warn)
+        click.echo(f"Wrote {output}" if changed else f"{output}: unchanged", err=True)
+        return
+    result = render_project(project.config, options, warn=warn)
+    click.echo(result.text, nl=False)
 
 
 # ---------------------------------------------------------------------------
@@ -499,6 +536,85 @@ def badge(project: Project, metric: str | None, source: str | None, output: str 
         click.echo(json.dumps(result.payload))
     for path in result.written:
         click.echo(f"Wrote {path}")
+
+
+@cli.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write FILE (atomically, only when it changed) instead of stdout.",
+)
+@click.option("--selected", is_flag=True, help="Only works (and talks) marked selected.")
+@click.pass_context
+def page(ctx: click.Context, output: str | None, selected: bool) -> None:
+    """The standalone HTML page: same as `render --format html --standalone`."""
+    ctx.invoke(render, fmt="html", output=output, selected=selected, standalone=True)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["github", "cron", "systemd"]))
+@click.option(
+    "--inject",
+    "inject",
+    multiple=True,
+    metavar="FILE",
+    help="A file with pubtrack markers to refresh (repeatable; default README.md).",
+)
+@click.option(
+    "--time",
+    "time_",
+    default="03:17",
+    show_default=True,
+    help="When to run, HH:MM (UTC on GitHub, local time for cron and systemd).",
+)
+@click.option(
+    "--history-file",
+    default="data/citations.csv",
+    show_default=True,
+    help="The citation history CSV the job keeps ('' for none).",
+)
+@click.option(
+    "--action",
+    default=None,
+    help="github: the action to use, OWNER/REPO@REF (default: pubtrack/pubtrack@v1).",
+)
+@click.option("--push", is_flag=True, help="cron/systemd: commit and push what changed.")
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+@pass_project
+def schedule(
+    project: Project,
+    kind: str,
+    inject: tuple[str, ...],
+    time_: str,
+    history_file: str,
+    action: str | None,
+    push: bool,
+    force: bool,
+) -> None:
+    """Write what a nightly job needs: a GitHub workflow, or a cron or systemd job.
+
+    The files go into the project (the directory of pubtrack.toml); the steps
+    to switch the job on are printed.
+    """
+    from pubtrack.schedule import DEFAULT_ACTION, ScheduleOptions, write_schedule
+
+    options = ScheduleOptions(
+        kind=kind,
+        inject=list(inject) or ["README.md"],
+        time=time_,
+        action=action or DEFAULT_ACTION,
+        history_file=history_file,
+        push=push,
+        force=force,
+    )
+    result = write_schedule(project.config.root, options)
+    for path in result.written:
+        click.echo(f"Wrote {path}")
+    click.echo("")
+    click.echo("Next steps:")
+    for line in result.next_steps:
+        click.echo(line)
 
 
 def main() -> None:

@@ -11,18 +11,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote
 
 # New-style (0704.0001 onwards, 4 or 5 digits after the dot) and old-style
 # (archive[.subject]/YYMMNNN) arXiv ids, with an optional version.
 _ARXIV_NEW = re.compile(r"(?P<id>\d{4}\.\d{4,5})(?P<version>v\d+)?", re.IGNORECASE)
 _ARXIV_OLD = re.compile(
-    r"(?P<id>[a-z][a-z\-]*(?:\.[a-z]{2})?/\d{7})(?P<version>v\d+)?", re.IGNORECASE
+    r"(?P<id>[a-z][a-z\-]*(?:\.[a-z][a-z\-]*)?/\d{7})(?P<version>v\d+)?", re.IGNORECASE
 )
 _ARXIV_PREFIX = re.compile(
-    r"^(?:arxiv:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/)", re.IGNORECASE
+    r"^(?:arxiv:\s*|(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html|ps)/)",
+    re.IGNORECASE,
 )
 _DOI_PREFIX = re.compile(
-    r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|https?://doi\.org/)", re.IGNORECASE
+    r"^(?:doi:\s*|(?:https?://)?(?:dx\.|www\.)?doi\.org/|info:doi/|urn:doi:)", re.IGNORECASE
 )
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
@@ -33,17 +35,21 @@ def split_arxiv_id(text: str | None) -> tuple[str, int | None] | None:
     if not text:
         return None
     value = _ARXIV_PREFIX.sub("", text.strip())
+    if " " in value or "[" in value:
+        # "arXiv:2410.12178v2 [cs.LG]", "2410.12178 (2024)": the id is the first word
+        value = value.split("[", 1)[0].split()[0] if value.split("[", 1)[0].strip() else ""
     if value.lower().endswith(".pdf"):
         value = value[:-4]
-    value = value.rstrip("/")
+    value = value.rstrip("/").rstrip(".,;")
     for pattern in (_ARXIV_NEW, _ARXIV_OLD):
         match = pattern.fullmatch(value)
         if match:
             version = match.group("version")
             arxiv_id = match.group("id")
             if pattern is _ARXIV_OLD:
+                # "math.GT/0309136": arXiv's own form drops the subject class
                 archive, number = arxiv_id.split("/")
-                arxiv_id = f"{archive.lower()}/{number}"
+                arxiv_id = f"{archive.split('.', 1)[0].lower()}/{number}"
             return arxiv_id, int(version[1:]) if version else None
     return None
 
@@ -59,6 +65,9 @@ def normalize_doi(text: str | None) -> str | None:
     if not text:
         return None
     value = _DOI_PREFIX.sub("", text.strip()).strip()
+    if "%" in value and value[:3] == "10.":
+        value = unquote(value)  # https://doi.org/10.1000%2Fxyz
+    value = value.split("?", 1)[0].split("#", 1)[0] if "doi.org/" in text.lower() else value
     value = value.rstrip(".,;")
     if not _DOI.match(value):
         return None

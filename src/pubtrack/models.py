@@ -73,6 +73,9 @@ class Author:
     marks: tuple[str, ...] = ()
     corporate: bool = False
     is_others: bool = False  # "and others" / et al.
+    # The first name abbreviated as BibTeX does ("J.-P.", "Ch." for
+    # `{\relax Ch}ristopher`); empty: derived from `first`.
+    initials: str = ""
 
     @property
     def display(self) -> str:
@@ -89,6 +92,8 @@ class Author:
         """Initials + surname, as in a compact citation: "Y. Hu"."""
         if self.is_others or self.corporate or not self.first:
             return self.display
+        if self.initials:
+            return " ".join(p for p in (self.initials, self.von, self.last) if p)
         initials = " ".join(
             "-".join(f"{part[0]}." for part in word.split("-") if part)
             for word in self.first.replace(".", ". ").split()

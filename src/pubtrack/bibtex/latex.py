@@ -6,25 +6,31 @@ empty string and has no notion of emphasis. This is a small single-pass
 tokenizer with the subset of LaTeX that bibliographies use; values with
 nothing to decode are returned at once, and decoded values are memoised.
 
-Rules: accents in every spelling (``{\\"u}``, ``\\"{u}``, ``\\'\\i``, ``\\c c``),
-special letters (``\\ss``, ``\\o``, ``\\aa``, ``\\l``), ``--``/``---``, TeX
-quotes, ``~`` (no-break space), escaped specials, protective braces removed,
-``\\emph``/``\\textit``/``\\textsl``/``{\\em ..}`` -> EM markers and
-``\\textbf``/``{\\bf ..}`` -> STRONG markers (see models.py), math kept readable
-(``$\\alpha^{2}$`` -> ``α²``). Unknown commands are dropped and their
-argument text kept.
+Rules (tables in latex_tables.py): accents in every spelling (``{\\"u}``,
+``\\"{u}``, ``\\~a``, ``\\'\\i``, ``\\c c``) on any letter (combining mark + NFC),
+special letters (``\\ss``, ``\\o``, ``\\aa``, ``\\l``), the LaTeX2e text symbols
+(base + textcomp), ``--``/``---``, TeX quotes, ``~`` (no-break space), escaped
+specials, the AAS/ADS journal macros (``\\apj`` -> the journal's name),
+protective braces removed, ``\\emph``/``\\textit``/``\\textsl``/``{\\em ..}`` -> EM
+markers and ``\\textbf``/``{\\bf ..}`` -> STRONG markers (see models.py), math
+kept readable (``$\\alpha = 1$`` -> ``α = 1``, ``$11^{th}$`` -> ``11th``,
+``$^{13}$C`` -> ``¹³C``), HTML markup of exported titles (``<i>``, ``<sub>``).
+An unknown command is kept as text (its argument, else its name) and named
+by ``unknown_commands`` so that ``pubtrack check`` can report it.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import lru_cache
 
+from pubtrack.bibtex import latex_tables as T
 from pubtrack.models import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN
 
 # Anything worth decoding; values without any of these skip the tokenizer.
-_NEEDS = re.compile(r"[\\{}~$]|--|``|''|<<|>>")
+_NEEDS = re.compile(r"[\\{}~$]|--|``|''|<<|>>|[!?]`|<[A-Za-z/]|&#?\w+;")
 _SPACES = re.compile(r"[ \t\n\r]+")
 
 _TOKEN = re.compile(
@@ -39,333 +45,18 @@ _TOKEN = re.compile(
     re.S | re.X,
 )
 
-_ACCENTS = {
-    "'": "\u0301",
-    "`": "\u0300",
-    "^": "\u0302",
-    '"': "\u0308",
-    "~": "\u0303",
-    "=": "\u0304",
-    ".": "\u0307",
-    "u": "\u0306",
-    "v": "\u030c",
-    "H": "\u030b",
-    "c": "\u0327",
-    "k": "\u0328",
-    "r": "\u030a",
-    "d": "\u0323",
-    "b": "\u0331",
-    "t": "\u0361",
-    # math accents
-    "hat": "\u0302",
-    "tilde": "\u0303",
-    "bar": "\u0304",
-    "vec": "\u20d7",
-    "dot": "\u0307",
-    "ddot": "\u0308",
-    "acute": "\u0301",
-    "grave": "\u0300",
-    "breve": "\u0306",
-    "check": "\u030c",
-    "widehat": "\u0302",
-    "widetilde": "\u0303",
-    "overline": "\u0305",
-}
-_SPACING_ACCENTS = {"'": "´", "`": "`", "^": "^", '"': "¨", "~": "~", "=": "¯", ".": "˙"}
-
+_ACCENTS = T.ACCENTS
+_SPACING_ACCENTS = T.SPACING_ACCENTS
 _SYMBOLS = {
-    # letters
-    "ss": "ß",
-    "SS": "SS",
-    "o": "ø",
-    "O": "Ø",
-    "aa": "å",
-    "AA": "Å",
-    "ae": "æ",
-    "AE": "Æ",
-    "oe": "œ",
-    "OE": "Œ",
-    "l": "ł",
-    "L": "Ł",
-    "i": "ı",
-    "j": "ȷ",
-    "dh": "ð",
-    "DH": "Ð",
-    "th": "þ",
-    "TH": "Þ",
-    "ng": "ŋ",
-    "NG": "Ŋ",
-    "dj": "đ",
-    "DJ": "Đ",
-    # logos (never empty: pylatexenc turns these into "")
-    "TeX": "TeX",
-    "LaTeX": "LaTeX",
-    "LaTeXe": "LaTeX2ε",
-    "BibTeX": "BibTeX",
-    "XeTeX": "XeTeX",
-    "XeLaTeX": "XeLaTeX",
-    "LuaTeX": "LuaTeX",
-    "LuaLaTeX": "LuaLaTeX",
-    "ConTeXt": "ConTeXt",
-    "AmS": "AMS",
-    "AMS": "AMS",
-    "METAFONT": "METAFONT",
-    "MF": "METAFONT",
-    "MP": "MetaPost",
-    "eTeX": "ε-TeX",
-    "pdfTeX": "pdfTeX",
-    "pdfLaTeX": "pdfLaTeX",
-    "BibLaTeX": "BibLaTeX",
-    "biblatex": "biblatex",
-    "LyX": "LyX",
-    "SliTeX": "SliTeX",
-    "PiCTeX": "PiCTeX",
-    "plainTeX": "plain TeX",
-    "TUB": "TUGboat",
-    "TUG": "TUG",
-    "tug": "TUG",
-    "tub": "TUGboat",
-    "OMEGA": "Omega",
-    "CTAN": "CTAN",
-    "POBox": "P.O. Box",
-    "Dash": "—",
-    "dash": "—",
-    "TB": "TUGboat",
-    # punctuation and signs
-    "ldots": "…",
-    "dots": "…",
-    "textellipsis": "…",
-    "textendash": "–",
-    "textemdash": "—",
-    "textquoteleft": "‘",
-    "textquoteright": "’",
-    "textquotedblleft": "“",
-    "textquotedblright": "”",
-    "quotedblbase": "„",
-    "guillemotleft": "«",
-    "guillemotright": "»",
-    "guillemetleft": "«",
-    "guillemetright": "»",
-    "flqq": "«",
-    "frqq": "»",
-    "glqq": "„",
-    "grqq": "“",
-    "textbullet": "•",
-    "textperiodcentered": "·",
-    "textdagger": "†",
-    "dag": "†",
-    "textdaggerdbl": "‡",
-    "ddag": "‡",
-    "S": "§",
-    "P": "¶",
-    "copyright": "©",
-    "textcopyright": "©",
-    "textregistered": "®",
-    "texttrademark": "™",
-    "pounds": "£",
-    "textsterling": "£",
-    "euro": "€",
-    "texteuro": "€",
-    "EUR": "€",
-    "textyen": "¥",
-    "textdegree": "°",
-    "degree": "°",
-    "textasciitilde": "~",
-    "textasciicircum": "^",
-    "textbackslash": "\\",
-    "textbar": "|",
-    "textless": "<",
-    "textgreater": ">",
-    "textunderscore": "_",
-    "textexclamdown": "¡",
-    "textquestiondown": "¿",
-    "textmu": "µ",
-    "textonehalf": "½",
-    "textperthousand": "‰",
-    "textasteriskcentered": "*",
-    "slash": "/",
-    "space": " ",
-    "quad": " ",
-    "qquad": " ",
-    "enspace": " ",
-    "thinspace": " ",
-    "newline": " ",
-    "par": " ",
-    "linebreak": " ",
-    "break": " ",
-    "nobreakspace": "\u00a0",
-    "textvisiblespace": "␣",
-    "today": "",
-    "relax": "",
-    "protect": "",
-    "newblock": " ",
-    "noindent": "",
-    "unskip": "",
-    "null": "",
-    "hfill": " ",
-    "ignorespaces": "",
-    "xspace": "",
-    "empty": "",
-    "ensuremath": "",
-    "displaystyle": "",
-    "textstyle": "",
-    "scriptstyle": "",
-    "left": "",
-    "right": "",
-    "big": "",
-    "Big": "",
-    "bigl": "",
-    "bigr": "",
-    # Greek
-    "alpha": "α",
-    "beta": "β",
-    "gamma": "γ",
-    "delta": "δ",
-    "epsilon": "ϵ",
-    "varepsilon": "ε",
-    "zeta": "ζ",
-    "eta": "η",
-    "theta": "θ",
-    "vartheta": "ϑ",
-    "iota": "ι",
-    "kappa": "κ",
-    "lambda": "λ",
-    "mu": "μ",
-    "nu": "ν",
-    "xi": "ξ",
-    "pi": "π",
-    "varpi": "ϖ",
-    "rho": "ρ",
-    "varrho": "ϱ",
-    "sigma": "σ",
-    "varsigma": "ς",
-    "tau": "τ",
-    "upsilon": "υ",
-    "phi": "ϕ",
-    "varphi": "φ",
-    "chi": "χ",
-    "psi": "ψ",
-    "omega": "ω",
-    "Gamma": "Γ",
-    "Delta": "Δ",
-    "Theta": "Θ",
-    "Lambda": "Λ",
-    "Xi": "Ξ",
-    "Pi": "Π",
-    "Sigma": "Σ",
-    "Upsilon": "Υ",
-    "Phi": "Φ",
-    "Psi": "Ψ",
-    "Omega": "Ω",
-    # math
-    "times": "×",
-    "cdot": "·",
-    "pm": "±",
-    "mp": "∓",
-    "div": "÷",
-    "leq": "≤",
-    "le": "≤",
-    "geq": "≥",
-    "ge": "≥",
-    "neq": "≠",
-    "ne": "≠",
-    "approx": "≈",
-    "sim": "∼",
-    "simeq": "≃",
-    "equiv": "≡",
-    "propto": "∝",
-    "ll": "≪",
-    "gg": "≫",
-    "infty": "∞",
-    "to": "→",
-    "rightarrow": "→",
-    "leftarrow": "←",
-    "gets": "←",
-    "leftrightarrow": "↔",
-    "Rightarrow": "⇒",
-    "Leftarrow": "⇐",
-    "Leftrightarrow": "⇔",
-    "mapsto": "↦",
-    "uparrow": "↑",
-    "downarrow": "↓",
-    "in": "∈",
-    "notin": "∉",
-    "ni": "∋",
-    "subset": "⊂",
-    "subseteq": "⊆",
-    "supset": "⊃",
-    "supseteq": "⊇",
-    "cup": "∪",
-    "cap": "∩",
-    "setminus": "∖",
-    "emptyset": "∅",
-    "varnothing": "∅",
-    "sum": "∑",
-    "prod": "∏",
-    "int": "∫",
-    "oint": "∮",
-    "partial": "∂",
-    "nabla": "∇",
-    "forall": "∀",
-    "exists": "∃",
-    "neg": "¬",
-    "lnot": "¬",
-    "wedge": "∧",
-    "land": "∧",
-    "vee": "∨",
-    "lor": "∨",
-    "oplus": "⊕",
-    "otimes": "⊗",
-    "circ": "∘",
-    "bullet": "•",
-    "star": "⋆",
-    "ast": "∗",
-    "ell": "ℓ",
-    "hbar": "ℏ",
-    "Re": "ℜ",
-    "Im": "ℑ",
-    "aleph": "ℵ",
-    "prime": "′",
-    "mid": "|",
-    "vert": "|",
-    "Vert": "‖",
-    "langle": "⟨",
-    "rangle": "⟩",
-    "lceil": "⌈",
-    "rceil": "⌉",
-    "lfloor": "⌊",
-    "rfloor": "⌋",
-    "cdots": "⋯",
-    "vdots": "⋮",
-    "ddots": "⋱",
-    "colon": ":",
-    "lbrace": "{",
-    "rbrace": "}",
-    "backslash": "\\",
-    "top": "⊤",
-    "bot": "⊥",
-    "perp": "⊥",
-    "angle": "∠",
-    "sqrt": "√",
-    "log": "log",
-    "ln": "ln",
-    "exp": "exp",
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "max": "max",
-    "min": "min",
-    "arg": "arg",
-    "det": "det",
-    "lim": "lim",
-    "sup": "sup",
-    "inf": "inf",
-    "dim": "dim",
-    "ker": "ker",
-    "Pr": "Pr",
-    "gcd": "gcd",
-    "mod": "mod",
-    "bmod": "mod",
+    # textgreek's \textalpha and upgreek's \upalpha: upright Greek letters
+    **{f"text{k}": v for k, v in T.GREEK.items() if not k.startswith("var")},
+    **{f"up{k}": v for k, v in T.GREEK.items() if not k.startswith("var")},
+    **T.MATH_SYMBOLS,
+    **T.GREEK,
+    **T.JOURNALS,
+    **T.TEXT_SYMBOLS,
+    **T.LOGOS,
+    **T.LETTERS,
 }
 _CONTROL_SYMBOLS = {
     "&": "&",
@@ -388,12 +79,93 @@ _CONTROL_SYMBOLS = {
     "\\": " ",
     "|": "‖",
     "*": "",
+    ">": " ",
+    "(": "(",
+    ")": ")",
+    "[": "[",
+    "]": "]",
 }
-_EMPH = {"emph", "textit", "textsl", "mkbibemph", "mkbibitalic", "textem"}
+_EMPH = {"emph", "textit", "textsl", "mkbibemph", "mkbibitalic", "textem", "mathit"}
 _STRONG = {"textbf", "mkbibbold"}
 _DECL_EM = {"em", "it", "itshape", "sl", "slshape"}
 _DECL_STRONG = {"bf", "bfseries"}
-_QUOTE = {"mkbibquote", "enquote", "mkbibquotes"}
+_QUOTE = {"mkbibquote", "enquote", "mkbibquotes", "textquote"}
+# Commands whose argument is shown as it is (font, box and case-protection
+# commands, math alphabets, acronyms).
+_CONTENT = {
+    "textrm",
+    "textsf",
+    "texttt",
+    "textsc",
+    "textup",
+    "textmd",
+    "textnormal",
+    "textlatin",
+    "mbox",
+    "hbox",
+    "fbox",
+    "makebox",
+    "framebox",
+    "text",
+    "mathrm",
+    "mathbf",
+    "mathsf",
+    "mathtt",
+    "mathcal",
+    "mathscr",
+    "mathfrak",
+    "mathnormal",
+    "mathbfit",
+    "boldsymbol",
+    "bm",
+    "pmb",
+    "operatorname",
+    "underline",
+    "uline",
+    "ul",
+    "uuline",
+    "sout",
+    "hl",
+    "NoCaseChange",
+    "nocase",
+    "ensuremath",
+    "acro",
+    "acs",
+    "ac",
+    "acl",
+    "acf",
+    "acrshort",
+    "acrlong",
+    "gls",
+    "mkbibacro",
+    "num",
+    "si",
+    "unit",
+    "chemfig",
+    "proglang",  # Journal of Statistical Software: \proglang{R}, \pkg{ggplot2}
+    "pkg",
+    "code",
+    "file",
+    "species",
+    "gene",
+    "taxon",
+    "llap",
+    "rlap",
+    "clap",
+    "smash",
+    "mathllap",
+    "mathrlap",
+    "mathclap",
+    "section",
+    "subsection",
+    "subsubsection",
+    "paragraph",
+    "subparagraph",
+    "chapter",
+    "part",
+    "caption",
+    "ce",
+}
 # Commands whose argument is never shown (sorting hacks, labels, spacing).
 _DROP_ARG = {
     "noopsort",
@@ -406,30 +178,105 @@ _DROP_ARG = {
     "hspace",
     "vspace",
     "cite",
+    "citep",
+    "citet",
+    "citealp",
+    "citealt",
+    "citeauthor",
+    "citeyear",
+    "parencite",
+    "textcite",
+    "autocite",
+    "footcite",
     "nocite",
     "phantom",
     "hphantom",
     "vphantom",
-    "kern",
     "raisebox",
     "ref",
+    "eqref",
     "pageref",
+    "footnote",
+    "thanks",
+    "color",
+    "selectlanguage",
+    "hyphenation",
+    "includegraphics",
+    "bibitem",
+    "orcidlink",
+    "orcid",
+    "typeout",
+    "pagecolor",
 }
+# Two arguments, the first is a setting: \textcolor{red}{text}, \foreignlanguage{..}{..}.
+_SECOND_ARG = {"textcolor", "foreignlanguage", "colorbox", "foreign"}
 # Arguments taken verbatim (never decoded): URLs and code.
-_VERBATIM = {"url", "nolinkurl", "path", "verb"}
-_UPPER = {"uppercase", "MakeUppercase", "MakeTextUppercase"}
-_LOWER = {"lowercase", "MakeLowercase", "MakeTextLowercase"}
+_VERBATIM = {"url", "nolinkurl", "path", "verb", "doi"}
+_UPPER = {"uppercase", "MakeUppercase", "MakeTextUppercase", "textuppercase"}
+_LOWER = {"lowercase", "MakeLowercase", "MakeTextLowercase", "textlowercase"}
+_FRACTIONS = {"frac", "tfrac", "dfrac", "cfrac", "case", "nicefrac", "sfrac", "xfrac"}
+_SPECIAL = {
+    "href",
+    "texorpdfstring",
+    "mathbb",
+    "binom",
+    "stackrel",
+    "overset",
+    "underset",
+    "ion",
+    "SI",
+    "qty",
+    "raise",
+    "lower",
+    "kern",
+    "mkern",
+    "moveleft",
+    "moveright",
+    "hskip",
+    "vskip",
+    "char",
+    "not",
+    "sqrt",
+    "item",
+    "nth",
+}
+_DIMEN = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)\s*(?:ex|em|pt|mm|cm|in|bp|sp|pc|dd|cc|mu) ?")
+_CHAR_CODE = re.compile(r"(?:\d+|'[0-7]+|\"[0-9A-Fa-f]+) ?")
+_ENVIRONMENT = {"begin", "end"}
+_COMMAND_WORD = re.compile(r"\\([A-Za-z]+)")
+_SCRIPT_WORDS = {"textsuperscript", "textsubscript", "sp", "sb"}
+# Every command the decoder knows; anything else is kept as text and reported.
+KNOWN = frozenset(
+    set(_SYMBOLS)
+    | set(_ACCENTS)
+    | _EMPH
+    | _STRONG
+    | _DECL_EM
+    | _DECL_STRONG
+    | T.DECLARATIONS
+    | _QUOTE
+    | _CONTENT
+    | _DROP_ARG
+    | _SECOND_ARG
+    | _VERBATIM
+    | _UPPER
+    | _LOWER
+    | _FRACTIONS
+    | _SPECIAL
+    | _SCRIPT_WORDS
+    | _ENVIRONMENT
+)
 
-_SUPERSCRIPTS = str.maketrans("0123456789+-=()nip", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵖ")
-_SUBSCRIPTS = str.maketrans("0123456789+-=()aeoxijklmnprstuv", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓᵢⱼₖₗₘₙₚᵣₛₜᵤᵥ")
-_SUP_OK = set("0123456789+-=()nip")
-_SUB_OK = set("0123456789+-=()aeoxijklmnprstuv")
+_SUPERSCRIPTS = str.maketrans("0123456789+-−=()nip", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱᵖ")
+_SUBSCRIPTS = str.maketrans("0123456789+-−=()aeoxijklmnprstuv", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₒₓᵢⱼₖₗₘₙₚᵣₛₜᵤᵥ")
+_SUP_OK = set("0123456789+-−=()nip")
+_SUB_OK = set("0123456789+-−=()aeoxijklmnprstuv")
 
 
 class _Decoder:
     """One pass over the tokens of one value."""
 
-    __slots__ = ("toks", "i", "n")
+    __slots__ = ("toks", "i", "n", "unknown", "before_math")
 
     def __init__(self, text: str) -> None:
         toks: list[tuple[str, str, str]] = []
@@ -443,6 +290,8 @@ class _Decoder:
         self.toks = toks
         self.i = 0
         self.n = len(self.toks)
+        self.unknown: list[str] = []
+        self.before_math = ""  # the character before the current `$`: `1$^{st}$`
 
     # -- helpers ------------------------------------------------------------
     def _skip_spaces(self) -> None:
@@ -466,7 +315,12 @@ class _Decoder:
             return self.parse(math, "}")
         if kind in ("word", "sym"):
             self.i += 1
-            return self._command(kind, value, math, None)[0]
+            text = self._command(kind, value, math, None)[0]
+            if math and kind == "word" and raw[-1] in " \t\n" and text:
+                # `$\nu_\mu \to x$`: the space the command's name ate stays in math
+                self.toks.insert(self.i, ("text", " ", " "))
+                self.n += 1
+            return text
         if kind == "text":
             value = value.lstrip()  # `\~ Z`: TeX skips spaces before an argument
             if len(value) > 1:
@@ -475,6 +329,8 @@ class _Decoder:
                 self.i += 1
             return value[:1]
         self.i += 1
+        if kind == "lig" and not math:
+            return _LIGATURES.get(value, "\u00a0")
         return value
 
     def _raw_arg(self) -> str:
@@ -530,7 +386,9 @@ class _Decoder:
             kind, value, raw = self.toks[self.i]
             self.i += 1
             if kind == "text":
-                out.append(value)
+                if value == "\\":
+                    continue  # a lone backslash at the end (`L.\\ Thiele` split as a name)
+                out.append("−" if math and value == "-" else value)  # a math minus
             elif kind == "open":
                 out.append(self.parse(math, "}"))
             elif kind == "close":
@@ -542,7 +400,8 @@ class _Decoder:
                     return "".join(out)
                 if math:
                     continue
-                out.append(self.parse(True, value))
+                self.before_math = out[-1][-1:] if out else ""
+                out.append(self.parse(True, value).strip())
             elif kind == "lig":
                 if value == "~":
                     out.append("\u00a0" if not math else " ")
@@ -554,17 +413,44 @@ class _Decoder:
                 if not math:
                     out.append(value)
                     continue
-                arg = self._arg(math)
-                out.append(_script(value, arg))
+                before = out[-1][-1:] if out else self.before_math
+                out.append(_script(value, self._arg(math), before))
             else:  # word / sym
                 if kind == "sym" and value in ")]" and stop == "\\" + value:
                     return "".join(out)
+                if (
+                    kind == "word"
+                    and stop == "}"
+                    and not out
+                    and value not in KNOWN
+                    and value.islower()
+                    and self.i < self.n
+                    and self.toks[self.i][0] not in ("open", "close")
+                ):
+                    # `{\ssf babel}`: an unknown switch at the start of a group
+                    # followed by text is a font declaration: reported, not shown.
+                    self.unknown.append(value)
+                    continue
+                start = self.i
+                if value in _SCRIPT_WORDS and kind == "word":
+                    before = out[-1][-1:] if out else ""
+                    which = "^" if value in ("textsuperscript", "sp") else "_"
+                    arg = self._arg(math)
+                    text = _script(which, arg, before)
+                    if not math and text[:1] == which:
+                        text = arg.strip()  # text mode: `Q\textsuperscript{TM}` reads QTM
+                    out.append(text)
+                    continue
                 text, rest_of_group = self._command(kind, value, math, stop)
                 if math and len(text) > 1 and out and out[-1][-1:].isalnum() and text.isalpha():
                     out.append(" ")  # `\log\log n`: operator names stay apart
                 out.append(text)
-                if len(text) > 1 and raw[-1] in " \t\n" and text.isalpha():
-                    out.append(" ")  # `\log n`, `\LaTeX is`: keep words apart
+                if kind == "word" and raw[-1] in " \t\n" and text and self.i == start:
+                    if math:
+                        if self._math_space_after(text):
+                            out.append(" ")  # `$\alpha = 1$`: the source's spacing stays
+                    elif len(text) > 1 and text[0].isalnum() and text[-1].isalnum():
+                        out.append(" ")  # `\LaTeX is`, `\apj 500`: words stay apart
                 if rest_of_group:
                     return "".join(out)
         return "".join(out)
@@ -581,30 +467,43 @@ class _Decoder:
             if name == "[":
                 return self.parse(True, "\\]"), False
             return _CONTROL_SYMBOLS.get(name, name), False
-        if name in _ACCENTS and (len(name) == 1 or math):
+        text = _SYMBOLS.get(name)
+        if text is not None:
+            return text, False
+        if name in _ACCENTS:
             return _accent(name, self._arg(math)), False
         if name in _EMPH:
-            return _wrap(EM_OPEN, self._arg(math), EM_CLOSE), False
+            return _wrap(EM_OPEN, self._arg(math), EM_CLOSE, math), False
         if name in _STRONG:
-            return _wrap(STRONG_OPEN, self._arg(math), STRONG_CLOSE), False
+            return _wrap(STRONG_OPEN, self._arg(math), STRONG_CLOSE, math), False
+        if name in _CONTENT:
+            self._skip_optional()
+            return self._arg(math), False
         if name in _DECL_EM or name in _DECL_STRONG:
             rest = self.parse(math, stop)
             if name in _DECL_EM:
-                return _wrap(EM_OPEN, rest, EM_CLOSE), True
-            return _wrap(STRONG_OPEN, rest, STRONG_CLOSE), True
-        if name in _SYMBOLS:
-            return _SYMBOLS[name], False
+                return _wrap(EM_OPEN, rest, EM_CLOSE, math), True
+            return _wrap(STRONG_OPEN, rest, STRONG_CLOSE, math), True
+        if name in T.DECLARATIONS:
+            return "", False
         if name in _QUOTE:
             return f"“{self._arg(math)}”", False
         if name in _VERBATIM:
             return _unescape_url(self._raw_arg()), False
         if name in _DROP_ARG:
+            self._skip_optional()
             self._arg(math)
             return "", False
-        if name == "href":
-            self._raw_arg()
+        if name in _SECOND_ARG:
+            self._skip_optional()
+            self._arg(math)
             return self._arg(math), False
-        if name == "frac" or name == "tfrac" or name == "dfrac":
+        if name in _ENVIRONMENT:
+            # \begin{itemize}, \end{quote}: the markers go, the content stays
+            self._arg(math)
+            self._skip_optional()
+            return " ", False
+        if name in _FRACTIONS:
             num = self._arg(math)
             den = self._arg(math)
             return f"{_paren(num)}/{_paren(den)}", False
@@ -612,19 +511,171 @@ class _Decoder:
             return self._arg(math).upper(), False
         if name in _LOWER:
             return self._arg(math).lower(), False
-        if name == "textsuperscript":
-            return _script("^", self._arg(math)), False
-        if name == "textsubscript":
-            return _script("_", self._arg(math)), False
-        # Unknown command: drop its name; a following {group} is decoded as text.
-        # Without an argument, a name with capitals is most likely a logo or an
-        # acronym macro (`\\ExTeX`, `\\CTAN`): its name reads better than nothing.
-        if any(c.isupper() for c in name) and not self._next_is_group():
-            return name, False
-        return "", False
+        if name in _SCRIPT_WORDS:  # as an argument: `\'\textsuperscript...`, rare
+            which = "^" if name in ("textsuperscript", "sp") else "_"
+            return _script(which, self._arg(math), ""), False
+        if name in _SPECIAL:
+            return self._special(name, math), False
+        # Unknown: kept as readable text (its argument, else its name) and reported.
+        self.unknown.append(name)
+        if self._next_is("open"):
+            arg = self._arg(math)
+            if arg.strip():
+                return arg, False
+        return name, False
 
-    def _next_is_group(self) -> bool:
-        return self.i < self.n and self.toks[self.i][0] == "open"
+    def _math_space_after(self, text: str) -> bool:
+        """Keep the space after a math command? Yes before an operand or operator
+        (`\\alpha = 1`, `n \\times n`), no before brackets and punctuation
+        (`\\Omega (n)`) or between two letters (`\\alpha \\beta`, TeX sets αβ)."""
+        if self.i >= self.n:
+            return False
+        kind, value, _ = self.toks[self.i]
+        if kind == "text":
+            first = value.lstrip()[:1]
+            return bool(first) and first not in "([{)]}.,;!?'"
+        if kind == "lig":
+            return True
+        if kind == "word":
+            if not text[-1:].isalpha():
+                return True
+            following = _SYMBOLS.get(value)
+            return following is not None and not following[-1:].isalnum()
+        return False
+
+    def _skip_dimen(self) -> None:
+        """`\\raise.5ex`, `\\kern-.1em`: a TeX dimension after the command, not text."""
+        j = self.i
+        text = ""
+        while j < self.n and self.toks[j][0] == "text" and len(text) < 12:
+            text += self.toks[j][1]
+            j += 1
+            m = _DIMEN.match(text)
+            if m:
+                rest = text[m.end() :]
+                self.i = j
+                if rest:
+                    self.i -= 1
+                    self.toks[self.i] = ("text", rest, rest)
+                return
+
+    def _char(self) -> str:
+        """`\\char`\\x`, `\\char92`, `\\char'134`, `\\char"5C`: the character."""
+        if self.i >= self.n:
+            return ""
+        kind, value, raw = self.toks[self.i]
+        if kind != "text":
+            return ""
+        if value == "'" and self.i + 1 < self.n and self.toks[self.i + 1][0] == "text":
+            self.i += 1
+            kind, value, raw = self.toks[self.i]
+            value = "'" + value
+        m = _CHAR_CODE.match(value)
+        if m:
+            self.i += 1
+            if m.end() < len(value):
+                self.i -= 1
+                self.toks[self.i] = ("text", value[m.end() :], value[m.end() :])
+            code = m.group().rstrip()
+            try:
+                if code[0] == "'":
+                    return chr(int(code[1:], 8))
+                if code[0] == '"':
+                    return chr(int(code[1:], 16))
+                return chr(int(code))
+            except (ValueError, OverflowError):
+                return ""
+        if value == "`" and self.i + 1 < self.n:
+            self.i += 1
+            kind, value, raw = self.toks[self.i]
+            self.i += 1
+            if kind == "sym" or kind == "word":
+                return value[:1] if kind == "sym" else ""
+            if len(value) > 1:
+                self.i -= 1
+                self.toks[self.i] = (kind, value[1:], value[1:])
+            return value[:1]
+        return ""
+
+    def _skip_optional(self) -> str:
+        """An optional `[...]` argument right after a command (`\\cite[p.~5]{k}`)."""
+        if self.i >= self.n:
+            return ""
+        kind, value, _ = self.toks[self.i]
+        if kind != "text" or not value.startswith("["):
+            return ""
+        depth = 0
+        j = self.i
+        collected: list[str] = []
+        while j < self.n:
+            kind, value, raw = self.toks[j]
+            if kind == "open":
+                depth += 1
+            elif kind == "close":
+                depth -= 1
+                if depth < 0:
+                    return ""
+            elif kind == "text" and depth == 0 and "]" in value:
+                before, _, after = value.partition("]")
+                collected.append(before)
+                self.i = j + 1
+                if after:
+                    self.i = j
+                    self.toks[j] = ("text", after, after)
+                return "".join(collected)[1:]
+            collected.append(raw)
+            j += 1
+        return ""
+
+    def _special(self, name: str, math: bool) -> str:
+        if name in ("raise", "lower", "kern", "moveleft", "moveright", "mkern", "hskip", "vskip"):
+            self._skip_dimen()
+            return ""
+        if name == "char":
+            return self._char()
+        if name == "sqrt":  # \sqrt{x}, \sqrt[3]{x}
+            root = self._skip_optional().strip()
+            return {"3": "∛", "4": "∜"}.get(root, "√") + self._arg(math)
+        if name == "nth":  # nth package: \nth{3} -> 3rd
+            number = self._arg(math).strip()
+            return number + _ordinal_suffix(number)
+        if name == "item":
+            label = self._skip_optional()
+            return f" {label} " if label else " • "
+        if name == "not":  # \not\subset -> ⊄, \not= -> ≠ (a combining long solidus)
+            negated = self._arg(math)
+            if not negated:
+                return "/"
+            return unicodedata.normalize("NFC", negated[0] + "\u0338") + negated[1:]
+        if name == "href":
+            self._raw_arg()
+            return self._arg(math)
+        if name == "texorpdfstring":
+            first = self._arg(math)
+            self._arg(math)
+            return first
+        if name == "mathbb":
+            return "".join(T.BLACKBOARD.get(c, c) for c in self._arg(math))
+        if name == "ion":  # AASTeX \ion{C}{iv}: element and ionisation stage
+            element = self._arg(math)
+            return f"{element} {self._arg(math).upper()}"
+        if name in ("SI", "qty"):  # siunitx: number and unit
+            number = self._arg(math)
+            return f"{number} {self._arg(math)}"
+        if name == "binom":
+            top = self._arg(math)
+            return f"({top} choose {self._arg(math)})"
+        # \stackrel{over}{base}, \overset{over}{base}, \underset{under}{base}
+        self._arg(math)
+        return self._arg(math)
+
+    def _next_is(self, kind: str, value: str | None = None) -> bool:
+        if self.i >= self.n:
+            return False
+        tok = self.toks[self.i]
+        if tok[0] != kind:
+            return False
+        return value is None or tok[1].startswith(value)
 
 
 _LIGATURES = {
@@ -639,8 +690,8 @@ _LIGATURES = {
 }
 
 
-def _wrap(opening: str, text: str, closing: str) -> str:
-    return f"{opening}{text}{closing}" if text.strip() else text
+def _wrap(opening: str, text: str, closing: str, math: bool = False) -> str:
+    return f"{opening}{text}{closing}" if text.strip() and not math else text
 
 
 def _paren(text: str) -> str:
@@ -648,25 +699,53 @@ def _paren(text: str) -> str:
 
 
 def _accent(name: str, arg: str) -> str:
+    """The accent as a combining mark on the first character of `arg`, composed (NFC)."""
     if not arg:
         return _SPACING_ACCENTS.get(name, "")
+    mark = _ACCENTS[name]
+    if name in _WIDE_ACCENTS and len(arg) > 1:
+        return unicodedata.normalize("NFC", "".join(c + mark for c in arg if not c.isspace()))
     base = arg[0]
     if base == "ı":
         base = "i"
     elif base == "ȷ":
         base = "j"
-    return unicodedata.normalize("NFC", base + _ACCENTS[name]) + arg[1:]
+    return unicodedata.normalize("NFC", base + mark) + arg[1:]
 
 
-def _script(which: str, arg: str) -> str:
+# Accents that span their whole argument (`\overline{MS}` -> M̅S̅).
+_WIDE_ACCENTS = {"overline", "widehat", "widetilde"}
+
+
+_ORDINALS = {"st", "nd", "rd", "th", "er", "re", "e", "ème", "eme", "ième", "ieme", "nde", "d"}
+
+
+def _ordinal_suffix(number: str) -> str:
+    """English ordinal suffix of a number written in digits ("" for anything else)."""
+    if not number.isdigit():
+        return ""
+    if number[-2:] in ("11", "12", "13"):
+        return "th"
+    return {"1": "st", "2": "nd", "3": "rd"}.get(number[-1], "th")
+
+
+def _script(which: str, arg: str, before: str) -> str:
+    """`^`/`_` with its argument: Unicode super/subscripts where they exist, else
+    readable text (`11^{th}` -> `11th`, `M_\\odot` -> `M⊙`, `x^{ab}` -> `x^(ab)`)."""
     arg = arg.strip()
     if not arg:
         return ""
     if which == "^":
         if set(arg) <= _SUP_OK:
             return arg.translate(_SUPERSCRIPTS)
+        if arg == "∘" or (arg == "o" and before.isdigit()):
+            return "°"  # 90^\circ, 25$^o$C
+        if before.isdigit() and arg.lower() in _ORDINALS:
+            return arg  # ordinals: 11^{th}, 2^{nd}, 1^{er}
     elif set(arg) <= _SUB_OK:
         return arg.translate(_SUBSCRIPTS)
+    if not any(c.isalnum() for c in arg):
+        return arg  # signs: ^\dagger, ^{*}, ^\prime, _\odot
     return f"{which}{arg}" if len(arg) == 1 else f"{which}({arg})"
 
 
@@ -675,17 +754,76 @@ def _unescape_url(text: str) -> str:
 
 
 @lru_cache(maxsize=1 << 16)
-def decode(text: str) -> str:
-    """Unicode (with emphasis markers) for a LaTeX-laden BibTeX value."""
+def _decode(text: str) -> tuple[str, tuple[str, ...]]:
+    """(Unicode with emphasis markers, names of the unknown commands met)."""
     if not text:
-        return ""
+        return "", ()
     if not _NEEDS.search(text):
-        return _SPACES.sub(" ", text).strip() if ("  " in text or "\n" in text) else text.strip()
-    result = _Decoder(text).parse(False, None)
+        if "  " in text or "\n" in text or "\t" in text:
+            return _SPACES.sub(" ", text).strip(), ()
+        return text.strip(), ()
+    decoder = _Decoder(text)
+    result = decoder.parse(False, None)
     result = _SPACES.sub(" ", result).strip()
     for a, b in ((EM_OPEN, EM_CLOSE), (STRONG_OPEN, STRONG_CLOSE)):
         result = result.replace(a + b, "")
-    return result
+    if "&" in result and ";" in result:
+        result = _HTML_ENTITY.sub(lambda m: html.unescape(m.group()), result)
+    if "<" in result and ">" in result:
+        result = _html_markup(result)
+    if not result.isascii():
+        result = unicodedata.normalize("NFC", result)
+    return result, tuple(dict.fromkeys(decoder.unknown))
+
+
+# `&amp;`, `&#233;` left in titles by web exports (a LaTeX `&` is never followed by `name;`)
+_HTML_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#[0-9]{2,7}|#[xX][0-9a-fA-F]{2,6});")
+_HTML_ATTRS = r"""(?:\s+[\w-]+\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s<>]+))*\s*"""
+_HTML_TAG = re.compile(r"</?(?:i|em|b|strong|sub|sup|sc|span|u|tt|code)" + _HTML_ATTRS + ">")
+_HTML_STYLE = re.compile(r"<(i|em|b|strong)" + _HTML_ATTRS + r">(.*?)</\1\s*>")
+_HTML_SCRIPT = re.compile(r"<(sub|sup)>([^<>]{0,50})</\1>")
+_HTML_DROP = re.compile(r"</?(?:sc|span|u|tt|code)" + _HTML_ATTRS + ">")
+
+
+def _html_markup(text: str) -> str:
+    """Titles from PubMed/Zotero/Mendeley carry HTML (`<i>E. coli</i>`, often
+    written `{\\textless}i{\\textgreater}`): paired italics and bold become the
+    emphasis markers, sub/superscripts Unicode where possible, spans go."""
+    if not _HTML_TAG.search(text):
+        return text
+    text = _HTML_SCRIPT.sub(
+        lambda m: _script(
+            "^" if m.group(1) == "sup" else "_", m.group(2), text[m.start() - 1 : m.start()]
+        ),
+        text,
+    )
+    text = _HTML_STYLE.sub(
+        lambda m: (
+            _wrap(EM_OPEN, m.group(2), EM_CLOSE)
+            if m.group(1) in ("i", "em")
+            else _wrap(STRONG_OPEN, m.group(2), STRONG_CLOSE)
+        ),
+        text,
+    )
+    return _HTML_DROP.sub("", text)
+
+
+def decode(text: str) -> str:
+    """Unicode (with emphasis markers) for a LaTeX-laden BibTeX value."""
+    return _decode(text)[0]
+
+
+def unknown_commands(text: str) -> tuple[str, ...]:
+    """The commands in `text` that decode() does not know (kept as text), in order."""
+    if "\\" not in text:
+        return ()
+    for name in _COMMAND_WORD.findall(text):
+        if name not in KNOWN:
+            return _decode(text)[1]
+    return ()  # every command is known: no need to decode
+
+
+decode.cache_clear = _decode.cache_clear  # type: ignore[attr-defined]
 
 
 def unescape_url(text: str) -> str:

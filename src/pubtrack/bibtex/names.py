@@ -1,8 +1,12 @@
 """Author and editor lists: BibTeX name splitting plus the conventions of CV bibs.
 
-Splitting ("First von Last", "von Last, First", "von Last, Jr, First",
-``{Corporate Names}``, ``and others``) is bibtexparser 2's
-(``split_multiple_persons_names`` and ``parse_single_name_into_parts``).
+Names are separated at " and " outside braces (BibTeX's rule); each name is
+split ("First von Last", "von Last, First", "von Last, Jr, First",
+``{Corporate Names}``, ``and others``) by bibtexparser 2's
+``parse_single_name_into_parts``, after unbraced accents (``Mu\\~noz``) are
+braced as BibTeX "special characters" so that they never split a name.
+Initials follow BibTeX's ``{f.}`` (``{\\relax Ch}ristopher`` -> "Ch.",
+"Jean-Pierre" -> "J.-P.", Unicode hyphens too).
 Around it: equal-contribution/corresponding marks (``Liu*, Zihang``,
 ``Zihang Liu$^\\dagger$``) become ``Author.marks`` instead of part of the
 surname; biblatex's extended ``family=..., given=...`` form is read; and a
@@ -18,7 +22,6 @@ from functools import lru_cache
 from bibtexparser.middlewares.names import (
     InvalidNameError,
     parse_single_name_into_parts,
-    split_multiple_persons_names,
 )
 
 from pubtrack.bibtex.latex import decode
@@ -41,7 +44,112 @@ _MARK_WRAPPERS = re.compile(
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _EXTENDED_KEYS = ("family", "given", "prefix", "suffix")
 _EXTENDED = re.compile(r"^\s*(?:family|given|prefix|suffix|useprefix|id)\s*=", re.IGNORECASE)
-Parsed = tuple[tuple[str, str, str, str, tuple[str, ...], bool, bool], str | None]
+Parsed = tuple[tuple[str, str, str, str, tuple[str, ...], bool, bool, str], str | None]
+
+# An accent or special letter written without braces (`Mu\~noz`, `Jo\~{a}o`,
+# `\'\i`, `Fran\c cois`, `Bj\o rn`): BibTeX would split the name at the `~` or
+# the space, so it is wrapped in braces first, as `{\~n}` is a "special
+# character" to BibTeX.
+_UNBRACED_SPECIAL = re.compile(
+    r"""\\(?:[`'^"~=.]|[uvHckrdbtGhfU](?![A-Za-z]))\s*(?:\{[^{}]*\}|\\[A-Za-z]+|\\.|[^\s{}\\])
+      |\\(?:ss|SS|o|O|aa|AA|ae|AE|oe|OE|l|L|i|j|dh|DH|th|TH|ng|NG|dj|DJ|ij|IJ)(?![A-Za-z])
+       (?:\{\}|[ \t]+(?=[A-Za-z]))?""",
+    re.X,
+)
+# Hyphens that join parts of a first name ("Jean-Pierre" -> "J.-P."), ASCII and Unicode.
+_HYPHENS = "-\u2010\u2011"
+_HYPHEN_SPLIT = re.compile(r"([-\u2010\u2011])")
+_DOT_JOIN = re.compile(r"\.(?=[^\s\-\u2010\u2011])")
+
+
+_AND_OR_BRACE = re.compile(r"[{}]|\s+and\s+", re.IGNORECASE)
+
+
+def _split_and(value: str) -> list[str]:
+    """Names separated by " and " at brace level 0 (BibTeX's rule); braces protect."""
+    names: list[str] = []
+    depth = 0
+    start = 0
+    for m in _AND_OR_BRACE.finditer(value):
+        token = m.group()
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            names.append(value[start : m.start()])
+            start = m.end()
+    names.append(value[start:])
+    return [n.strip() for n in names if n.strip()]
+
+
+def protect_specials(name: str) -> str:
+    """Brace the unbraced accents and special letters at brace level 0."""
+    if "\\" not in name:
+        return name
+    out: list[str] = []
+    depth = 0
+    i = 0
+    n = len(name)
+    while i < n:
+        ch = name[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == "\\" and depth == 0:
+            m = _UNBRACED_SPECIAL.match(name, i)
+            if m:
+                out.append("{" + m.group().rstrip() + "}")
+                i = m.end()
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _initial(piece: str) -> str:
+    """BibTeX's abbreviation of one name token: its first letter, or a whole
+    "special character" group (`{\\relax Ch}ristopher` -> "Ch", `{\\"O}` -> "Ö")."""
+    if piece.startswith("{\\"):
+        depth = 0
+        for i, ch in enumerate(piece):
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    return decode(piece[: i + 1])
+        return decode(piece)[:1]
+    text = decode(piece)
+    for ch in text:
+        if ch.isalnum():
+            return ch
+    return ""
+
+
+def initials(first_tokens: list[str]) -> str:
+    """ "J.-P. K." from the raw first-name tokens, as BibTeX's ``{f.}`` makes it."""
+    words: list[str] = []
+    for token in first_tokens:
+        if "." in token and "{" not in token:
+            # written abbreviated: "J.P." is two initials, "Md." is M. as in BibTeX
+            token = _DOT_JOIN.sub(". ", token).replace(".", "")
+            words.extend(initials(token.split()).split())
+            continue
+        pieces = _HYPHEN_SPLIT.split(token)
+        out: list[str] = []
+        for piece in pieces:
+            if piece in _HYPHENS:
+                out.append(piece)
+            elif piece:
+                letter = _initial(piece)
+                if letter:
+                    out.append(letter + ".")
+        word = "".join(out).strip(_HYPHENS)
+        if word:
+            words.append(word)
+    return " ".join(words)
 
 
 def split_marks(name: str) -> tuple[str, tuple[str, ...]]:
@@ -92,9 +200,9 @@ def parse_name(raw: str) -> Parsed:
     """One name -> ((first, von, last, jr, marks, corporate, is_others), problem or None)."""
     name, marks = split_marks(raw.strip().rstrip(",").strip())
     if name.lower() == "others":
-        return ("", "", "", "", marks, False, True), None
+        return ("", "", "", "", marks, False, True, ""), None
     if _is_corporate(name):
-        return ("", "", decode(name[1:-1]), "", marks, True, False), None
+        return ("", "", decode(name[1:-1]), "", marks, True, False, ""), None
     extended = _extended(name)
     if extended is not None:
         return (
@@ -105,17 +213,19 @@ def parse_name(raw: str) -> Parsed:
             marks,
             False,
             False,
+            initials(extended.get("given", "").split()),
         ), None
     problem = None
+    name = protect_specials(name)
     try:
         parts = parse_single_name_into_parts(name, strict=True)
     except InvalidNameError as exc:
-        return ("", "", decode(name), "", marks, False, False), (
+        return ("", "", decode(name), "", marks, False, False, ""), (
             f"name '{name}' cannot be split into first and last name "
             f"({getattr(exc, 'reason', None) or exc}); kept as written"
         )
     except Exception as exc:  # a bug or an odd name in the splitter must not drop the entry
-        return ("", "", decode(name), "", marks, False, False), (
+        return ("", "", decode(name), "", marks, False, False, ""), (
             f"name '{name}' cannot be split ({exc}); kept as written"
         )
     first = decode(" ".join(parts.first))
@@ -123,10 +233,10 @@ def parse_name(raw: str) -> Parsed:
     last = decode(" ".join(parts.last))
     jr = decode(" ".join(parts.jr))
     if not last and not first:
-        return ("", "", decode(name), "", marks, False, False), problem
+        return ("", "", decode(name), "", marks, False, False, ""), problem
     if not last:
-        first, last = "", first
-    return (first, von, last, jr, marks, False, False), problem
+        return ("", von, first, jr, marks, False, False, ""), problem
+    return (first, von, last, jr, marks, False, False, initials(parts.first)), problem
 
 
 def parse_names(value: str) -> tuple[list[Author], list[str]]:
@@ -135,7 +245,7 @@ def parse_names(value: str) -> tuple[list[Author], list[str]]:
     problems: list[str] = []
     try:
         if "{" in value or "}" in value:
-            names = split_multiple_persons_names(value)
+            names = _split_and(value)
         else:  # no braces to protect an "and": a plain split is the same, and faster
             names = [n for n in _AND.split(value.strip()) if n]
     except Exception as exc:  # pragma: no cover - defensive: never lose the entry
@@ -143,8 +253,8 @@ def parse_names(value: str) -> tuple[list[Author], list[str]]:
     for raw in names:
         if not raw.strip(" ,"):
             continue
-        (first, von, last, jr, marks, corporate, others), problem = parse_name(raw)
-        authors.append(Author(first, von, last, jr, marks, corporate, others))
+        (first, von, last, jr, marks, corporate, others, abbreviated), problem = parse_name(raw)
+        authors.append(Author(first, von, last, jr, marks, corporate, others, abbreviated))
         if problem:
             problems.append(problem)
     return authors, problems

@@ -13,21 +13,26 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date as Date  # noqa: N812
 from pathlib import Path
+from typing import Any
 
 from bibtexparser.model import (
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
     Entry,
     ParsingFailedBlock,
+    Preamble,
     String,
 )
 from bibtexparser.splitter import Splitter
 
+from pubtrack.bibtex import links as linkfields
+from pubtrack.bibtex import preamble
 from pubtrack.bibtex.encoding import decode_bytes
-from pubtrack.bibtex.latex import decode, unescape_url
+from pubtrack.bibtex.latex import decode, unescape_url, unknown_commands
 from pubtrack.bibtex.names import parse_names
 from pubtrack.bibtex.values import (
     PREDEFINED_MACROS,
@@ -51,7 +56,6 @@ _FIELD_NAME = re.compile(r"^[A-Za-z0-9_.:+/-]+$")
 _GOOD_NAMES: dict[str, str] = {}  # field name as written -> lower case (valid names only)
 _ACL_URL = re.compile(r"aclanthology\.org/([A-Za-z0-9][\w.-]*?)(?:\.pdf)?/?$", re.IGNORECASE)
 _ACL_DOI = re.compile(r"^10\.18653/v1/(.+)$")
-_DOI_URL = re.compile(r"//(?:dx\.)?doi\.org/", re.IGNORECASE)
 _ARXIV_IN_TEXT = re.compile(
     r"arxiv[:\s]*(?:preprint\s*)?(?:arxiv:)?\s*([a-z\-.]*/?\d{4}\.?\d{3,5}(?:v\d+)?)", re.I
 )
@@ -59,6 +63,32 @@ _PREPRINT_WORDS = re.compile(r"arxiv|preprint|biorxiv|medrxiv|ssrn|openreview|\b
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s{}#?]+)", re.I)
 _TRUE = {"true", "yes", "1", "y", "on"}
 
+# Fields shown on a page (decoded): where unknown LaTeX commands are reported.
+_DISPLAYED = (
+    "title",
+    "author",
+    "editor",
+    "journal",
+    "journaltitle",
+    "booktitle",
+    "abbr",
+    "publisher",
+    "school",
+    "institution",
+    "howpublished",
+    "organization",
+    "eventtitle",
+    "event",
+    "location",
+    "address",
+    "venue",
+    "type",
+    "award",
+    "award_name",
+    "note",
+    "abstract",
+)
+_DISPLAYED_SET = frozenset(_DISPLAYED)
 _CONFERENCE_TYPES = {"inproceedings", "conference"}
 _THESIS_TYPES = {"phdthesis", "mastersthesis", "thesis"}
 _BOOK_TYPES = {"book", "mvbook", "collection", "mvcollection", "proceedings", "mvproceedings"}
@@ -97,6 +127,11 @@ class Reader:
         # raw value -> resolved (str, or Resolved when there is something to report);
         # cleared whenever a macro is (re)defined.
         self._memo: dict[str, str | Resolved] = {}
+        self.preamble_macros: dict[str, str] = {}
+        # expands preamble_macros; None while there are none
+        self._expand: Callable[[str], str] | None = None
+        # unknown LaTeX command -> [file, line, key, field, uses]: reported once.
+        self._unknown: dict[str, list[Any]] = {}
 
     # -- input ----------------------------------------------------------------
     def display_path(self, path: Path) -> str:
@@ -164,8 +199,29 @@ class Reader:
                     if lines is None:
                         lines = text.split("\n")
                     self._entry(inner, file, talk, lines)
+            elif kind is Preamble:
+                self._preamble(block)
             elif isinstance(block, ParsingFailedBlock):
                 self._failed(block, file)
+
+    def _preamble(self, block: Preamble) -> None:
+        """Parameterless macros the bib defines in @preamble (see preamble.py)."""
+        text = quick(block.value.strip(), self.macros) or resolve(block.value, self.macros).value
+        found = preamble.definitions(text)
+        if found:
+            self.preamble_macros.update(found)
+            self._expand = preamble.expander(self.preamble_macros)
+
+    def _displayed(self, fields: dict[str, str]) -> dict[str, str]:
+        """The fields with the @preamble macros expanded in the displayed ones."""
+        expand = self._expand
+        if expand is None:
+            return fields
+        out = dict(fields)
+        for name, value in fields.items():
+            if "\\" in value and name in _DISPLAYED_SET:
+                out[name] = expand(value)
+        return out
 
     def _problem(self, file: str, line: int, message: str, severity: str = "error") -> None:
         self.problems.append(Problem(file, line, message, severity))
@@ -376,6 +432,7 @@ class Reader:
             else:
                 works.append(self._work(raw))
         self._same_work(works)
+        self._report_unknown()
         known = {w.key for w in works}
         for talk in talks:
             if talk.publication and talk.publication not in known:
@@ -390,6 +447,45 @@ class Reader:
         order = {name: i for i, name in enumerate(dict.fromkeys(p.file for p in self.problems))}
         problems = sorted(self.problems, key=lambda p: (order[p.file], p.line))
         return Library(works=works, talks=talks, problems=problems)
+
+    def _note_unknown(self, raw: RawEntry, names: tuple[str, ...]) -> None:
+        """Remember the unknown LaTeX commands of the displayed fields (first use wins)."""
+        for name in names:
+            for field_name in _DISPLAYED:
+                if "\\" + name in raw.fields.get(field_name, ""):
+                    break
+            else:
+                field_name = "title"
+            seen = self._unknown.get(name)
+            if seen is None:
+                line = raw.field_lines.get(field_name, raw.line)
+                self._unknown[name] = [raw.file, line, raw.key, field_name, 1]
+            else:
+                seen[4] += 1
+
+    def _unknown_in(self, raw: RawEntry, fields: dict[str, str]) -> None:
+        found: tuple[str, ...] = ()
+        for name, value in fields.items():
+            if "\\" in value and name in _DISPLAYED_SET:
+                found += unknown_commands(value)
+        if found:
+            self._note_unknown(raw, tuple(dict.fromkeys(found)))
+
+    def _report_unknown(self) -> None:
+        """One warning per unknown command, at its first use, never one per entry."""
+        for name, (file, line, key, field_name, uses) in self._unknown.items():
+            more = (
+                f"; {uses - 1} more entr{'y uses' if uses == 2 else 'ies use'} it"
+                if uses > 1
+                else ""
+            )
+            self._problem(
+                file,
+                line,
+                f"{key}: unknown LaTeX command \\{name} in field '{field_name}' "
+                f"(kept as text{more})",
+                "warning",
+            )
 
     def _lookup(self, key: str) -> RawEntry | None:
         """Crossref targets match case-insensitively, as in BibTeX."""
@@ -441,7 +537,8 @@ class Reader:
             )
 
     def _work(self, raw: RawEntry) -> Work:
-        f = raw.fields
+        f = self._displayed(raw.fields)
+        self._unknown_in(raw, f)
         authors = []
         for name in ("author", "editor"):
             if f.get(name):
@@ -450,7 +547,8 @@ class Reader:
                 break
         year, month, day = _when(f)
         self._check_date(raw, year, month)
-        ids = _identifiers(f)
+        page_urls = _page_urls(f)
+        ids = _identifiers(f, page_urls)
         journal = f.get("journal") or f.get("journaltitle") or ""
         booktitle = f.get("booktitle") or ""
         kind = _kind(raw.entry_type, f, ids, journal, booktitle)
@@ -462,7 +560,7 @@ class Reader:
                 (
                     f[k]
                     for k in ("publisher", "school", "institution", "howpublished", "organization")
-                    if f.get(k)
+                    if f.get(k) and not linkfields.only_link(f[k])
                 ),
                 "",
             )
@@ -479,12 +577,12 @@ class Reader:
             award=decode(award) if award else None,
             kind=kind,
             ids=ids,
-            links=_links(f, ids),
+            links=_links(f, ids, page_urls),
             selected=f.get("selected", "").strip().lower() in _TRUE,
             abstract=decode(f.get("abstract", "")),
             note=decode(f.get("note", "")),
             location=Location(raw.file, raw.line),
-            fields=f,
+            fields=raw.fields,
         )
 
     def _check_date(self, raw: RawEntry, year: int | None, month: int | None) -> None:
@@ -500,7 +598,8 @@ class Reader:
                 )
 
     def _talk(self, raw: RawEntry) -> Talk:
-        f = raw.fields
+        f = self._displayed(raw.fields)
+        self._unknown_in(raw, f)
         year, month, day = _when(f)
         self._check_date(raw, year, month)
         when = None
@@ -513,17 +612,19 @@ class Reader:
             (
                 f[k]
                 for k in ("eventtitle", "event", "booktitle", "howpublished", "organization")
-                if f.get(k)
+                if f.get(k) and not linkfields.only_link(f[k])
             ),
             "",
         )
         place = next((f[k] for k in ("location", "address", "venue") if f.get(k)), "")
         links: list[Link] = []
         for name, label in (("slides", "Slides"), ("video", "Recording"), ("url", "Website")):
-            if f.get(name):
-                links.append(Link(label, unescape_url(f[name])))
-        if f.get("pdf"):
-            links.append(Link("PDF", unescape_url(f["pdf"])))
+            target = linkfields.link(f.get(name))
+            if target:
+                links.append(Link(label, target))
+        pdf = linkfields.link(f.get("pdf"))
+        if pdf:
+            links.append(Link("PDF", pdf))
         publication = f.get("publication", "").strip() or None
         return Talk(
             key=raw.key,
@@ -537,7 +638,7 @@ class Reader:
             links=links,
             publication=publication,
             location=Location(raw.file, raw.line),
-            fields=f,
+            fields=raw.fields,
         )
 
     def _same_work(self, works: list[Work]) -> None:
@@ -584,7 +685,17 @@ def _when(f: dict[str, str]) -> tuple[int | None, int | None, int | None]:
     return year, month, day
 
 
-def _identifiers(f: dict[str, str]) -> Identifiers:
+def _page_urls(f: dict[str, str]) -> list[str]:
+    """The links of `url`, `html` and `howpublished` (`\\url{...}`), in that order."""
+    found: list[str] = []
+    for name in ("url", "html", "howpublished"):
+        value = f.get(name)
+        if value and (name != "howpublished" or "\\url" in value or "://" in value):
+            found.extend(u for u in linkfields.urls(value) if u not in found)
+    return found
+
+
+def _identifiers(f: dict[str, str], page_urls: list[str]) -> Identifiers:
     ids = Identifiers()
     eprint = f.get("eprint", "").strip()
     prefix = (f.get("archiveprefix") or f.get("eprinttype") or "").strip().lower()
@@ -592,9 +703,8 @@ def _identifiers(f: dict[str, str]) -> Identifiers:
         ids.arxiv = normalize_arxiv_id(eprint)
     if not ids.arxiv and f.get("arxiv"):
         ids.arxiv = normalize_arxiv_id(f["arxiv"])
-    url = unescape_url(f.get("url", ""))
-    if not ids.arxiv and "arxiv.org/" in url:
-        ids.arxiv = normalize_arxiv_id(url.split("?", 1)[0])
+    if not ids.arxiv:
+        ids.arxiv = next(filter(None, map(linkfields.arxiv_in_url, page_urls)), None)
     if not ids.arxiv:
         for name in ("journal", "journaltitle", "howpublished", "note"):
             text = f.get(name, "")
@@ -608,9 +718,13 @@ def _identifiers(f: dict[str, str]) -> Identifiers:
                 ids.arxiv = normalize_arxiv_id(m.group(1)) if m else None
             if ids.arxiv:
                 break
-    doi = normalize_doi(unescape_url(f.get("doi", ""))) if f.get("doi") else None
-    if not doi and _DOI_URL.search(url):
-        doi = normalize_doi(url)
+    doi = None
+    if f.get("doi"):
+        doi = normalize_doi(unescape_url(f["doi"]).replace("{", "").replace("}", ""))
+        if not doi:  # several DOIs, HTML, `\\url{...}` or a DOI link with text around it
+            doi = next(filter(None, map(linkfields.doi_in_url, linkfields.urls(f["doi"]))), None)
+    if not doi:
+        doi = next(filter(None, map(linkfields.doi_in_url, page_urls)), None)
     if doi and arxiv_id_from_doi(doi):
         ids.arxiv = ids.arxiv or arxiv_id_from_doi(doi)
         doi = None
@@ -624,10 +738,12 @@ def _identifiers(f: dict[str, str]) -> Identifiers:
     if corpus and corpus.strip().isdigit():
         ids.corpus_id = corpus.strip()
     acl = None
-    m = _ACL_URL.search(url) if "aclanthology.org" in url else None
-    if m:
-        acl = m.group(1)
-    elif doi:
+    for url in page_urls:
+        m = _ACL_URL.search(url) if "aclanthology.org" in url else None
+        if m:
+            acl = m.group(1)
+            break
+    if acl is None and doi:
         m = _ACL_DOI.match(doi)
         acl = m.group(1) if m else None
     ids.acl = acl
@@ -660,7 +776,7 @@ def _kind(
     return "other"
 
 
-def _links(f: dict[str, str], ids: Identifiers) -> list[Link]:
+def _links(f: dict[str, str], ids: Identifiers, page_urls: list[str]) -> list[Link]:
     links: list[Link] = []
     used: set[str] = set()
 
@@ -673,22 +789,23 @@ def _links(f: dict[str, str], ids: Identifiers) -> list[Link]:
         add("arXiv", f"https://arxiv.org/abs/{ids.arxiv}")
     if ids.doi:
         add("DOI", f"https://doi.org/{ids.doi}")
-    url = unescape_url(f.get("url", ""))
-    if f.get("pdf"):
-        add("PDF", unescape_url(f["pdf"]))
-    elif url.lower().endswith(".pdf"):
-        add("PDF", url)
+    pdf = linkfields.link(f.get("pdf"))
+    if pdf:
+        add("PDF", pdf)
+    else:
+        add("PDF", next((u for u in page_urls if u.lower().endswith(".pdf")), ""))
     for name, label in (("code", "Code"), ("slides", "Slides"), ("poster", "Poster")):
-        if f.get(name):
-            add(label, unescape_url(f[name]))
-    if f.get("video"):
-        add("Recording", unescape_url(f["video"]))
-    for name in ("url", "html"):
-        value = unescape_url(f.get(name, ""))
-        if not value or value in used or _same_as_id_link(value, ids):
-            continue
-        add("Website", value)
+        add(label, linkfields.link(f.get(name)) or "")
+    add("Recording", linkfields.link(f.get("video")) or "")
+    for url in page_urls:
+        if _same_as_id_link(url, ids):
+            continue  # `url = {https://doi.org/... , https://real.page}`: the next one
+        if url not in used:
+            add("Website", url)
         break
+    if not page_urls:
+        # a relative `url = {paper.html}` (al-folio) is kept; text that is no link is not
+        add("Website", linkfields.link(f.get("url")) or linkfields.link(f.get("html")) or "")
     return links
 
 
@@ -696,7 +813,11 @@ def _same_as_id_link(url: str, ids: Identifiers) -> bool:
     """A `url` that is just the arXiv or DOI page already linked."""
     if ids.arxiv and "arxiv.org/abs/" in url and normalize_arxiv_id(url) == ids.arxiv:
         return True
-    return bool(ids.doi and "doi.org/" in url and normalize_doi(url) == ids.doi)
+    if "doi.org/" in url.lower():
+        # the DOI's own page, or the arXiv DOI of the preprint already linked
+        doi = normalize_doi(url)
+        return doi is not None and (doi == ids.doi or arxiv_id_from_doi(doi) == ids.arxiv)
+    return False
 
 
 def read_string(

@@ -25,15 +25,17 @@ from pubtrack.render.context import (
     build_publications,
     build_talks,
     group_publications,
+    marks_legend,
     source_preference,
 )
 from pubtrack.render.names import OwnerMatcher
 from pubtrack.util import gc_paused, write_atomic
 
-FORMATS = ("md", "html", "tex", "json")
+FORMATS = ("md", "html", "tex", "json", "alfolio")
 SECTIONS = ("publications", "talks")
 STYLES = ("default", "compact")
 GROUP_BY = ("none", "year", "type")
+CITATION_STYLES = ("full", "count", "number")
 DEFAULT_MAX_AUTHORS = 10
 
 Warn = Callable[[str], None]
@@ -53,6 +55,10 @@ class RenderOptions:
     strict: bool = False  # any BibTeX problem is fatal
     generated_at: str | None = None  # fixed value for reproducible output
     sparklines: bool | None = None  # a ▁▃▅█ trend after "Cited by" (md, html)
+    citation_style: str | None = None  # full | count | number
+    cited_by_link: bool | None = None  # "Cited by N" links to the citing papers
+    citation_date: str | None = None  # day | month (None: [render] citation_date, else day)
+    standalone: bool = False  # html: one self-contained page (render/page.py)
 
 
 @dataclass
@@ -95,6 +101,13 @@ def resolve_options(config: Config, options: RenderOptions) -> RenderOptions:
         template=Path(template) if template is not None else None,
         max_authors=max_authors,
         sparklines=bool(_setting(options.sparklines, config, "sparklines", False)),
+        citation_style=_choice(
+            _setting(options.citation_style, config, "citation_style", "full"),
+            CITATION_STYLES,
+            "citation style",
+        ),
+        cited_by_link=bool(_setting(options.cited_by_link, config, "cited_by_link", False)),
+        citation_date=str(_setting(options.citation_date, config, "citation_date", "day")),
     )
 
 
@@ -112,10 +125,17 @@ class StoredData:
     citations: dict[str, dict[str, CitationCount]] = field(default_factory=dict)
     external_ids: dict[str, dict[str, str]] = field(default_factory=dict)
     sparklines: dict[str, str] = field(default_factory=dict)  # {key: "▁▃▅█"}
+    # --standalone: {"papers": {key: [[day, count], ...]}, "per_year": {year: n}, "source": s}
+    series: dict[str, Any] = field(default_factory=dict)
 
 
 def load_stored(
-    config: Config, library: Library, warn: Warn, *, sparklines: bool = False
+    config: Config,
+    library: Library,
+    warn: Warn,
+    *,
+    sparklines: bool = False,
+    series: bool = False,
 ) -> StoredData:
     """Mirror the bib into the tables when it changed, then read counts and ids.
 
@@ -154,10 +174,16 @@ def load_stored(
                 from pubtrack.stats import paper_sparklines
 
                 trends = paper_sparklines(store)
+            history: dict[str, Any] = {}
+            if series:
+                from pubtrack.render.page import load_series
+
+                history = load_series(store, config)
             return StoredData(
                 citations=store.latest_citations(),
                 external_ids=store.external_ids(("semantic_scholar", "openalex")),
                 sparklines=trends,
+                series=history,
             )
         except sqlite3.Error as exc:
             warn(f"{path}: cannot read citation counts: {exc}; rendering without them")
@@ -202,28 +228,44 @@ def build_context(
         citations=stored.citations,
         external_ids=stored.external_ids,
         preference=source_preference(settings.get("citation_source")),
-        citation_date=_citation_date(settings.get("citation_date", "day")),
+        citation_date=_citation_date(options.citation_date or settings.get("citation_date", "day")),
+        year_in_venue=options.group_by != "year",
     )
+    for p in pubs:
+        p.citation_style = options.citation_style or "full"
+        p.link_citations = bool(options.cited_by_link)
     if settings.get("other_sources", True) is False:
         for p in pubs:
             p.other_citations = []
     if options.sparklines:
         for p in pubs:
             p.sparkline = stored.sparklines.get(p.key, "")
+    marks = settings.get("marks")
     return RenderContext(
         publications=pubs,
         publication_groups=group_publications(pubs, options.group_by or "none"),
-        talks=build_talks(library.talks, library.works),
+        talks=build_talks(library.talks, library.works, selected_only=options.selected),
         owner=owner_names[0] if owner_names else "",
         generated_at=options.generated_at or now_iso(),
         sections=list(SECTIONS) if options.section == "all" else [options.section],
         style=options.style or "default",
+        legend=marks_legend(pubs, marks if isinstance(marks, dict) else None),
     )
 
 
 def render_context(ctx: RenderContext, options: RenderOptions) -> str:
     """Text of the resolved format; always ends with exactly one newline (or is empty)."""
     name = options.format or "md"
+    if name == "alfolio":
+        from pubtrack.render.data import render_alfolio
+
+        return render_alfolio(
+            ctx, str(ctx.extra.get("scholar_user", "")), ctx.extra.get("existing")
+        )
+    if name == "html" and options.standalone and options.template is None:
+        from pubtrack.render.page import render_page
+
+        return render_page(ctx)
     if name == "json" and options.template is None:
         from pubtrack.render.json import render_json
 
@@ -283,7 +325,13 @@ def _load(
     if not library.works and not library.talks:
         looked = ", ".join([*config.publications, *config.talks]) or "no files configured"
         _warn(f"no publications or talks found (looked in {looked}); see `pubtrack init`")
-    stored = load_stored(config, library, _warn, sparklines=bool(options.sparklines))
+    stored = load_stored(
+        config,
+        library,
+        _warn,
+        sparklines=bool(options.sparklines),
+        series=bool(options.standalone),
+    )
     return library, stored, warnings
 
 
@@ -316,7 +364,7 @@ def _cached(
         str(fingerprint),
         {**asdict(replace(options, generated_at=None, strict=False)), "variant": variant},
         {"render": config.render, "owner": config.owner_names()},
-        (stored.citations, stored.external_ids, stored.sparklines),
+        (stored.citations, stored.external_ids, stored.sparklines, stored.series),
     )
     directory = config.cache_dir / "render"
     text = cache.load(directory, key)
@@ -327,21 +375,92 @@ def _cached(
 
 
 def render_project(
-    config: Config, options: RenderOptions, *, warn: Warn | None = None
+    config: Config,
+    options: RenderOptions,
+    *,
+    warn: Warn | None = None,
+    existing: Path | None = None,
 ) -> RenderResult:
-    """The whole job of `pubtrack render` (it writes nothing but the database and cache)."""
+    """The whole job of `pubtrack render` (it writes nothing but the database and cache).
+
+    ``existing`` is the file the text will replace (--output): the al-folio
+    data keeps the counts it holds.
+    """
+    if (
+        options.standalone
+        and options.citation_date is None
+        and "citation_date" not in config.render
+    ):
+        options = replace(options, citation_date="month")
     options = resolve_options(config, options)
+    if options.standalone and options.format != "html":
+        raise BadInputError("--standalone goes with --format html")
     with gc_paused():
         library, stored, warnings = _load(config, options, warn)
+        extra: dict[str, Any] = {"scholar_user": config.owner.google_scholar_id}
+        if options.standalone:
+            extra["series"] = stored.series
+        if options.format == "alfolio":
+            extra["existing"] = existing
+
+            def produce(ctx: RenderContext) -> str:
+                return render_context(replace(ctx, extra=extra), options)
+
+            ctx = build_context(
+                library,
+                options,
+                owner_names=config.owner_names(),
+                stored=stored,
+                settings=config.render,
+            )
+            return RenderResult(produce(ctx), library, warnings)
         text = _cached(
-            config, options, library, stored, "stdout", lambda ctx: render_context(ctx, options)
+            config,
+            options,
+            library,
+            stored,
+            "stdout",
+            lambda ctx: render_context(replace(ctx, extra={**ctx.extra, **extra}), options),
         )
     return RenderResult(text, library, warnings)
+
+
+def render_to_file(
+    config: Config, options: RenderOptions, path: Path, *, warn: Warn | None = None
+) -> bool:
+    """--output FILE: written atomically and only when its content changed (True then)."""
+    from pubtrack.render.data import write_if_changed
+
+    result = render_project(config, options, warn=warn, existing=path)
+    return write_if_changed(path, result.text, options.format or "md")
 
 
 def write_output(path: Path, text: str) -> None:
     """--output: written atomically, so a reader never sees half a file."""
     write_atomic(path, text)
+
+
+def options_for_marker(
+    options: RenderOptions, marker: tuple[tuple[str, str], ...]
+) -> RenderOptions:
+    """A region's marker options (``selected group-by=year``) over the command's."""
+    given = dict(marker)
+    changes: dict[str, Any] = {}
+    if "selected" in given:
+        changes["selected"] = True
+    if "group-by" in given:
+        changes["group_by"] = given["group-by"]
+    if "style" in given:
+        changes["style"] = given["style"]
+    if "max-authors" in given:
+        changes["max_authors"] = int(given["max-authors"])
+    if "citation-style" in given:
+        changes["citation_style"] = given["citation-style"]
+    if "cited-by-link" in given:
+        changes["cited_by_link"] = True
+    if "sparklines" in given:
+        changes["sparklines"] = True
+    return replace(options, **changes)
 
 
 def inject_project(
@@ -350,26 +469,46 @@ def inject_project(
     """`render --inject FILE`: fill every marked region; True when the file changed.
 
     The format comes from --format or the file's extension; each region gets
-    its section without the heading (the file has its own).
+    its section without the heading (the file has its own), with the options
+    its marker names. Counts are dated by month unless `--citation-date` or
+    `[render] citation_date` says otherwise: a night when no count moved
+    leaves the file as it was.
     """
     from pubtrack.render.inject import format_for, inject_file
 
+    if options.citation_date is None and "citation_date" not in config.render:
+        options = replace(options, citation_date="month")
     options = resolve_options(config, replace(options, format=format_for(path, options.format)))
     sections = list(SECTIONS) if options.section == "all" else [options.section]
 
-    def render_sections(names: list[str]) -> dict[str, str]:
-        library, stored, _ = _load(config, options, warn)
+    def render_sections(specs: list[Any]) -> dict[Any, str]:
+        by_options: dict[Any, list[str]] = {}
+        for name, marker in specs:
+            by_options.setdefault(marker, []).append(name)
+        out: dict[Any, str] = {}
+        resolved = {
+            marker: resolve_options(config, options_for_marker(options, marker))
+            for marker in by_options
+        }
+        # Read the bib and the database once (warnings once), with what any region needs.
+        wants_sparklines = any(o.sparklines for o in resolved.values())
+        library, stored, _ = _load(config, replace(options, sparklines=wants_sparklines), warn)
+        for marker, names in by_options.items():
+            region_options = resolved[marker]
 
-        def produce(ctx: RenderContext) -> str:
-            return jsonlib.dumps(
-                {
-                    name: render_context(replace(ctx, sections=[name], headings=False), options)
-                    for name in names
-                }
-            )
+            def produce(ctx: RenderContext, names=names, ro=region_options) -> str:
+                return jsonlib.dumps(
+                    {
+                        name: render_context(replace(ctx, sections=[name], headings=False), ro)
+                        for name in names
+                    }
+                )
 
-        variant = "inject:" + ",".join(names)
-        return dict(jsonlib.loads(_cached(config, options, library, stored, variant, produce)))
+            variant = "inject:" + ",".join(names)
+            cached = _cached(config, region_options, library, stored, variant, produce)
+            texts = jsonlib.loads(cached)
+            out.update({(name, marker): texts[name] for name in names})
+        return out
 
     with gc_paused():
         return inject_file(path, options.format or "md", render_sections, sections)
@@ -384,6 +523,7 @@ __all__ = [
     "render_context",
     "render_library",
     "render_project",
+    "render_to_file",
     "resolve_options",
     "write_output",
 ]

@@ -142,14 +142,30 @@ class Format:
         c = pub.citation
         if c is None:
             return self.markup("")
-        if short:
-            return self.markup(self.escape(f"cited by {c.count}"))
-        parts = [f"Cited by {c.count} ({c.label}, {c.date})"]
+        url = pub.cited_by_url if pub.link_citations else None
+        if short or pub.citation_style != "full":
+            words = {"number": str(c.count), "count": f"Cited by {c.count}"}.get(
+                pub.citation_style, f"cited by {c.count}"
+            )
+            if short and pub.citation_style == "full":
+                words = f"cited by {c.count}"
+            return self.link(words, url) if url else self.markup(self.escape(words))
+        head = f"Cited by {c.count}"
+        first = str(self.link(head, url)) if url else self.escape(head)
+        first += self.escape(f" ({c.label}, {c.date})")
         if pub.sparkline and self.sparklines:
-            parts[0] += f" {pub.sparkline}"
+            first += self.escape(f" {pub.sparkline}")
+        parts = [first]
         if others:
-            parts += [_other(o, c) for o in pub.other_citations]
-        return self.join([self.escape(p) for p in parts], self.separator)
+            parts += [self.escape(_other(o, c)) for o in pub.other_citations]
+        return self.join(parts, self.separator)
+
+    def legend(self, legend: list[tuple[str, str]]) -> str:
+        """ "* Equal contribution · † Corresponding author" (marks as set by the list)."""
+        return self.join(
+            [self.mark(mark) + " " + self.escape(meaning) for mark, meaning in legend],
+            self.separator,
+        )
 
 
 def _other(o: CitationView, primary: CitationView) -> str:
@@ -221,6 +237,7 @@ def make_environment(fmt: Format, template_dir: Path | None = None) -> jinja2.En
         cited_by=fmt.cited_by,
         sentence=fmt.sentence,
         joined=fmt.joined,
+        legend=fmt.legend,
     )
     env.globals.update(link=fmt.link, format=fmt.name)
     return env
@@ -234,16 +251,22 @@ def _environment(fmt_name: str, template_dir: str | None) -> jinja2.Environment:
 
 
 def render_template(
-    fmt: Format, context: dict[str, Any], *, style: str, template: Path | None = None
+    fmt: Format,
+    context: dict[str, Any],
+    *,
+    style: str,
+    template: Path | None = None,
+    name: str | None = None,
 ) -> str:
-    """Render with the user's template when given, else the bundled one for the style."""
+    """Render with the user's template when given, else the bundled one for the style
+    (or the bundled template ``name``)."""
     try:
         if template is not None:
             env = _environment(fmt.name, str(template.resolve().parent))
             tmpl = env.get_template(template.name)
         else:
             env = _environment(fmt.name, None)
-            tmpl = env.get_template(fmt.templates[style])
+            tmpl = env.get_template(name or fmt.templates[style])
         return tmpl.render(context)
     except jinja2.TemplateNotFound as exc:
         raise BadInputError(f"{template or exc.name}: template not found") from None

@@ -7,6 +7,7 @@ here once, so md, html, tex and json always agree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,11 +106,30 @@ class PublicationView:
     selected: bool
     work: Work
     sparkline: str = ""  # "▁▃▅█": recent daily counts, when --sparklines
+    status: str | None = None  # "to appear", "under review", "in press"
+    citation_style: str = "full"  # full | count ("Cited by 12") | number ("12")
+    link_citations: bool = False  # "Cited by N" links to the citing papers (S2, OpenAlex)
+    meta: dict[str, Any] = field(default_factory=dict)  # Google Scholar citation_* tags
+
+    @property
+    def cited_by_url(self) -> str | None:
+        """The main source's page of citing papers, where it has one."""
+        c = self.citation
+        return citing_papers_url(c.source, self.ids) if c else None
 
     @property
     def indent(self) -> str:
         """Spaces that align continuation lines under a Markdown list item."""
         return " " * (len(str(self.number)) + 2)
+
+
+def citing_papers_url(source: str, ids: Mapping[str, str | None]) -> str | None:
+    """Semantic Scholar and OpenAlex list a paper's citing papers on a public page."""
+    if source == "semantic_scholar" and ids.get("semantic_scholar"):
+        return f"https://www.semanticscholar.org/paper/{ids['semantic_scholar']}#citing-papers"
+    if source == "openalex" and ids.get("openalex"):
+        return f"https://openalex.org/works?filter=cites:{ids['openalex']}"
+    return None
 
 
 @dataclass
@@ -125,6 +145,8 @@ class TalkView:
     publication: str | None  # key of the related work
     publication_title: str | None  # its title, when it is in the bib
     talk: Talk
+    type_label: str = ""  # "Invited talk", "Keynote", "Oral" (normalised talk_type)
+    publication_url: str | None = None  # the related paper's first link
 
 
 @dataclass
@@ -145,6 +167,7 @@ class RenderContext:
     sections: list[str]  # "publications", "talks"
     headings: bool = True  # False inside an --inject region (the file has its own)
     style: str = "default"
+    legend: list[tuple[str, str]] = field(default_factory=list)  # [("*", "Equal contribution")]
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -158,6 +181,7 @@ class RenderContext:
             "headings": self.headings,
             "style": self.style,
             "grouped": any(g.title for g in self.publication_groups),
+            "legend": self.legend,
             **self.extra,
         }
 
@@ -198,10 +222,121 @@ def talk_date(talk: Talk) -> tuple[str, str | None]:
     return "", None
 
 
-def venue_lines(work: Work) -> tuple[str, str]:
-    """(default line, compact line) for the venue; the year is added here, once."""
+# Free text (year, note, venue) counts only in these explicit phrases: "Accepted at
+# ICML" in a note says nothing about whether the paper is out yet.
+_STATUS_WORDS = re.compile(
+    r"\b(to appear|forthcoming|in press|under review|under submission)\b", re.IGNORECASE
+)
+_STATUS_LABELS = {
+    "forthcoming": "to appear",
+    "under submission": "under review",
+}
+# biblatex `pubstate` values (and common spellings people use there).
+_PUBSTATE = {
+    "forthcoming": "to appear",
+    "toappear": "to appear",
+    "accepted": "to appear",
+    "inpress": "in press",
+    "submitted": "under review",
+    "underreview": "under review",
+    "prepublished": "in press",
+}
+# Sorted first, in this order: what a reader should see before the published record.
+STATUS_ORDER = ("under review", "to appear", "in press")
+
+
+def publication_status(work: Work) -> str | None:
+    """ "to appear" / "under review" / "in press" from biblatex ``pubstate``, or those
+    words in ``year``, ``note`` or the venue; None for a published work."""
+    f = work.fields
+    pubstate = re.sub(r"[\s_-]+", "", plain(f.get("pubstate", "")).lower())
+    if pubstate in _PUBSTATE:
+        return _PUBSTATE[pubstate]
+    for text in (f.get("year", ""), f.get("note", ""), work.venue):
+        match = _STATUS_WORDS.search(plain(text or ""))
+        if match:
+            word = " ".join(match.group(1).lower().split())
+            return _STATUS_LABELS.get(word, word)
+    return None
+
+
+_THESIS_LABELS = {
+    "phdthesis": "PhD thesis",
+    "mastersthesis": "Master's thesis",
+    "phd": "PhD thesis",
+    "mathesis": "Master's thesis",
+    "masters": "Master's thesis",
+    "bathesis": "Bachelor's thesis",
+    "candthesis": "Candidate thesis",
+    "techreport": "Technical report",
+    "resreport": "Research report",
+}
+
+
+def _field(work: Work, *names: str) -> str:
+    """The first of ``names`` the entry has, LaTeX decoded (venue parts a CV shows)."""
+    from pubtrack.bibtex.latex import decode
+
+    for name in names:
+        value = work.fields.get(name, "").strip()
+        if value:
+            return decode(value)
+    return ""
+
+
+def _type_label(work: Work, default: str) -> str:
+    given = _field(work, "type")
+    if not given:
+        return default
+    return _THESIS_LABELS.get(plain(given).lower().replace(" ", ""), given)
+
+
+def _pages(work: Work) -> str:
+    from pubtrack.bibtex.latex import decode
+
+    raw = work.fields.get("pages", "").strip()
+    return decode(re.sub(r"\s*-+\s*", "--", raw)) if raw else ""
+
+
+def venue_details(work: Work) -> str:
+    """What the entry kind says it is: "PhD thesis, University", "Technical report
+    TR-1, Institution", "In: Book (Publisher), pp. 1–9", "Journal 12(3), 45–67"."""
+    kind = work.kind
+    if kind == "thesis":
+        label = _type_label(
+            work, "Master's thesis" if work.entry_type == "mastersthesis" else "PhD thesis"
+        )
+        return _join(label, _field(work, "school", "institution"), ", ")
+    if kind == "report":
+        label = _type_label(work, "Technical report")
+        label = _join(label, _field(work, "number"), " ")
+        return _join(label, _field(work, "institution", "school", "publisher"), ", ")
+    if kind == "chapter":
+        book = _field(work, "booktitle") or (work.venue if "abbr" in work.fields else "")
+        line = f"In: {book}" if book else ""
+        publisher = _field(work, "publisher")
+        if publisher:
+            line = f"{line} ({publisher})" if line else publisher
+        pages = _pages(work)
+        return _join(line, f"pp. {pages}" if pages else "", ", ")
+    if kind == "journal":
+        volume, number = _field(work, "volume"), _field(work, "number", "issue")
+        name = work.venue.strip()
+        if volume:
+            name = f"{name} {volume}" + (f"({number})" if number else "")
+        return _join(name, _pages(work), ", ")
+    return ""
+
+
+def venue_lines(work: Work, *, with_year: bool = True) -> tuple[str, str]:
+    """(default line, compact line) for the venue; the year is added here, once
+    (and left out when the list is grouped by year: the heading says it)."""
+    year = str(work.year) if work.year and with_year else ""
+    details = venue_details(work)
+    if details:
+        line = _join(details, year, ", ")
+        return line, line
     venue = work.venue.strip()
-    year = str(work.year) if work.year else ""
     if work.kind == "preprint":
         name = venue or ("arXiv" if work.ids.arxiv else "")
         short = name[: -len(" preprint")] if name.lower().endswith(" preprint") else name
@@ -278,6 +413,12 @@ def sort_newest_first(items: Iterable[Any]) -> list[Any]:
     return sorted(items, key=lambda x: x.sort_date, reverse=True)
 
 
+def _publication_order(work: Work, status: str | None) -> tuple[int, int, int, int]:
+    """Forthcoming work first (under review, to appear, in press), then newest first."""
+    rank = len(STATUS_ORDER) - STATUS_ORDER.index(status) if status in STATUS_ORDER else 0
+    return (rank, *work.sort_date)
+
+
 def build_publications(
     works: list[Work],
     *,
@@ -288,13 +429,22 @@ def build_publications(
     external_ids: Mapping[str, Mapping[str, str]],
     preference: tuple[str, ...],
     citation_date: Callable[[str], str] = format_day,
+    year_in_venue: bool = True,
 ) -> list[PublicationView]:
     chosen = [w for w in works if w.selected] if selected_only else list(works)
+    statuses = {w.key: publication_status(w) for w in chosen}
+    ordered_works = sorted(
+        chosen, key=lambda w: _publication_order(w, statuses[w.key]), reverse=True
+    )
     out: list[PublicationView] = []
-    for number, work in enumerate(sort_newest_first(chosen), start=1):
+    for number, work in enumerate(ordered_works, start=1):
         counts = citation_views(citations.get(work.key, {}), preference, citation_date)
         ordered = list(counts.values())
-        venue_line, venue_short = venue_lines(work)
+        status = statuses[work.key]
+        venue_line, venue_short = venue_lines(work, with_year=year_in_venue)
+        if status:
+            venue_line = f"{venue_line} ({status})" if venue_line else status.capitalize()
+            venue_short = f"{venue_short} ({status})" if venue_short else status.capitalize()
         ids = work.ids.as_dict()
         flags = [is_owner(a) for a in work.authors]
         for source in ("semantic_scholar", "openalex"):
@@ -323,17 +473,64 @@ def build_publications(
                 citations=counts,
                 selected=work.selected,
                 work=work,
+                status=status,
+                meta=scholar_meta(work),
             )
         )
     return out
 
 
+def scholar_meta(work: Work) -> dict[str, Any]:
+    """Google Scholar's ``citation_*`` meta tags for one work (for a paper's own page).
+
+    ``citation_author`` is a list (one tag per author); empty values are left out.
+    """
+    # Google Scholar reads "2010/5/12" or "2010".
+    date = f"{work.year}/{work.month}/{work.day}" if work.day and work.month else work.year
+    pdf = next((k.url for k in work.links if k.label == "PDF"), None)
+    if pdf is None and work.ids.arxiv:
+        pdf = f"https://arxiv.org/pdf/{work.ids.arxiv}"
+    meta: dict[str, Any] = {
+        "citation_title": plain(work.title),
+        "citation_author": [a.display for a in work.authors if not a.is_others],
+        "citation_publication_date": str(date) if date else "",
+        "citation_pdf_url": pdf,
+        "citation_doi": work.ids.doi,
+        "citation_arxiv_id": work.ids.arxiv,
+    }
+    venue = plain(work.venue)
+    if work.kind == "journal" and venue:
+        meta["citation_journal_title"] = venue
+    elif work.kind == "conference" and venue:
+        meta["citation_conference_title"] = venue
+    return {k: v for k, v in meta.items() if v}
+
+
+# The usual meanings of author marks; `[render] marks` in pubtrack.toml overrides them.
+DEFAULT_MARKS = {"*": "Equal contribution", "†": "Corresponding author"}
+
+
+def marks_legend(
+    pubs: list[PublicationView], meanings: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """[("*", "Equal contribution"), …] for the marks that appear in the list."""
+    meanings = {**DEFAULT_MARKS, **(meanings or {})}
+    seen: list[str] = []
+    for p in pubs:
+        for a in p.authors:
+            for mark in a.author.marks if a.author else ():
+                if mark not in seen:
+                    seen.append(mark)
+    return [(m, meanings[m]) for m in sorted(seen, key=list(meanings).index) if m in meanings]
+
+
 def group_publications(pubs: list[PublicationView], group_by: str) -> list[Group]:
     if group_by == "year":
         groups: dict[Any, list[PublicationView]] = {}
-        for p in pubs:  # already newest first
-            groups.setdefault(p.year, []).append(p)
-        return [Group(str(y) if y else "Undated", items) for y, items in groups.items()]
+        for p in pubs:  # already in order: forthcoming, then newest first
+            label = p.status.capitalize() if p.status else (str(p.year) if p.year else "Undated")
+            groups.setdefault(label, []).append(p)
+        return [Group(label, items) for label, items in groups.items()]
     if group_by == "type":
         by_kind: dict[str, list[PublicationView]] = {}
         for p in pubs:
@@ -349,10 +546,43 @@ def group_publications(pubs: list[PublicationView], group_by: str) -> list[Group
     return [Group(None, pubs)]
 
 
-def build_talks(talks: list[Talk], works: list[Work]) -> list[TalkView]:
-    titles = {w.key: w.title for w in works}
+_TALK_TYPES = {
+    "invited": "Invited talk",
+    "invitedtalk": "Invited talk",
+    "keynote": "Keynote",
+    "keynotetalk": "Keynote",
+    "oral": "Oral",
+    "contributed": "Contributed talk",
+    "poster": "Poster",
+    "spotlight": "Spotlight",
+    "tutorial": "Tutorial",
+    "seminar": "Seminar",
+    "panel": "Panel",
+}
+
+
+def talk_type_label(value: str) -> str:
+    """ "invited" -> "Invited talk"; anything else as written, first letter capital."""
+    text = plain(value).strip()
+    if not text:
+        return ""
+    known = _TALK_TYPES.get(re.sub(r"[\s_-]+", "", text.lower()))
+    return known or text[0].upper() + text[1:]
+
+
+def build_talks(
+    talks: list[Talk], works: list[Work], *, selected_only: bool = False
+) -> list[TalkView]:
+    """Talks newest first; with ``selected_only``, those marked ``selected`` or given on
+    a selected publication."""
+    by_key = {w.key: w for w in works}
     out: list[TalkView] = []
     for talk in sort_newest_first(talks):
+        work = by_key.get(talk.publication) if talk.publication else None
+        if selected_only:
+            marked = talk.fields.get("selected", "").strip().lower() in ("true", "yes", "1")
+            if not (marked or (work is not None and work.selected)):
+                continue
         shown, iso = talk_date(talk)
         out.append(
             TalkView(
@@ -365,8 +595,10 @@ def build_talks(talks: list[Talk], works: list[Work]) -> list[TalkView]:
                 talk_type=talk.talk_type,
                 links=list(talk.links),
                 publication=talk.publication,
-                publication_title=titles.get(talk.publication) if talk.publication else None,
+                publication_title=work.title if work else None,
                 talk=talk,
+                type_label=talk_type_label(talk.talk_type),
+                publication_url=work.links[0].url if work and work.links else None,
             )
         )
     return out

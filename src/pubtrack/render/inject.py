@@ -29,8 +29,23 @@ EXTENSION_FORMATS = {
     ".tex": "tex",
 }
 
-_HTML_MARKER = re.compile(r"<!--[ \t]*(/?)pubtrack:([\w-]+)[ \t]*-->")
-_TEX_MARKER = re.compile(r"^[ \t]*%[ \t]*(/?)pubtrack:([\w-]+)[ \t]*(?=\r?$)", re.MULTILINE)
+# Options after the name: `<!-- pubtrack:publications selected group-by=year -->`.
+_OPTIONS = r"((?:[ \t]+[\w-]+(?:=[^\s>]*)?)*)"
+_HTML_MARKER = re.compile(r"<!--[ \t]*(/?)pubtrack:([\w-]+)" + _OPTIONS + r"[ \t]*-->")
+_TEX_MARKER = re.compile(
+    r"^[ \t]*%[ \t]*(/?)pubtrack:([\w-]+)" + _OPTIONS + r"[ \t]*(?=\r?$)", re.MULTILINE
+)
+# Marker options and the values they take (None: a flag without a value).
+MARKER_OPTIONS: dict[str, tuple[str, ...] | None] = {
+    "selected": None,
+    "group-by": ("none", "year", "type"),
+    "style": ("default", "compact"),
+    "max-authors": (),  # a whole number
+    "citation-style": ("full", "count", "number"),
+    "cited-by-link": None,
+    "sparklines": None,
+}
+Options = tuple[tuple[str, str], ...]
 # Markdown code (fenced blocks, inline spans): markers shown there are documentation.
 _MD_CODE = re.compile(r"^[ \t]*(```+|~~~+).*?^[ \t]*\1[ \t]*$|`[^`\n]+`", re.MULTILINE | re.DOTALL)
 
@@ -40,6 +55,35 @@ class Region:
     section: str
     start: int  # first character after the opening marker
     end: int  # first character of the closing marker
+    options: Options = ()  # from the opening marker, e.g. (("group-by", "year"),)
+
+    @property
+    def spec(self) -> tuple[str, Options]:
+        """What the region shows: regions with the same spec get the same text."""
+        return (self.section, self.options)
+
+
+def parse_options(text: str, where: str) -> Options:
+    """ "selected group-by=year" -> (("group-by", "year"), ("selected", "")), checked."""
+    out: dict[str, str] = {}
+    for word in text.split():
+        name, has_value, value = word.partition("=")
+        if name not in MARKER_OPTIONS:
+            known = ", ".join(MARKER_OPTIONS)
+            raise InjectError(f"{where}: unknown marker option {name!r} (known: {known})")
+        allowed = MARKER_OPTIONS[name]
+        if allowed is None:
+            if has_value:
+                raise InjectError(f"{where}: marker option {name} takes no value")
+        elif allowed == ():
+            if not value.isdigit():
+                raise InjectError(f"{where}: marker option {name} needs a number ({name}=5)")
+        elif value not in allowed:
+            raise InjectError(
+                f"{where}: marker option {name}={value!r}: choose from {', '.join(allowed)}"
+            )
+        out[name] = value
+    return tuple(sorted(out.items()))
 
 
 def format_for(path: Path, requested: str | None) -> str:
@@ -62,6 +106,7 @@ def find_regions(text: str, path: Path, fmt: str) -> list[Region]:
     regions: list[Region] = []
     open_name: str | None = None
     open_end = open_line = 0
+    open_options: Options = ()
     for match in pattern.finditer(text):
         if any(a <= match.start() < b for a, b in code):
             continue
@@ -79,10 +124,13 @@ def find_regions(text: str, path: Path, fmt: str) -> list[Region]:
                     f"(opened on line {open_line}); close that one first"
                 )
             open_name, open_end, open_line = name, match.end(), line
+            open_options = parse_options(match.group(3) or "", where)
         else:
             if open_name != name:
                 raise InjectError(f"{where}: /pubtrack:{name} closes a region that is not open")
-            regions.append(Region(name, open_end, match.start()))
+            if (match.group(3) or "").strip():
+                raise InjectError(f"{where}: options go on the opening marker, not the closing")
+            regions.append(Region(name, open_end, match.start(), open_options))
             open_name = None
     if open_name is not None:
         closer = f"% /pubtrack:{open_name}" if tex else f"<!-- /pubtrack:{open_name} -->"
@@ -97,13 +145,13 @@ def find_regions(text: str, path: Path, fmt: str) -> list[Region]:
     return regions
 
 
-def splice(text: str, regions: list[Region], bodies: dict[str, str]) -> str:
+def splice(text: str, regions: list[Region], bodies: dict[tuple[str, Options], str]) -> str:
     """Replace each region's content with its section's body, in the file's newline style."""
     newline = "\r\n" if "\r\n" in text else "\n"
     out: list[str] = []
     position = 0
     for region in regions:
-        body = bodies[region.section].strip("\n")
+        body = bodies[region.spec].strip("\n")
         body = body.replace("\n", newline)
         # The closing marker keeps its indentation (tex lines may be indented).
         indent = text[text.rfind("\n", 0, region.end) + 1 : region.end]
@@ -131,12 +179,13 @@ def read_text(path: Path) -> str:
 def inject_file(
     path: Path,
     fmt: str,
-    render_sections: Callable[[list[str]], dict[str, str]],
+    render_sections: Callable[[list[tuple[str, Options]]], dict[tuple[str, Options], str]],
     sections: list[str],
 ) -> bool:
     """Fill the regions of ``sections`` found in ``path``; True when the file changed.
 
-    ``render_sections(names)`` gives each section's text without its heading.
+    ``render_sections(specs)`` gives each (section, marker options)'s text without
+    its heading.
     The file is checked (and refused, untouched) before anything is read or
     rendered, so a bad target costs nothing.
     """
@@ -144,7 +193,7 @@ def inject_file(
     regions = [r for r in find_regions(text, path, fmt) if r.section in sections]
     if not regions:
         raise InjectError(f"{path}: no pubtrack:{' or pubtrack:'.join(sections)} region")
-    bodies = render_sections(sorted({r.section for r in regions}))
+    bodies = render_sections(sorted({r.spec for r in regions}))
     new_text = splice(text, regions, bodies)
     if new_text == text:
         return False

@@ -2,7 +2,7 @@
 
 ``{"publications": [...], "talks": [...], "generated_at": ISO-8601}``; text is
 plain Unicode (no LaTeX, no emphasis markers). Fields beyond the contract
-(``kind``, ``month``, ``day``, ``selected``, ``authors_detail``, ``type``,
+(``kind``, ``month``, ``day``, ``selected``, ``status``, ``authors_detail``, ``type``,
 ``location``) are additions, never renamings.
 """
 
@@ -32,6 +32,7 @@ def publication(p: PublicationView) -> dict[str, Any]:
         "month": p.month,
         "day": p.day,
         "selected": p.selected,
+        "status": p.status,
         "authors_detail": [
             {"name": a.display, "marks": list(a.marks), "owner": owner}
             for a, owner in zip(work.authors, p.owner_flags, strict=True)

@@ -1,0 +1,220 @@
+"""`render --format html --standalone`: one self-contained page, tested as text and in
+headless Chromium (skipped with the reason when no browser can run here)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from browser import browser_problem, chromium_driver
+from pubtrack.testing.demo import make_demo_project
+
+
+def _render(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pubtrack", "render", "--standalone", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PUBTRACK_CONFIG": str(project / "pubtrack.toml")},
+    )
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = make_demo_project(tmp_path_factory.mktemp("page") / "cv")
+    result = _render(project, "--output", "page.html")
+    assert result.returncode == 0, result.stderr
+    return project / "page.html"
+
+
+def test_page_is_self_contained(page: Path) -> None:
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    # Nothing is loaded from anywhere: no src/href to a stylesheet, script or font.
+    assert not re.search(r"<(script|img|iframe)[^>]*\ssrc=", html)
+    assert not re.search(r"<link[^>]*stylesheet", html)
+    assert "@import" not in html and "url(" not in html and "@font-face" not in html
+    # Size budget: under 100 KB plus about 1 KB per work.
+    assert len(html.encode("utf-8")) < 100_000 + 1_000 * 5
+
+
+def test_page_content(page: Path) -> None:
+    html = page.read_text(encoding="utf-8")
+    assert '<strong class="pubtrack-owner">Ada Lovelace</strong>' in html
+    assert "Citation counts as of: Semantic Scholar Nov 2026; OpenAlex Nov 2026." in html
+    # A sparkline per paper with two or more days of counts, and the per-year chart.
+    assert html.count('<svg class="spark"') == 4
+    assert '<svg class="chart"' in html and "<title>2024: 23</title>" in html
+    assert "@media (prefers-color-scheme:dark)" in html
+    # Talks: type, and a link to the paper on the same page.
+    assert 'On <a href="#pub-lovelace2025engines">' in html
+    assert "Invited talk, Royal Society Lecture" in html
+    # Labelled controls, hidden until the script shows them.
+    for control in ("f-q", "f-year", "f-kind", "f-sort", "f-sel"):
+        assert f'<label for="{control}"' in html or f'for="{control}">' in html
+
+
+def test_bibtex_is_the_entry_cleaned(page: Path) -> None:
+    html = page.read_text(encoding="utf-8")
+    block = re.search(r'<pre id="bib-lovelace2025engines">(.*?)</pre>', html, re.DOTALL)
+    assert block is not None
+    bib = block.group(1)
+    assert bib.startswith("@inproceedings{lovelace2025engines,")
+    assert "doi = {10.5555/coe.2025.1}," in bib
+    assert r"title = {Analytical Engines as \emph{General} Computers}," in bib
+    for private in ("selected", "abbr", "code", "award", "google_scholar_id"):
+        assert f"  {private} =" not in bib
+
+
+def test_a_night_without_new_counts_leaves_the_page_alone(page: Path) -> None:
+    result = _render(page.parent, "--output", "page.html")
+    assert result.returncode == 0
+    assert "page.html: unchanged" in result.stderr
+
+
+def test_standalone_needs_html(page: Path) -> None:
+    result = _render(page.parent, "--format", "md")
+    assert result.returncode == 2
+    assert "--standalone goes with --format html" in result.stderr
+
+
+BROWSER = browser_problem()
+needs_browser = pytest.mark.skipif(BROWSER is not None, reason=str(BROWSER))
+
+
+def _visible_titles(driver) -> list[str]:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    return [
+        li.find_element(By.CLASS_NAME, "t").text
+        for li in driver.find_elements(By.CSS_SELECTOR, "#pubs > li")
+        if li.is_displayed()
+    ]
+
+
+@needs_browser
+def test_filters_and_sorting_in_a_browser(page: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    with chromium_driver(tmp_path / "profile") as driver:
+        driver.get(page.as_uri())
+        assert driver.find_element(By.ID, "filters").is_displayed()
+        assert len(_visible_titles(driver)) == 5
+        assert driver.find_element(By.ID, "f-count").text == "5 of 5 shown"
+
+        # Keyboard: tab into the keyword box and type.
+        box = driver.find_element(By.ID, "f-q")
+        box.send_keys("bernoulli")
+        assert _visible_titles(driver) == ["Notes on the Bernoulli Numbers"]
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.BACKSPACE)
+        assert len(_visible_titles(driver)) == 5
+
+        Select(driver.find_element(By.ID, "f-year")).select_by_visible_text("2021")
+        assert _visible_titles(driver) == ["On the Limits of Mechanical Reasoning"]
+        Select(driver.find_element(By.ID, "f-year")).select_by_index(0)
+
+        Select(driver.find_element(By.ID, "f-kind")).select_by_value("journal")
+        assert set(_visible_titles(driver)) == {
+            "Notes on the Bernoulli Numbers",
+            "Engines That Weave Algebraic Patterns",
+        }
+        Select(driver.find_element(By.ID, "f-kind")).select_by_index(0)
+
+        Select(driver.find_element(By.ID, "f-sort")).select_by_value("cites")
+        titles = _visible_titles(driver)
+        assert titles[:3] == [
+            "Notes on the Bernoulli Numbers",
+            "Analytical Engines as General Computers",
+            "On the Limits of Mechanical Reasoning",
+        ]
+        Select(driver.find_element(By.ID, "f-sort")).select_by_value("date")
+        assert _visible_titles(driver)[0] == "Engines That Weave Algebraic Patterns"
+
+        driver.find_element(By.ID, "f-sel").click()
+        assert set(_visible_titles(driver)) == {
+            "Analytical Engines as General Computers",
+            "Notes on the Bernoulli Numbers",
+        }
+        assert driver.find_element(By.ID, "f-count").text == "2 of 5 shown"
+
+        # The BibTeX block opens and its copy button is there.
+        summary = driver.find_element(By.CSS_SELECTOR, "#pub-lovelace2024notes summary")
+        summary.click()
+        button = driver.find_element(By.CSS_SELECTOR, "#pub-lovelace2024notes button.copy")
+        assert button.is_displayed()
+        button.click()
+        assert button.text in ("Copied", "Copy BibTeX")
+
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+
+
+@needs_browser
+def test_keyboard_and_color_scheme_in_a_browser(page: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    with chromium_driver(tmp_path / "profile") as driver:
+        driver.get(page.as_uri())
+        # The first Tab lands in the keyword box: the filters come first.
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        assert driver.switch_to.active_element.get_attribute("id") == "f-q"
+        driver.switch_to.active_element.send_keys("lecture", Keys.TAB)
+        assert driver.switch_to.active_element.get_attribute("id") == "f-year"
+        background = "return getComputedStyle(document.body).backgroundColor"
+        for scheme, color in (("light", "rgb(255, 255, 255)"), ("dark", "rgb(18, 20, 23)")):
+            driver.execute_cdp_cmd(
+                "Emulation.setEmulatedMedia",
+                {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+            )
+            assert driver.execute_script(background) == color
+
+
+@needs_browser
+def test_page_without_javascript_shows_everything(page: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    with chromium_driver(tmp_path / "profile", javascript=False) as driver:
+        driver.get(page.as_uri())
+        assert not driver.find_element(By.ID, "filters").is_displayed()
+        assert len(_visible_titles(driver)) == 5
+        assert driver.find_element(By.CSS_SELECTOR, "#talk-talk2024rs").is_displayed()
+
+
+def test_size_budget_for_a_long_list(tmp_path: Path) -> None:
+    from pubtrack.testing.fake_api import make_papers, write_bib
+
+    root = tmp_path / "long"
+    (root / "data").mkdir(parents=True)
+    write_bib(make_papers(200, seed=1), root / "bib" / "publications.bib")
+    (root / "pubtrack.toml").write_text(
+        '[owner]\nname = "Ada Lovelace"\n[bib]\npublications = ["bib/*.bib"]\ntalks = []\n',
+        encoding="utf-8",
+    )
+    result = _render(root, "--output", "page.html")
+    assert result.returncode == 0, result.stderr
+    html = (root / "page.html").read_text(encoding="utf-8")
+    assert html.count('<li id="pub-') == 200
+    assert len(html.encode("utf-8")) < 100_000 + 1_000 * 200
+
+
+def test_page_command_is_render_standalone(page: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pubtrack", "page", "--output", "other.html"],
+        cwd=page.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PUBTRACK_CONFIG": str(page.parent / "pubtrack.toml")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (page.parent / "other.html").read_bytes() == page.read_bytes()
