@@ -328,3 +328,28 @@ def test_a_read_only_database_in_the_old_layout_reads_through_an_upgraded_copy(
     for name in ("stats", "stats_json", "history_key", "changes_30d", "badge_citations"):
         assert found[name] == GOLDEN["commands"][name], name
     assert db.read_bytes() == before
+
+
+def test_the_page_series_from_spans_equal_the_daily_change_points(tmp_path: Path) -> None:
+    """render --standalone's sparklines read the spans (one work at a time): the same
+    daily change points as computed from every fetch."""
+    from pubtrack.metrics import daily_last
+    from pubtrack.render.page import SPARK_POINTS, load_series
+
+    db = lh.write_project(tmp_path)
+    lh.build_legacy_db(db)
+    with Store.open(db) as store:
+        found = load_series(store, None)["papers"]
+        fetches: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for row in store.citation_history():
+            key = (row["publication_key"], row["source"])
+            fetches.setdefault(key, []).append((row["retrieved_at"], row["count"]))
+    expected: dict[str, dict[str, list[list[object]]]] = {}
+    for (key, source), series in fetches.items():
+        points: list[tuple[str, int]] = []
+        for day, count in daily_last(series):
+            if not points or points[-1][1] != count:
+                points.append((day, count))
+        expected.setdefault(key, {})[source] = [[d, c] for d, c in points[-SPARK_POINTS:]]
+    assert found == expected
+    assert any(len(v) > 3 for per in found.values() for v in per.values())
