@@ -234,6 +234,9 @@ def test_time_scale_shortens_every_interval(papers):
         "arxiv": 0.03,
         "openalex": 0.001,
         "crossref": 0.001,
+        "orcid": pytest.approx(0.01 / 24),
+        "dblp": 0.01,
+        "datacite": 0.001,
     }
 
 

@@ -54,3 +54,12 @@ def test_last_first_config_and_von_parts() -> None:
 def test_no_owner_configured_matches_nobody() -> None:
     match = OwnerMatcher([])
     assert not match and not match(Author("Zihang", "", "Liu"))
+
+
+def test_compound_surnames_with_any_hyphen_are_bolded() -> None:
+    match = OwnerMatcher(["María José García-López"])
+    assert match(Author("M. J.", "", "García López"))
+    assert match(Author("Maria Jose", "", "Garcia\u2010Lopez"))  # Unicode hyphen, no accents
+    assert match(Author("M. J.", "", "{García López}"))
+    assert not match(Author("M.", "", "García-López"))  # as many given names as configured
+    assert not match(Author("José", "", "García-López"))

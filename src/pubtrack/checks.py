@@ -15,4 +15,9 @@ def check_project(config: Config) -> Library:
 
     library = load_library(config)
     library.problems.extend(duplicate_problems(config, library, linked_only=True))
+    # What sync learned (issue 10): unknown ids, ids to add, published preprints,
+    # entries without the owner.
+    from pubtrack.works.learned import suggestion_problems
+
+    library.problems.extend(suggestion_problems(config, library))
     return library

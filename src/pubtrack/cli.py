@@ -82,12 +82,46 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = Project(config_path)
 
 
+def _profile_options(func: Any) -> Any:
+    """--orcid, --s2-author, --openalex-author, --dblp, --google-scholar (init and import)."""
+    for flag, what in reversed(
+        [
+            ("--orcid", "ORCID iD (0000-0000-0000-000X)"),
+            ("--s2-author", "Semantic Scholar author id"),
+            ("--openalex-author", "OpenAlex author id (A…)"),
+            ("--dblp", "dblp person id (e.g. 123/4567) or URL"),
+            ("--google-scholar", "Google Scholar profile id (needs pubtrack[scholar])"),
+        ]
+    ):
+        func = click.option(flag, metavar="ID", default="", help=f"Read works from this {what}.")(
+            func
+        )
+    return func
+
+
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
-def init(directory: str) -> None:
-    """Create pubtrack.toml, bib/publications.bib, bib/talks.bib and data/ in DIRECTORY."""
+@_profile_options
+def init(directory: str, **profile_ids: str) -> None:
+    """Create pubtrack.toml, bib/publications.bib, bib/talks.bib and data/ in DIRECTORY.
+
+    With a profile (--orcid, --s2-author, --openalex-author, --dblp,
+    --google-scholar), pubtrack.toml gets your name and ids and the bib every
+    work of the profiles, one entry per work.
+    """
     from pubtrack.project import init_project
 
+    if any(profile_ids.values()):
+        from pubtrack.works.importer import Profiles, init_with_profiles
+
+        created, report = init_with_profiles(directory, Profiles(**profile_ids), warn=warn)
+        for path in created:
+            click.echo(f"Created {path}{'/' if path.is_dir() else ''}")
+        _print_import_report(report)
+        click.echo("Next: `pubtrack check`, then `pubtrack sync` and `pubtrack render`.")
+        if report.exit_code:
+            sys.exit(report.exit_code)
+        return
     for path in init_project(directory):
         click.echo(f"Created {path}{'/' if path.is_dir() else ''}")
     click.echo("Next: add your entries to bib/publications.bib, then run `pubtrack render`.")
@@ -414,6 +448,12 @@ def sync(
     finally:
         output._end_bar()
     lines = report.summary_lines()
+    if not dry_run:
+        from pubtrack.works.learned import summary_lines
+
+        lines[-1:-1] = [
+            ln for ln in summary_lines(project.config) if not ln.startswith("Duplicate:")
+        ]
     if quiet:
         lines = [ln for ln in lines if ln.startswith(("Failed:", "Held:", "Duplicate:", "Done"))]
     for line in lines:
@@ -536,6 +576,238 @@ def badge(project: Project, metric: str | None, source: str | None, output: str 
         click.echo(json.dumps(result.payload))
     for path in result.written:
         click.echo(f"Wrote {path}")
+
+
+# ---------------------------------------------------------------------------
+# add, import, discover, fix (issue 10: the list keeps itself)
+# ---------------------------------------------------------------------------
+
+
+def _shown(path: Any) -> str:
+    """A path as the user would type it: relative to the current directory when inside it."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+    except ValueError:
+        return str(path)
+
+
+def _print_add_report(report: Any, *, verb: str = "Added") -> None:
+    for note in report.notes:
+        click.echo(note, err=True)
+    for added in report.added:
+        if report.dry_run:
+            click.echo(added.text)
+        else:
+            click.echo(f"{verb} {added.key} to {_shown(report.file)}")
+    for what, why in report.refused:
+        click.echo(f"Not added: {what}: {why}", err=True)
+
+
+def _print_import_report(report: Any) -> None:
+    harvest = report.harvest
+    if harvest is not None:
+        for message in harvest.warnings:
+            warn(message)
+        listed = ", ".join(f"{n} on {source}" for source, n in harvest.counts.items())
+        click.echo(f"Profiles list {listed}: {len(harvest.candidates)} distinct work(s) of yours.")
+        for title, source, why in harvest.rejected:
+            click.echo(f"Left out ({source}): {title[:70]}: {why}", err=True)
+    for note in report.notes:
+        click.echo(note, err=True)
+    already = getattr(report, "already", 0)
+    if already:
+        click.echo(f"{already} work(s) already in the bib.")
+    for what, why in report.refused:
+        click.echo(f"Not added: {what}: {why}", err=True)
+    if report.dry_run:
+        for added in report.added:
+            click.echo(added.text)
+    elif getattr(report, "written", False):
+        click.echo(f"Added {len(report.added)} work(s) to {_shown(report.file)}.")
+    elif report.added:
+        click.echo("Nothing written.")
+    else:
+        click.echo("Nothing to add.")
+
+
+@cli.command(name="import")
+@_profile_options
+@click.option("--dry-run", is_flag=True, help="Print the new entries; write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Append without asking.")
+@click.option("--to", "to", type=click.Path(dir_okay=False), help="The .bib file to append to.")
+@click.pass_context
+def import_(
+    ctx: click.Context, dry_run: bool, yes: bool, to: str | None, **profile_ids: str
+) -> None:
+    """Add the works of your profiles that the bib lacks (default: the ids in [owner]).
+
+    Shows the new entries and appends them after a prompt (or with --yes);
+    works are deduplicated across profiles and versions.
+    """
+    from pubtrack.works.importer import Profiles, import_works
+
+    project: Project = ctx.find_object(Project)
+    profiles = (
+        Profiles(**profile_ids)
+        if any(profile_ids.values())
+        else Profiles.from_owner(project.config)
+    )
+    report = import_works(
+        project.config, profiles, dry_run=dry_run, to=to, warn=warn, confirm=_confirm(yes)
+    )
+    _print_import_report(report)
+    ctx.exit(report.exit_code)
+
+
+def _confirm(yes: bool) -> Any:
+    """--yes, or a prompt on a terminal; never a silent write."""
+
+    def ask(report: Any) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            click.echo("Not written: pass --yes (no terminal to ask on).", err=True)
+            return False
+        for added in report.added:
+            click.echo(added.text)
+        return click.confirm(f"Append {len(report.added)} entr(ies) to {report.file}?")
+
+    return ask
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option("--title", help="Find the work by its title (added only if one match is certain).")
+@click.option("--dry-run", is_flag=True, help="Print the entries; write nothing.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(dir_okay=False),
+    help="The .bib file to append to (default: the first publications file).",
+)
+@click.pass_context
+def add(
+    ctx: click.Context, ids: tuple[str, ...], title: str | None, dry_run: bool, to: str | None
+) -> None:
+    """Add works by id: arXiv id or URL, DOI, Semantic Scholar or OpenAlex id/URL, dblp URL.
+
+    Fetches the metadata (the published version when a preprint has one, with
+    its arXiv id kept) and appends a clean entry; the rest of the file is left
+    byte for byte. Works the bib already holds are refused, naming the entry.
+    Exit 0 all added, 1 none, 3 some.
+    """
+    from pubtrack.works.add import add_works
+
+    project: Project = ctx.find_object(Project)
+    report = add_works(project.config, list(ids), title=title, dry_run=dry_run, to=to, warn=warn)
+    _print_add_report(report)
+    ctx.exit(report.exit_code)
+
+
+@cli.command()
+@click.option("--add", "add_them", is_flag=True, help="Append the proposed works (asks first).")
+@click.option("--yes", "-y", is_flag=True, help="With --add: append without asking.")
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="ID",
+    help="Never propose this work again (an id or a title; repeatable).",
+)
+@click.option(
+    "--pick",
+    metavar="N,M",
+    default="",
+    help="With --add: only these of the listed works (their numbers, e.g. 1,3).",
+)
+@click.pass_context
+def discover(
+    ctx: click.Context, add_them: bool, yes: bool, ignore: tuple[str, ...], pick: str
+) -> None:
+    """List your works that your profiles know and the bib lacks.
+
+    Reads the profiles named under [owner] (orcid, semantic_scholar_id,
+    openalex_id, dblp, google_scholar_id). Only works you are an author of are
+    proposed: by author id, or by name with a co-author or venue in common
+    with your list. --ignore keeps a work away for good (.pubtrack-ignore).
+    """
+    from pubtrack.works.discover import add_to_ignore
+    from pubtrack.works.discover import discover as run_discover
+
+    project: Project = ctx.find_object(Project)
+    if ignore:
+        path = add_to_ignore(project.config, list(ignore))
+        click.echo(f"Ignoring {len(ignore)} more work(s) (listed in {_shown(path)}).")
+        if not add_them:
+            return
+    try:
+        picked = [int(n) for n in pick.replace(" ", "").split(",") if n]
+    except ValueError:
+        raise click.BadParameter(
+            "use numbers from the list, e.g. 1,3", param_hint="--pick"
+        ) from None
+    report = run_discover(
+        project.config, add=add_them, warn=warn, confirm=_confirm(yes), pick=picked or None
+    )
+    harvest = report.harvest
+    if harvest is not None:
+        for message in harvest.warnings:
+            warn(message)
+        for title, source, why in harvest.rejected:
+            click.echo(f"Left out ({source}): {title[:70]}: {why}", err=True)
+    for what, why in report.refused:
+        click.echo(f"Not proposed: {what}: {why}", err=True)
+    if not report.proposed:
+        click.echo("Nothing missing: the bib has every work your profiles list.")
+        ctx.exit(report.exit_code)
+    click.echo(f"{len(report.proposed)} work(s) of yours are not in the bib:")
+    for n, record in enumerate(report.proposed, 1):
+        ids = ", ".join(f"{k} {v}" for k, v in record.ids().items() if k in ("doi", "arxiv"))
+        click.echo(f"  {n}. {record.title} ({record.year}; {record.venue or 'preprint'}) [{ids}]")
+    if report.ignored:
+        click.echo(f"({report.ignored} ignored work(s) not shown.)")
+    if report.written:
+        click.echo(f"Added {len(report.chosen)} work(s) to {_shown(report.file)}.")
+    elif not add_them:
+        click.echo("Add them with `pubtrack discover --add`; refuse one with --ignore ID.")
+    ctx.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument("keys", nargs=-1)
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@click.option("--dry-run", is_flag=True, help="Show the diff; change nothing.")
+@pass_project
+def fix(project: Project, keys: tuple[str, ...], yes: bool, dry_run: bool) -> None:
+    """Apply what sync learned to the .bib files, as a reviewed diff.
+
+    Adds DOIs and arXiv ids the sources know, and upgrades preprints that were
+    published (type and venue; the arXiv id stays). Only those fields change;
+    a backup (FILE.bak) is kept. Applies with --yes or after a prompt.
+    """
+    from pubtrack.works.fix import fix as run_fix
+
+    def confirm(plan: Any) -> bool:
+        click.echo(plan.diff(project.config.root), nl=False)
+        if dry_run:
+            return False
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            click.echo("Not applied: pass --yes (no terminal to ask on).", err=True)
+            return False
+        return click.confirm(f"Apply these changes to {len(plan.files)} file(s)?")
+
+    plan = run_fix(project.config, keys=list(keys) or None, confirm=confirm)
+    for suggestion in plan.report_only:
+        click.echo(f"Not fixed automatically: {suggestion.line()}", err=True)
+    if plan.written:
+        for f in plan.files:
+            click.echo(
+                f"Updated {_shown(f.path)} ({len(f.keys)} entr(ies); backup {f.backup.name})"
+            )
+    elif not plan.files:
+        click.echo("Nothing to fix.")
 
 
 @cli.command()

@@ -25,12 +25,19 @@ DEFAULT_API_URLS = {
     "arxiv": "https://export.arxiv.org/api/query",
     "openalex": "https://api.openalex.org",
     "crossref": "https://api.crossref.org",
+    # Used by add / import / discover (issue 10).
+    "orcid": "https://pub.orcid.org/v3.0",
+    "dblp": "https://dblp.org",
+    "datacite": "https://api.datacite.org",
 }
 API_URL_ENV = {
     "semantic_scholar": "PUBTRACK_S2_API_URL",
     "arxiv": "PUBTRACK_ARXIV_API_URL",
     "openalex": "PUBTRACK_OPENALEX_API_URL",
     "crossref": "PUBTRACK_CROSSREF_API_URL",
+    "orcid": "PUBTRACK_ORCID_API_URL",
+    "dblp": "PUBTRACK_DBLP_API_URL",
+    "datacite": "PUBTRACK_DATACITE_API_URL",
 }
 DEFAULT_SOURCES = ["semantic_scholar", "arxiv", "crossref", "openalex"]
 DEFAULT_MAX_AGE = 20 * 3600  # "about a day": a nightly job always refetches
@@ -56,6 +63,9 @@ class Owner:
     email: str = ""
     semantic_scholar_id: str = ""
     google_scholar_id: str = ""
+    orcid: str = ""
+    openalex_id: str = ""
+    dblp: str = ""
 
 
 @dataclass
@@ -172,6 +182,9 @@ def _from_dict(data: dict[str, Any], config_path: Path) -> Config:
         email=str(owner.get("email", "")),
         semantic_scholar_id=str(owner.get("semantic_scholar_id", "")),
         google_scholar_id=str(owner.get("google_scholar_id", "")),
+        orcid=str(owner.get("orcid", "")),
+        openalex_id=str(owner.get("openalex_id", "")),
+        dblp=str(owner.get("dblp", "")),
     )
     bib = _section(data, "bib", config_path)
     if "publications" in bib:

@@ -790,6 +790,16 @@ def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
 # --------------------------------------------------------------------------
 
 
+@migrations()
+def m060_key_renames(db: sqlite_utils.Database) -> None:
+    """Renamed bib keys (same work, same ids): the history follows the work (issue 10)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS key_renames ("
+        " old_key TEXT NOT NULL, new_key TEXT NOT NULL, renamed_at TEXT NOT NULL,"
+        " PRIMARY KEY (old_key, new_key))"
+    )
+
+
 class Store:
     """The project's SQLite database (WAL mode, migrated on open)."""
 
@@ -870,6 +880,7 @@ class Store:
         survives; they disappear from rendered output.
         """
         now = utcnow()
+        self.follow_renames(library)
         pub_rows = [
             {
                 "key": w.key,
@@ -1542,3 +1553,133 @@ class Store:
                 " ORDER BY publication_key, source, retrieved_at, id"
             )
         )
+
+    # -- what sync learned, for add / discover / check / fix (issue 10) -------
+
+    def learned_ids(self) -> dict[str, dict[str, dict[str, str]]]:
+        """{publication_key: {source: {id kind: value}}}: the ids each source reported.
+
+        Reads ``source_records`` (``data.external_ids``) today; the one place to
+        switch when a learned-ids table with provenance exists.
+        """
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        rows = self.db.execute(
+            "SELECT publication_key, source, json_extract(data, '$.external_ids')"
+            " FROM source_records WHERE status = 'found' AND data IS NOT NULL"
+        ).fetchall()
+        for key, source, ext in rows:
+            ids = json.loads(ext) if ext else None
+            if isinstance(ids, dict) and ids:
+                out.setdefault(key, {})[source] = {str(k): str(v) for k, v in ids.items() if v}
+        return out
+
+    def source_statuses(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """{publication_key: {source: {status, external_id, data}}} (for check and fix)."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for row in self.db.query(
+            "SELECT publication_key, source, status, external_id, data FROM source_records"
+        ):
+            row["data"] = json.loads(row["data"]) if row["data"] else {}
+            out.setdefault(row["publication_key"], {})[row["source"]] = row
+        return out
+
+    def open_access_pdfs(self) -> dict[str, str]:
+        """{publication_key: open-access PDF URL} a source reported (arXiv first)."""
+        out: dict[str, str] = {}
+        rows = self.db.execute(
+            "SELECT publication_key, source, json_extract(data, '$.pdf_url') FROM source_records"
+            " WHERE status = 'found' AND json_extract(data, '$.pdf_url') IS NOT NULL"
+            " ORDER BY CASE source WHEN 'arxiv' THEN 0 WHEN 'semantic_scholar' THEN 1 ELSE 2 END"
+        ).fetchall()
+        for key, _source, url in rows:
+            if isinstance(url, str) and url.startswith(("https://", "http://")):
+                out.setdefault(key, url)
+        return out
+
+    def _copy_history(self, old: str, new: str) -> None:
+        """Copy one work's citation history (spans, open span, per-year counts) to a
+        new key; the old rows stay (append-only)."""
+        conn = self.db.conn
+        ids: dict[int, int] = {}
+        for span_id, *row in conn.execute(
+            "SELECT id, source, count, influential, retrieved_at, sync_run_id, first_check,"
+            " last_check, checked_until FROM citations WHERE publication_key = ? ORDER BY id",
+            [old],
+        ).fetchall():
+            ids[span_id] = conn.execute(
+                "INSERT INTO citations (publication_key, source, count, influential,"
+                " retrieved_at, sync_run_id, first_check, last_check, checked_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [new, *row],
+            ).lastrowid
+        for source, span_id, *row in conn.execute(
+            "SELECT source, citation_id, count, influential, first_check, last_check,"
+            " checked_until FROM citations_latest WHERE publication_key = ?",
+            [old],
+        ).fetchall():
+            conn.execute(
+                "INSERT OR IGNORE INTO citations_latest (publication_key, source, citation_id,"
+                " count, influential, first_check, last_check, checked_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [new, source, ids[span_id], *row],
+            )
+        conn.execute(
+            "INSERT OR IGNORE INTO citation_years (publication_key, source, year, first_count,"
+            " last_count) SELECT ?, source, year, first_count, last_count FROM citation_years"
+            " WHERE publication_key = ?",
+            [new, old],
+        )
+
+    def follow_renames(self, library: Library) -> list[tuple[str, str]]:
+        """Keys renamed in the bib (a new key with the ids of a key that left): move the
+        work's history to the new key, so counts, metrics and h-index do not jump.
+
+        The citation history is append-only: the old rows are copied under the new
+        key (and stay under the old one, which is no longer in the bib); per-source
+        records and per-year counts move. Recorded in ``key_renames``.
+        """
+        from pubtrack.identity import id_keys
+
+        rows = self.db.execute(
+            "SELECT key, arxiv, doi, semantic_scholar, openalex FROM publications"
+        ).fetchall()
+        known = {row[0] for row in rows}
+        present = {w.key for w in library.works}
+        gone: dict[tuple[str, str], list[str]] = {}
+        for key, arxiv, doi, s2, openalex in rows:
+            if key in present:
+                continue
+            ids = {"arxiv": arxiv, "doi": doi, "semantic_scholar": s2, "openalex": openalex}
+            for k in id_keys(ids):
+                gone.setdefault(k, []).append(key)
+        renames: list[tuple[str, str]] = []
+        if not gone:
+            return renames
+        used: set[str] = set()
+        for work in library.works:
+            if work.key in known:
+                continue
+            olds = {old for k in id_keys(work.ids) for old in gone.get(k, [])}
+            if len(olds) != 1:
+                continue  # no match, or ambiguous: never guess
+            old = olds.pop()
+            if old in used:
+                continue
+            used.add(old)
+            renames.append((old, work.key))
+        now = utcnow()
+        with self.transaction():
+            for old, new in renames:
+                self._copy_history(old, new)
+                for table in ("source_records", "counts_by_year"):
+                    self.db.execute(
+                        f"UPDATE OR IGNORE {table} SET publication_key = ?"
+                        " WHERE publication_key = ?",
+                        [new, old],
+                    )
+                self.db.execute(
+                    "INSERT OR IGNORE INTO key_renames (old_key, new_key, renamed_at)"
+                    " VALUES (?, ?, ?)",
+                    [old, new, now],
+                )
+        return renames

@@ -22,6 +22,11 @@ semantic_scholar_id = ""
 # Optional: your Google Scholar profile id (enables the google_scholar source,
 # which needs `pip install 'pubtrack[scholar]'`).
 google_scholar_id = ""
+# Optional: your ORCID iD, OpenAlex author id (A…) and dblp pid (e.g. 123/4567).
+# `pubtrack discover` reads your profiles through these ids.
+orcid = ""
+openalex_id = ""
+dblp = ""
 
 [bib]
 # BibTeX files with your publications (globs allowed). Talk files are excluded.
@@ -41,7 +46,8 @@ max_age = "20h"
 """
 
 PUBLICATIONS_TEMPLATE = """\
-% Your publications. One entry per work; pubtrack never edits this file.
+% Your publications, one entry per work. pubtrack changes this file only when you
+% run `pubtrack add`, `import` or `fix`, and then only by appending entries or fields.
 % Useful fields beyond the usual ones:
 %   eprint = {2410.12178}        arXiv id (archiveprefix = {arXiv})
 %   doi = {10.18653/v1/...}      DOI
@@ -51,15 +57,14 @@ PUBLICATIONS_TEMPLATE = """\
 """
 
 TALKS_TEMPLATE = """\
-% Your talks. Example:
-% @misc{me2024talk,
+% Your talks: one misc entry per talk (key e.g. me2024talk) with fields like
 %   title       = {Title of the Talk},
 %   eventtitle  = {Conference 2024},
 %   date        = {2024-11-12},
 %   location    = {City},
 %   video       = {https://...},
 %   publication = {key_of_the_related_paper},
-% }
+% (An example entry is not written here: BibTeX reads entries even inside % lines.)
 """
 
 
@@ -85,3 +90,25 @@ def init_project(directory: str | Path) -> list[Path]:
         data.mkdir(parents=True)
         created.append(data)
     return created
+
+
+def set_owner(config_path: Path, values: dict[str, str]) -> None:
+    """Fill ``key = ""`` lines of [owner] with values (only empty ones; atomic)."""
+    import json
+    import re
+
+    from pubtrack.util import write_atomic
+
+    text = config_path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    section = ""
+    for i, line in enumerate(lines):
+        header = re.match(r"\s*\[([^\]]+)\]", line)
+        if header:
+            section = header.group(1).strip()
+            continue
+        match = re.match(r'(\s*)([A-Za-z_]+)(\s*=\s*)""(\s*)$', line)
+        if section == "owner" and match and values.get(match.group(2)):
+            value = json.dumps(values[match.group(2)], ensure_ascii=False)
+            lines[i] = f"{match.group(1)}{match.group(2)}{match.group(3)}{value}{match.group(4)}"
+    write_atomic(config_path, "".join(lines))

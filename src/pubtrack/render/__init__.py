@@ -125,6 +125,9 @@ class StoredData:
     citations: dict[str, dict[str, CitationCount]] = field(default_factory=dict)
     external_ids: dict[str, dict[str, str]] = field(default_factory=dict)
     sparklines: dict[str, str] = field(default_factory=dict)  # {key: "▁▃▅█"}
+    # What sync learned (issue 10): {key: {source: {kind: id}}} and {key: OA pdf url}.
+    learned: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    pdfs: dict[str, str] = field(default_factory=dict)
     # --standalone: {"papers": {key: [[day, count], ...]}, "per_year": {year: n}, "source": s}
     series: dict[str, Any] = field(default_factory=dict)
 
@@ -183,6 +186,8 @@ def load_stored(
                 citations=store.latest_citations(),
                 external_ids=store.external_ids(("semantic_scholar", "openalex")),
                 sparklines=trends,
+                learned=store.learned_ids(),
+                pdfs=store.open_access_pdfs(),
                 series=history,
             )
         except sqlite3.Error as exc:
@@ -227,6 +232,8 @@ def build_context(
         selected_only=options.selected,
         citations=stored.citations,
         external_ids=stored.external_ids,
+        learned=stored.learned,
+        pdfs=stored.pdfs,
         preference=source_preference(settings.get("citation_source")),
         citation_date=_citation_date(options.citation_date or settings.get("citation_date", "day")),
         year_in_venue=options.group_by != "year",

@@ -106,6 +106,8 @@ class PublicationView:
     selected: bool
     work: Work
     sparkline: str = ""  # "▁▃▅█": recent daily counts, when --sparklines
+    # Where each id came from: "bib" or the source that taught it (after a sync).
+    id_sources: dict[str, str] = field(default_factory=dict)
     status: str | None = None  # "to appear", "under review", "in press"
     citation_style: str = "full"  # full | count ("Cited by 12") | number ("12")
     link_citations: bool = False  # "Cited by N" links to the citing papers (S2, OpenAlex)
@@ -429,6 +431,8 @@ def build_publications(
     external_ids: Mapping[str, Mapping[str, str]],
     preference: tuple[str, ...],
     citation_date: Callable[[str], str] = format_day,
+    learned: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+    pdfs: Mapping[str, str] | None = None,
     year_in_venue: bool = True,
 ) -> list[PublicationView]:
     chosen = [w for w in works if w.selected] if selected_only else list(works)
@@ -451,6 +455,10 @@ def build_publications(
             if not ids[source]:
                 # The bib lacks it; a sync found it (source_records.external_id).
                 ids[source] = external_ids.get(work.key, {}).get(source)
+        links = list(work.links)
+        id_sources = learned_ids_and_links(
+            ids, links, (learned or {}).get(work.key, {}), (pdfs or {}).get(work.key)
+        )
         out.append(
             PublicationView(
                 key=work.key,
@@ -466,8 +474,9 @@ def build_publications(
                 venue_short=venue_short,
                 award=work.award or None,
                 kind=work.kind,
-                links=list(work.links),
+                links=links,
                 ids=ids,
+                id_sources=id_sources,
                 citation=ordered[0] if ordered else None,
                 other_citations=ordered[1:],
                 citations=counts,
@@ -478,6 +487,42 @@ def build_publications(
             )
         )
     return out
+
+
+_LEARNED_ORDER = ("arxiv", "crossref", "semantic_scholar", "openalex")
+
+
+def learned_ids_and_links(
+    ids: dict[str, str | None],
+    links: list[Link],
+    learned: Mapping[str, Mapping[str, str]],
+    pdf: str | None,
+) -> dict[str, str]:
+    """Fill ids the bib lacks from what sync learned and add their links (DOI, arXiv, PDF).
+
+    Returns where each id came from ("bib" or a source). An arXiv DOI a source
+    reports is the arXiv id, never the DOI.
+    """
+    from pubtrack.identity import arxiv_id_from_doi, normalize_id
+
+    origin = {kind: "bib" for kind, value in ids.items() if value}
+    sources = sorted(learned, key=lambda s: _LEARNED_ORDER.index(s) if s in _LEARNED_ORDER else 9)
+    for source in sources:
+        for kind, raw in learned[source].items():
+            if kind == "doi" and arxiv_id_from_doi(raw):
+                kind, raw = "arxiv", arxiv_id_from_doi(raw) or raw
+            value = normalize_id(kind, raw)
+            if kind in ids and value and not ids[kind]:
+                ids[kind] = value
+                origin[kind] = source
+    labels = {link.label for link in links}
+    if ids.get("arxiv") and origin.get("arxiv") != "bib" and "arXiv" not in labels:
+        links.append(Link("arXiv", f"https://arxiv.org/abs/{ids['arxiv']}"))
+    if ids.get("doi") and origin.get("doi") != "bib" and "DOI" not in labels:
+        links.append(Link("DOI", f"https://doi.org/{ids['doi']}"))
+    if pdf and "PDF" not in labels:
+        links.append(Link("PDF", pdf))
+    return origin
 
 
 def scholar_meta(work: Work) -> dict[str, Any]:

@@ -26,6 +26,8 @@ def publication(p: PublicationView) -> dict[str, Any]:
         "venue": plain(p.venue) or None,
         "award": p.award,
         "ids": p.ids,
+        # "bib" or the source a sync learned the id from.
+        "id_sources": p.id_sources,
         "links": [{"label": k.label, "url": k.url} for k in p.links],
         "citations": {s: {"count": c.count, "as_of": c.as_of} for s, c in p.citations.items()},
         "kind": p.kind,

@@ -77,8 +77,16 @@ class OwnerMatcher:
     """Callable: ``matcher(author) -> bool``; remembers answers (long lists repeat names)."""
 
     def __init__(self, names: list[str]) -> None:
+        from pubtrack.works.owner import Owner
+
         self._names = [n for n in (_parse(name) for name in names if name.strip()) if n]
         self._cache: dict[tuple[str, str, str], bool] = {}
+        # Spellings check and discover accept too (compound surnames with a space or any
+        # Unicode hyphen, particles dropped), with as many given names as configured and
+        # from names written in full only: "Z. Liu" still does not make every Z. Liu the
+        # owner, and "Z. H. Liu" is not bolded for "Zihang Liu".
+        full = [n for n in names if n.strip() and not _is_initials(list(_parse(n).first))]
+        self._variants = Owner(full)
 
     def __bool__(self) -> bool:
         return bool(self._names)
@@ -89,7 +97,8 @@ class OwnerMatcher:
         key = (author.first, author.von, author.last)
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._cache[key] = self._match(author)
+            hit = self._match(author) or self._variants.name_match(author, same_count=True)
+            self._cache[key] = hit
         return hit
 
     def _match(self, author: Author) -> bool:

@@ -210,3 +210,60 @@ def entry_result(key: str, entry: dict[str, Any]) -> SourceResult:
         external_ids=external,
         data=data,
     )
+
+
+# --------------------------------------------------------------------------
+# Metadata for add / import (issue 10): batched id_list, entries as Records.
+# --------------------------------------------------------------------------
+
+
+def fetch_entries(http: HttpClient, base_url: str, ids: list[str], batch: int = 100) -> list[dict]:
+    """Parsed entries for arXiv ids, ``batch`` ids per request (one connection, 3 s apart)."""
+    out: list[dict] = []
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        response = http.request(
+            "arxiv",
+            "GET",
+            base_url,
+            params={"id_list": ",".join(chunk), "max_results": str(len(chunk))},
+            expect="xml",
+            exclusive=True,
+            allow_status=(400,),
+        )
+        if response.status == 400 or response.body is None:
+            continue
+        out += parse_feed(response.body)
+    return out
+
+
+def entry_record(entry: dict[str, Any]):  # noqa: ANN201 - a works.record.Record
+    """A preprint Record from an arXiv entry; ``extra['published_doi']`` when arXiv knows one."""
+    from pubtrack.works.record import Person, Record
+
+    year = month = None
+    published = entry.get("published") or ""
+    if len(published) >= 7 and published[:4].isdigit() and published[5:7].isdigit():
+        year, month = int(published[:4]), int(published[5:7])
+    authors = []
+    for name in entry.get("authors") or []:
+        given, _, family = name.rpartition(" ")
+        authors.append(Person(given=given, family=family, name=name))
+    record = Record(
+        title=entry.get("title") or "",
+        authors=authors,
+        year=year,
+        month=month,
+        kind="misc",
+        arxiv=entry["arxiv_id"],
+        pdf=f"https://arxiv.org/pdf/{entry['arxiv_id']}",
+        preprint=True,
+        source="arxiv",
+    )
+    if entry.get("primary_category"):
+        record.extra["primaryclass"] = entry["primary_category"]
+    if entry.get("doi") and not arxiv_id_from_doi(entry["doi"]):
+        record.extra["published_doi"] = entry["doi"]
+    if entry.get("journal_ref"):
+        record.extra["journal_ref"] = entry["journal_ref"]
+    return record

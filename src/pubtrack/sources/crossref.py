@@ -154,3 +154,122 @@ def message_result(key: str, message: dict[str, Any]) -> SourceResult:
         external_ids={"doi": doi} if doi else {},
         data={k: v for k, v in data.items() if v not in (None, "")},
     )
+
+
+# --------------------------------------------------------------------------
+# Metadata for add / import (issue 10): one work, or many by a DOI filter.
+# --------------------------------------------------------------------------
+
+CROSSREF_TYPES = {
+    "journal-article": "article",
+    "proceedings-article": "inproceedings",
+    "book-chapter": "incollection",
+    "book-section": "incollection",
+    "book": "book",
+    "monograph": "book",
+    "edited-book": "book",
+    "dissertation": "phdthesis",
+    "report": "techreport",
+    "posted-content": "misc",
+    "dataset": "misc",
+}
+FILTER_BATCH = 40  # DOIs per /works?filter=doi:…,doi:… request (keeps URLs short)
+
+
+def fetch_work(http: HttpClient, base_url: str, doi: str, mailto: str = "") -> dict | None:
+    """The ``message`` of ``/works/{doi}``, or None when Crossref does not know the DOI."""
+    response = http.request(
+        "crossref",
+        "GET",
+        f"{base_url}/works/{quote(doi, safe='/')}",
+        params={"mailto": mailto} if mailto else None,
+        allow_status=(404,),
+        validate=_is_work,
+    )
+    return None if response.status == 404 else response.body["message"]
+
+
+def fetch_works(http: HttpClient, base_url: str, dois: list[str], mailto: str = "") -> list[dict]:
+    """Many works in few requests: ``/works?filter=doi:A,doi:B`` (Crossref ORs one filter)."""
+    out: list[dict] = []
+    for start in range(0, len(dois), FILTER_BATCH):
+        chunk = dois[start : start + FILTER_BATCH]
+        params = {"filter": ",".join(f"doi:{d}" for d in chunk), "rows": str(len(chunk))}
+        if mailto:
+            params["mailto"] = mailto
+        response = http.request(
+            "crossref",
+            "GET",
+            f"{base_url}/works",
+            params=params,
+            validate=_is_list,
+        )
+        out += [m for m in response.body["message"]["items"] if isinstance(m, dict)]
+    return out
+
+
+def _is_list(response: HttpResponse) -> None:
+    message = response.body.get("message") if isinstance(response.body, dict) else None
+    if not isinstance(message, dict) or not isinstance(message.get("items"), list):
+        raise ValueError("expected a message with 'items'")
+
+
+def _date(message: dict[str, Any]) -> tuple[int | None, int | None]:
+    for name in ("published-print", "published", "published-online", "issued", "created"):
+        parts = _first((message.get(name) or {}).get("date-parts"))
+        if isinstance(parts, list) and parts and isinstance(parts[0], int):
+            month = parts[1] if len(parts) > 1 and isinstance(parts[1], int) else None
+            return parts[0], month
+    return None, None
+
+
+def work_record(message: dict[str, Any]):  # noqa: ANN201 - a works.record.Record
+    """A Record from a Crossref work message (type, authors with ORCID, venue, pages)."""
+    from pubtrack.works.record import Person, Record, clean_text
+
+    doi = normalize_doi(message.get("DOI")) if isinstance(message.get("DOI"), str) else None
+    authors = []
+    for person in message.get("author") or []:
+        if not isinstance(person, dict):
+            continue
+        ids = {}
+        if isinstance(person.get("ORCID"), str):
+            ids["orcid"] = person["ORCID"].rsplit("/", 1)[-1]
+        authors.append(
+            Person(
+                given=str(person.get("given") or ""),
+                family=str(person.get("family") or ""),
+                name=str(person.get("name") or ""),
+                ids=ids,
+            )
+        )
+    kind_raw = str(message.get("type") or "")
+    year, month = _date(message)
+    title = clean_text(_first(message.get("title")))
+    subtitle = clean_text(_first(message.get("subtitle")))
+    if subtitle and subtitle.lower() not in title.lower():
+        title = f"{title}: {subtitle}"
+    record = Record(
+        title=title,
+        authors=authors,
+        year=year,
+        month=month,
+        kind=CROSSREF_TYPES.get(kind_raw, "misc"),
+        venue=clean_text(_first(message.get("container-title"))),
+        venue_short=str(_first(message.get("short-container-title")) or ""),
+        volume=str(message.get("volume") or ""),
+        number=str(message.get("issue") or ""),
+        pages=str(message.get("page") or ""),
+        publisher=str(message.get("publisher") or ""),
+        doi=None if arxiv_id_from_doi(doi) else doi,
+        arxiv=arxiv_id_from_doi(doi),
+        preprint=kind_raw == "posted-content",
+        source="crossref",
+    )
+    relation = message.get("relation") or {}
+    for rel in relation.get("is-preprint-of") or [] if isinstance(relation, dict) else []:
+        if isinstance(rel, dict) and rel.get("id-type") == "doi":
+            published = normalize_doi(str(rel.get("id")))
+            if published:
+                record.extra["published_doi"] = published
+    return record

@@ -296,3 +296,20 @@ class GoogleScholar(Source):
         if not generator.SingleProxy(http=proxy, https=proxy):
             raise self._fail(f"the proxy {_redact(proxy)} does not work")
         module.scholarly.use_proxy(generator, generator)
+
+
+def profile_titles(config: Config, profile_id: str) -> list[tuple[str, int | None]]:
+    """(title, year) of every publication on a profile (import / discover: titles only,
+    each then found through add's lookup). Raises SourceError when Google blocks us."""
+    import copy
+
+    local = copy.copy(config)
+    local.owner = copy.copy(config.owner)
+    local.owner.google_scholar_id = profile_id
+    source = GoogleScholar(local, None)  # type: ignore[arg-type] - scholarly has its own HTTP
+    out = []
+    for publication in source._fetch_profile():
+        bib = publication.get("bib") if isinstance(publication, dict) else None
+        if isinstance(bib, dict) and bib.get("title"):
+            out.append((str(bib["title"]), _int(bib.get("pub_year"))))
+    return out

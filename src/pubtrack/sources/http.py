@@ -63,6 +63,22 @@ DEFAULTS: dict[str, float] = {
     "max_total_retry_time": 600.0,
 }
 
+# Each API's rate limit (seconds between request starts) and polite headers,
+# used when a caller names no interval: the services add / import / discover
+# talk to (ORCID public API: 24 requests/s; DataCite: 3000 per 5 minutes;
+# dblp asks for restraint and answers 429 with Retry-After).
+# (The sync sources pass their own interval, configurable in [sync.<name>].)
+SOURCE_INTERVALS: dict[str, float] = {
+    "orcid": 0.05,
+    "datacite": 0.1,
+    "dblp": 1.0,
+}
+SOURCE_HEADERS: dict[str, dict[str, str]] = {
+    "orcid": {"Accept": "application/vnd.orcid+json"},
+    "datacite": {"Accept": "application/vnd.api+json"},
+    "dblp": {"Accept": "application/xml"},
+}
+
 _SECRET_QUERY = re.compile(r"(?i)([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&#\s'\"]*")
 
 
@@ -277,7 +293,7 @@ class HttpClient:
             limiter = self._limiters.get(source)
             if limiter is None:
                 limiter = RateLimiter(
-                    min_interval or 0.0,
+                    min_interval if min_interval is not None else SOURCE_INTERVALS.get(source, 0.0),
                     exclusive=bool(exclusive),
                     clock=self._clock,
                     sleep=self._sleep,
@@ -385,6 +401,9 @@ class HttpClient:
         policy: _Policy,
         shown: str,
     ) -> requests.Response:
+        polite = SOURCE_HEADERS.get(source)
+        if polite:
+            headers = {**polite, **(headers or {})}
         try:
             return self.session.request(
                 method,

@@ -172,3 +172,135 @@ def record_result(key: str, record: dict[str, Any]) -> SourceResult:
         external_ids=external,
         data={k: v for k, v in data.items() if v not in (None, "")},
     )
+
+
+# --------------------------------------------------------------------------
+# Metadata for add / import / discover (issue 10).
+# --------------------------------------------------------------------------
+
+_OA_TYPES = {
+    "article": "article",
+    "book-chapter": "incollection",
+    "book": "book",
+    "dissertation": "phdthesis",
+    "report": "techreport",
+    "preprint": "misc",
+}
+
+
+def _key_params() -> dict[str, str]:
+    key = os.environ.get("OPENALEX_API_KEY", "").strip()
+    return {"api_key": key} if key else {}
+
+
+def fetch_work(http: HttpClient, base_url: str, openalex_id: str) -> dict | None:
+    response = http.request(
+        "openalex",
+        "GET",
+        f"{base_url}/works/{openalex_id}",
+        params=_key_params() or None,
+        allow_status=(404,),
+    )
+    return response.body if response.status != 404 and isinstance(response.body, dict) else None
+
+
+def author_works(http: HttpClient, base_url: str, author_id: str) -> list[dict]:
+    """Every work of an OpenAlex author, 100 a page, following ``next_cursor``."""
+    works: list[dict] = []
+    cursor: str | None = "*"
+    while cursor:
+        params = {"filter": f"author.id:{author_id}", "per_page": "100", "cursor": cursor}
+        response = http.request(
+            "openalex",
+            "GET",
+            f"{base_url}/works",
+            params={**params, **_key_params()},
+            validate=_is_work_list,
+        )
+        body = response.body
+        works += [w for w in body["results"] if isinstance(w, dict)]
+        nxt = (body.get("meta") or {}).get("next_cursor")
+        cursor = nxt if isinstance(nxt, str) and nxt and body["results"] else None
+    return works
+
+
+def work_record(work: dict[str, Any]):  # noqa: ANN201 - a works.record.Record
+    """A Record from an OpenAlex work (authorships carry OpenAlex author ids and ORCIDs)."""
+    from pubtrack.works.record import Person, Record, clean_text
+
+    keys = record_keys(work)
+    arxiv = next((v for k, v in sorted(keys) if k == "arxiv"), None)
+    doi = normalize_doi(work.get("doi")) if isinstance(work.get("doi"), str) else None
+    if doi and arxiv_id_from_doi(doi):
+        arxiv, doi = arxiv or arxiv_id_from_doi(doi), None
+    authors = []
+    for authorship in work.get("authorships") or []:
+        author = (authorship or {}).get("author") or {}
+        name = str(author.get("display_name") or authorship.get("raw_author_name") or "")
+        if not name:
+            continue
+        ids = {}
+        if author.get("id"):
+            ids["openalex"] = str(author["id"]).rsplit("/", 1)[-1].upper()
+        if author.get("orcid"):
+            ids["orcid"] = str(author["orcid"]).rsplit("/", 1)[-1]
+        given, _, family = name.rpartition(" ")
+        authors.append(Person(given=given, family=family, name=name, ids=ids))
+    primary = work.get("primary_location") or {}
+    source = primary.get("source") or {}
+    venue = str(source.get("display_name") or "")
+    kind_raw = str(work.get("type") or "")
+    preprint = kind_raw == "preprint" or "arxiv" in venue.lower()
+    biblio = work.get("biblio") or {}
+    pages = "--".join(p for p in (biblio.get("first_page"), biblio.get("last_page")) if p)
+    oa = work.get("best_oa_location") or (work.get("open_access") or {})
+    pdf = oa.get("pdf_url") if isinstance(oa, dict) else None
+    date = str(work.get("publication_date") or "")
+    return Record(
+        title=clean_text(work.get("title") or work.get("display_name")),
+        authors=authors,
+        year=work.get("publication_year")
+        if isinstance(work.get("publication_year"), int)
+        else None,
+        month=int(date[5:7]) if len(date) >= 7 and date[5:7].isdigit() else None,
+        kind="misc" if preprint else _OA_TYPES.get(kind_raw, "article"),
+        venue="" if preprint else venue,
+        volume=str(biblio.get("volume") or ""),
+        number=str(biblio.get("issue") or ""),
+        pages=pages,
+        doi=doi,
+        arxiv=arxiv,
+        openalex=normalize_id("openalex", work.get("id")),
+        pdf=pdf if isinstance(pdf, str) else None,
+        preprint=preprint and not doi,
+        source="openalex",
+    )
+
+
+def author_summary(body: dict[str, Any]) -> dict[str, Any]:
+    """Name, ORCID, name variants and work count of an OpenAlex author; ``deleted`` when
+    OpenAlex merged the profile away (display name "Deleted Author", no works)."""
+    name = str(body.get("display_name") or "")
+    orcid = body.get("orcid") or (body.get("ids") or {}).get("orcid")
+    works = body.get("works_count")
+    return {
+        "id": str(body.get("id") or "").rsplit("/", 1)[-1].upper(),
+        "name": name,
+        "orcid": str(orcid).rsplit("/", 1)[-1] if orcid else "",
+        "alternatives": [str(n) for n in body.get("display_name_alternatives") or []],
+        "works_count": works if isinstance(works, int) else None,
+        "deleted": name == "Deleted Author" and not works,
+    }
+
+
+def fetch_author(http: HttpClient, base_url: str, author_id: str) -> dict[str, Any] | None:
+    response = http.request(
+        "openalex",
+        "GET",
+        f"{base_url}/authors/{author_id}",
+        params=_key_params() or None,
+        allow_status=(404,),
+    )
+    if response.status == 404 or not isinstance(response.body, dict):
+        return None
+    return author_summary(response.body)

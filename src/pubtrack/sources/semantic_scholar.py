@@ -214,3 +214,121 @@ def paper_result(key: str, paper: dict[str, Any]) -> SourceResult:
         external_ids=external_ids(paper),
         data={k: v for k, v in data.items() if v not in (None, [], "")},
     )
+
+
+# --------------------------------------------------------------------------
+# Metadata for add / import / discover (issue 10).
+# --------------------------------------------------------------------------
+
+RECORD_FIELDS = (
+    "paperId,externalIds,title,venue,year,publicationDate,openAccessPdf,authors,journal,"
+    "publicationTypes"
+)
+AUTHOR_PAGE = 100  # papers per /author/{id}/papers page (the API allows up to 1000)
+
+
+def _key_headers() -> dict[str, str]:
+    key = os.environ.get("S2_API_KEY", "").strip()
+    return {"x-api-key": key} if key else {}
+
+
+def fetch_papers(
+    http: HttpClient, base_url: str, ids: list[str], batch: int = 500
+) -> list[dict | None]:
+    """``POST /paper/batch`` for up to 500 ids a request; None where S2 does not know one."""
+    out: list[dict | None] = []
+    size = max(1, min(batch, 500))
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        response = http.request(
+            "semantic_scholar",
+            "POST",
+            f"{base_url}/paper/batch",
+            params={"fields": RECORD_FIELDS},
+            json={"ids": chunk},
+            headers=_key_headers(),
+            validate=_expect_list(len(chunk)),
+        )
+        out += [p if isinstance(p, dict) else None for p in response.body]
+    return out
+
+
+def search_titles(http: HttpClient, base_url: str, title: str, limit: int = 5) -> list[dict]:
+    """Up to ``limit`` candidates of a title search (relevance order)."""
+    response = http.request(
+        "semantic_scholar",
+        "GET",
+        f"{base_url}/paper/search",
+        params={"query": title, "limit": str(limit), "fields": RECORD_FIELDS},
+        headers=_key_headers(),
+        allow_status=(404,),
+    )
+    data = response.body.get("data") if isinstance(response.body, dict) else None
+    return [p for p in data or [] if isinstance(p, dict)]
+
+
+def author_papers(http: HttpClient, base_url: str, author_id: str) -> list[dict]:
+    """Every paper of an S2 author profile, following ``next`` page by page."""
+    papers: list[dict] = []
+    offset: int | None = 0
+    while offset is not None:
+        response = http.request(
+            "semantic_scholar",
+            "GET",
+            f"{base_url}/author/{author_id}/papers",
+            params={"fields": RECORD_FIELDS, "limit": str(AUTHOR_PAGE), "offset": str(offset)},
+            headers=_key_headers(),
+            allow_status=(404,),
+        )
+        if response.status == 404:
+            from pubtrack.errors import BadInputError
+
+            raise BadInputError(f"Semantic Scholar author {author_id} not found")
+        body = response.body if isinstance(response.body, dict) else {}
+        papers += [p for p in body.get("data") or [] if isinstance(p, dict)]
+        nxt = body.get("next")
+        offset = nxt if isinstance(nxt, int) and nxt > offset else None
+    return papers
+
+
+_S2_TYPES = {"JournalArticle": "article", "Conference": "inproceedings", "Book": "book"}
+
+
+def paper_record(paper: dict[str, Any]):  # noqa: ANN201 - a works.record.Record
+    """A Record from an S2 paper (authors carry their S2 author ids)."""
+    from pubtrack.works.record import Person, Record
+
+    ids = external_ids(paper)
+    authors = []
+    for author in paper.get("authors") or []:
+        if not isinstance(author, dict) or not author.get("name"):
+            continue
+        name = str(author["name"])
+        given, _, family = name.rpartition(" ")
+        person_ids = {"semantic_scholar": str(author["authorId"])} if author.get("authorId") else {}
+        authors.append(Person(given=given, family=family, name=name, ids=person_ids))
+    journal = paper.get("journal") if isinstance(paper.get("journal"), dict) else {}
+    types = paper.get("publicationTypes") or []
+    kind = next((_S2_TYPES[t] for t in types if t in _S2_TYPES), "")
+    date = str(paper.get("publicationDate") or "")
+    venue = str(journal.get("name") or paper.get("venue") or "")
+    preprint = not ids.get("doi") and (not venue or venue.lower() in ("arxiv", "arxiv.org"))
+    if preprint:
+        venue = ""
+    pdf = paper.get("openAccessPdf")
+    return Record(
+        title=" ".join(str(paper.get("title") or "").split()),
+        authors=authors,
+        year=paper.get("year") if isinstance(paper.get("year"), int) else None,
+        month=int(date[5:7]) if len(date) >= 7 and date[5:7].isdigit() else None,
+        kind="misc" if preprint else (kind or "article"),
+        venue=venue,
+        volume=str(journal.get("volume") or "").strip(),
+        pages=str(journal.get("pages") or "").strip().replace(" ", ""),
+        doi=ids.get("doi"),
+        arxiv=ids.get("arxiv"),
+        semantic_scholar=ids.get("semantic_scholar"),
+        pdf=(pdf.get("url") or None) if isinstance(pdf, dict) else None,
+        preprint=preprint,
+        source="semantic_scholar",
+    )

@@ -54,30 +54,60 @@ from xml.sax.saxutils import escape
 
 from pubtrack.identity import normalize_doi, split_arxiv_id, title_similarity
 
-API_NAMES = ("semantic_scholar", "arxiv", "openalex", "crossref")
+API_NAMES = ("semantic_scholar", "arxiv", "openalex", "crossref", "orcid", "dblp", "datacite")
 # Each API lives under its own path prefix on the one port.
 API_PREFIXES = {
     "semantic_scholar": "/s2/graph/v1",
     "arxiv": "/arxiv/api/query",
     "openalex": "/openalex",
     "crossref": "/crossref",
+    "orcid": "/orcid/v3.0",
+    "dblp": "/dblp",
+    "datacite": "/datacite",
 }
 API_ENV = {
     "semantic_scholar": "PUBTRACK_S2_API_URL",
     "arxiv": "PUBTRACK_ARXIV_API_URL",
     "openalex": "PUBTRACK_OPENALEX_API_URL",
     "crossref": "PUBTRACK_CROSSREF_API_URL",
+    "orcid": "PUBTRACK_ORCID_API_URL",
+    "dblp": "PUBTRACK_DBLP_API_URL",
+    "datacite": "PUBTRACK_DATACITE_API_URL",
 }
 # The real services' limits, in seconds between two requests (before time_scale).
-DEFAULT_INTERVALS = {"semantic_scholar": 1.0, "arxiv": 3.0, "openalex": 0.1, "crossref": 0.1}
+DEFAULT_INTERVALS = {
+    "semantic_scholar": 1.0,
+    "arxiv": 3.0,
+    "openalex": 0.1,
+    "crossref": 0.1,
+    "orcid": 1 / 24,  # ORCID public API: 24 requests/s
+    "dblp": 1.0,  # dblp: no published figure; it answers 429 + Retry-After to bursts
+    "datacite": 0.1,  # DataCite: 3000 requests / 5 min
+}
 # How each limit is counted: a window of this many seconds (before time_scale)
 # holding at most window/interval requests. arXiv ("one request every three
 # seconds") and S2 (1 request/s) count single intervals; OpenAlex and Crossref
 # state "N requests per second", so a request a few ms early is not refused as
 # long as the last second held fewer than N.
-LIMIT_WINDOWS = {"semantic_scholar": 1.0, "arxiv": 3.0, "openalex": 1.0, "crossref": 1.0}
+LIMIT_WINDOWS = {
+    "semantic_scholar": 1.0,
+    "arxiv": 3.0,
+    "openalex": 1.0,
+    "crossref": 1.0,
+    "orcid": 1.0,
+    "dblp": 1.0,
+    "datacite": 1.0,
+}
 # The intervals pubtrack's sources use by default (a little above the limits).
-CLIENT_INTERVALS = {"semantic_scholar": 1.0, "arxiv": 3.0, "openalex": 0.1, "crossref": 0.2}
+CLIENT_INTERVALS = {
+    "semantic_scholar": 1.0,
+    "arxiv": 3.0,
+    "openalex": 0.1,
+    "crossref": 0.2,
+    "orcid": 0.05,
+    "dblp": 1.0,
+    "datacite": 0.1,
+}
 S2_TOO_MANY = (
     "Too Many Requests. Please wait and try again or apply for a key for higher rate "
     "limits. https://www.semanticscholar.org/product/api#api-key-form"
@@ -129,6 +159,11 @@ class FakePaper:
     arxiv_lists_doi: bool = True  # arXiv reports the journal DOI (arxiv:doi)
     tldr: str | None = None
     bib_ids: tuple[str, ...] = ("arxiv", "doi")  # ids write_bib puts in the entry
+    # Author ids per position ({"orcid", "s2", "openalex", "dblp"}), for profile endpoints.
+    author_ids: list[dict[str, str]] = field(default_factory=list)
+    volume: str = ""
+    pages: str = ""
+    crossref_type: str = "journal-article"
 
     @property
     def arxiv_doi(self) -> str | None:
@@ -556,8 +591,8 @@ def s2_paper(paper: FakePaper, fields: list[str] | None = None) -> dict[str, Any
         "fieldsOfStudy": ["Computer Science"],
         "publicationTypes": ["JournalArticle"] if paper.doi else None,
         "authors": [
-            {"authorId": str(1000 + abs(hash(name)) % 10**8), "name": name}
-            for name in paper.authors
+            {"authorId": _aid(paper, i, "s2") or str(1000 + abs(hash(name)) % 10**8), "name": name}
+            for i, name in enumerate(paper.authors)
         ],
         "publicationVenue": None,
     }
@@ -690,7 +725,15 @@ def openalex_work(paper: FakePaper, *, as_preprint: bool = False) -> dict[str, A
         "authorships": [
             {
                 "author_position": "first" if i == 0 else "middle",
-                "author": {"id": f"https://openalex.org/A{i}", "display_name": n, "orcid": None},
+                "author": {
+                    "id": f"https://openalex.org/{_aid(paper, i, 'openalex') or f'A{i}'}",
+                    "display_name": n,
+                    "orcid": (
+                        f"https://orcid.org/{_aid(paper, i, 'orcid')}"
+                        if _aid(paper, i, "orcid")
+                        else None
+                    ),
+                },
                 "institutions": [],
             }
             for i, n in enumerate(paper.authors)
@@ -712,9 +755,10 @@ def crossref_message(paper: FakePaper) -> dict[str, Any]:
     authors = []
     for i, name in enumerate(paper.authors):
         given, _, family = name.rpartition(" ")
-        authors.append(
-            {"given": given, "family": family, "sequence": "first" if i == 0 else "additional"}
-        )
+        author = {"given": given, "family": family, "sequence": "first" if i == 0 else "additional"}
+        if _aid(paper, i, "orcid"):
+            author["ORCID"] = f"https://orcid.org/{_aid(paper, i, 'orcid')}"
+        authors.append(author)
     return {
         "status": "ok",
         "message-type": "work",
@@ -722,11 +766,13 @@ def crossref_message(paper: FakePaper) -> dict[str, Any]:
         "message": {
             "DOI": paper.doi,
             "URL": f"https://doi.org/{paper.doi}",
-            "type": "journal-article",
             "title": [paper.title],
             "container-title": [paper.venue],
             "author": authors,
-            "published": {"date-parts": [[paper.year]]},
+            "published": {"date-parts": [_date_parts(paper)]},
+            "type": paper.crossref_type,
+            **({"volume": paper.volume} if paper.volume else {}),
+            **({"page": paper.pages} if paper.pages else {}),
             "is-referenced-by-count": paper.citation_count,
             "references-count": 30,
             "publisher": "Fake Publisher",
@@ -1123,6 +1169,9 @@ class _Handler(BaseHTTPRequestHandler):
         if too_fast:
             return self._rate_limited(api)
         params = parse_qs(query, keep_blank_values=True)
+        extra = EXTRA_HANDLERS.get((api, _endpoint(api, record.path)))
+        if extra is not None:
+            return extra(self, record, params)
         if api == "semantic_scholar":
             return self._s2(method, record, params, body)
         if api == "arxiv":
@@ -1138,6 +1187,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, "Rate exceeded.\n", "text/plain")
         elif api == "openalex":
             self._json(429, {"error": "Too Many Requests", "message": "Rate limit exceeded"})
+        elif api == "dblp":
+            self._send(429, "Too Many Requests\n", "text/plain", {"Retry-After": "1"})
         else:
             self._send(429, "Too Many Requests\n", "text/plain")
         return 429
@@ -1502,6 +1553,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _endpoint(api: str, path: str) -> str:
     """The endpoint a path belongs to, for counts ('/paper/{id}', '/works/{doi}')."""
+    extra = _extra_endpoint(api, path)
+    if extra:
+        return extra
     if api == "semantic_scholar":
         if path in ("/paper/batch", "/paper/search/match"):
             return path
@@ -1725,11 +1779,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-limits", action="store_true", help="do not enforce rate limits")
     parser.add_argument("--s2-keyless-429", type=float, default=0.0, help="chance of a random 429")
     parser.add_argument("--openalex-key", default=None, help="the only api_key OpenAlex accepts")
+    parser.add_argument(
+        "--owner",
+        type=int,
+        default=0,
+        help="N: a catalogue with an owner of N works and profiles (see make_owner_catalogue)",
+    )
     args = parser.parse_args(argv)
 
-    papers = make_papers(args.papers, seed=args.seed)
+    papers: Any = make_papers(args.papers, seed=args.seed)
+    if args.owner:
+        papers = make_owner_catalogue(args.owner, seed=args.seed)
     if args.bib:
-        write_bib(papers, args.bib)
+        write_bib(papers.papers if isinstance(papers, Catalogue) else papers, args.bib)
     server = FakeApiServer(
         papers,
         port=args.port,
@@ -1761,6 +1823,605 @@ def iter_records(server: FakeApiServer, api: str) -> Iterator[RequestRecord]:
     """The logged requests of one API, in arrival order."""
     name = _api_name(api)
     return (r for r in list(server.log) if r.api == name)
+
+
+# --------------------------------------------------------------------------
+# Profiles and single-work endpoints for add / import / discover (issue 10):
+# ORCID works and person, dblp person XML and record BibTeX, OpenAlex works by
+# author (cursor paging) and by id, S2 author papers (offset paging) and title
+# search, Crossref /works?filter=doi:…, DataCite /dois/{doi}.
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class FakePerson:
+    """A researcher as the profile services know them.
+
+    ``papers``: what each profile lists (a merged profile lists a namesake's
+    papers too; a careless one lists a paper the person is not an author of).
+    """
+
+    name: str
+    orcid: str = ""
+    s2_id: str = ""
+    openalex_id: str = ""
+    dblp_pid: str = ""
+    given: str = ""
+    family: str = ""
+    orcid_papers: list[FakePaper] = field(default_factory=list)
+    s2_papers: list[FakePaper] = field(default_factory=list)
+    openalex_papers: list[FakePaper] = field(default_factory=list)
+    dblp_papers: list[FakePaper] = field(default_factory=list)
+    # Works only ORCID knows (no DOI, no arXiv id, unknown to the other APIs): their
+    # summaries carry a title only; the bulk endpoint gives the contributors.
+    orcid_only: list[FakePaper] = field(default_factory=list)
+
+
+def _aid(paper: FakePaper, position: int, kind: str) -> str:
+    ids = paper.author_ids[position] if position < len(paper.author_ids) else {}
+    return ids.get(kind, "")
+
+
+def _date_parts(paper: FakePaper) -> list[int]:
+    parts = [int(p) for p in (paper.published or "").split("-")[:2] if p.isdigit()]
+    if parts and parts[0] == paper.year:
+        return parts
+    return [paper.year]
+
+
+def _people(server: FakeApiServer) -> list[FakePerson]:
+    return getattr(server.catalogue, "people", [])
+
+
+def _person(server: FakeApiServer, kind: str, value: str) -> FakePerson | None:
+    for person in _people(server):
+        if value and getattr(person, kind).lower() == value.lower():
+            return person
+    return None
+
+
+def _extra_endpoint(api: str, path: str) -> str | None:
+    if api == "semantic_scholar":
+        if path == "/paper/search":
+            return path
+        if re.fullmatch(r"/author/[^/]+/papers", path):
+            return "/author/{id}/papers"
+    if api == "openalex" and re.fullmatch(r"/works/W\d+P?", path):
+        return "/works/{id}"
+    if api == "openalex" and re.fullmatch(r"/authors/A\d+", path):
+        return "/authors/{id}"
+    if api == "openalex" and path.rstrip("/") == "/works":
+        return None
+    if api == "crossref" and path.rstrip("/") == "/works":
+        return "/works?filter"
+    if api == "orcid":
+        match = re.fullmatch(r"/[\dX-]+/(works|person)", path)
+        if re.fullmatch(r"/[\dX-]+/works/[\d,]+", path):
+            return "/{orcid}/works/{put-codes}"
+        return f"/{{orcid}}/{match.group(1)}" if match else "/{orcid}/?"
+    if api == "dblp":
+        if path.startswith("/pid/"):
+            return "/pid/{pid}.xml"
+        if path.startswith("/rec/"):
+            return "/rec/{key}.bib"
+        return "/?"
+    if api == "datacite":
+        return "/dois/{doi}"
+    return None
+
+
+def _s2_fields(params: dict[str, list[str]]) -> list[str]:
+    return [f for f in ",".join(params.get("fields", [])).split(",") if f] or ["title"]
+
+
+def _h_s2_search(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
+    query = params.get("query", [""])[0]
+    limit = int(params.get("limit", ["10"])[0] or 10)
+    scored = sorted(
+        ((title_similarity(query, p.title), p) for p in h.fake.catalogue.papers),
+        key=lambda sp: -sp[0],
+    )
+    hits = [p for score, p in scored if score >= 0.5][:limit]
+    fields = _s2_fields(params)
+    h._json(200, {"total": len(hits), "offset": 0, "data": [s2_paper(p, fields) for p in hits]})
+    return 200
+
+
+def _h_s2_author_papers(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
+    author_id = record.path.split("/")[2]
+    person = _person(h.fake, "s2_id", author_id)
+    if person is None:
+        h._json(404, {"error": "Author not found"})
+        return 404
+    offset = int(params.get("offset", ["0"])[0] or 0)
+    limit = min(1000, int(params.get("limit", ["100"])[0] or 100))
+    papers = person.s2_papers[offset : offset + limit]
+    body: dict[str, Any] = {
+        "offset": offset,
+        "data": [s2_paper(p, _s2_fields(params)) for p in papers],
+    }
+    if offset + limit < len(person.s2_papers):
+        body["next"] = offset + limit
+    h._json(200, body)
+    return 200
+
+
+def _h_openalex_work(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
+    if h.fake.openalex_requires_key and not params.get("api_key", [""])[0]:
+        h._json(401, {"error": "API key required", "message": "Add api_key=YOUR_KEY."})
+        return 401
+    ident = record.path.rsplit("/", 1)[1]
+    paper = h.fake.catalogue.by_any(ident.rstrip("P"))
+    if paper is None:
+        h._json(404, {"error": "Not found"})
+        return 404
+    h._json(200, openalex_work(paper, as_preprint=ident.endswith("P")))
+    return 200
+
+
+OPENALEX_PAGE_CURSORS = "page-"
+
+
+def openalex_author_page(h: _Handler, params: dict[str, list[str]], author_id: str) -> int:
+    person = _person(h.fake, "openalex_id", author_id)
+    # OpenAlex keeps a preprint apart from its journal version unless it merged them:
+    # the profile lists both (the dedupe must make them one work).
+    listed: list[tuple[FakePaper, bool]] = []
+    for paper in person.openalex_papers if person else []:
+        listed.append((paper, not paper.doi))
+        if paper.doi and paper.arxiv_id and not paper.openalex_merged:
+            listed.append((paper, True))
+    papers = listed
+    per_page = int(params.get("per_page", ["25"])[0] or 25)
+    cursor = params.get("cursor", [""])[0]
+    start = 0
+    if cursor and cursor != "*":
+        if not cursor.startswith(OPENALEX_PAGE_CURSORS):
+            h._json(400, {"error": "Invalid cursor", "message": "cursor is not valid"})
+            return 400
+        start = int(cursor[len(OPENALEX_PAGE_CURSORS) :])
+    page = papers[start : start + per_page]
+    nxt = f"{OPENALEX_PAGE_CURSORS}{start + per_page}" if cursor and page else None
+    h._json(
+        200,
+        {
+            "meta": {
+                "count": len(papers),
+                "db_response_time_ms": 9,
+                "page": None if cursor else 1,
+                "per_page": per_page,
+                "next_cursor": nxt,
+                "groups_count": None,
+            },
+            "results": [openalex_work(p, as_preprint=pre) for p, pre in page],
+            "group_by": [],
+        },
+    )
+    return 200
+
+
+def _h_crossref_filter(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
+    dois = []
+    for clause in ",".join(params.get("filter", [])).split(","):
+        name, _, value = clause.partition(":")
+        if name.strip() != "doi":
+            h._json(400, {"status": "failed", "message": [{"type": "validation-failure"}]})
+            return 400
+        dois.append(value)
+    record.ids = len(dois)
+    items = []
+    for doi in dois:
+        paper = h.fake.catalogue.by_doi(doi)
+        if paper is not None and paper.doi and paper.doi.lower() == (normalize_doi(doi) or ""):
+            items.append(crossref_message(paper)["message"])
+    h._json(
+        200,
+        {
+            "status": "ok",
+            "message-type": "work-list",
+            "message": {"total-results": len(items), "items": items, "items-per-page": len(items)},
+        },
+    )
+    return 200
+
+
+def orcid_works_body(person: FakePerson) -> dict[str, Any]:
+    """``/works`` of a person: one group per work; a published preprint is one group of two."""
+    groups = []
+    for n, paper in enumerate(person.orcid_papers):
+        summaries = []
+        if paper.doi:
+            summaries.append(_orcid_summary(paper, 1000 + 2 * n, "journal-article", paper.doi))
+        if paper.arxiv_id:
+            summaries.append(
+                _orcid_summary(paper, 1001 + 2 * n, "preprint", f"10.48550/arXiv.{paper.arxiv_id}")
+            )
+        groups.append(
+            {
+                "last-modified-date": {"value": 1700000000000},
+                "external-ids": {
+                    "external-id": [x for s in summaries for x in s["external-ids"]["external-id"]]
+                },
+                "work-summary": summaries,
+            }
+        )
+    for n, paper in enumerate(person.orcid_only):
+        summary = _orcid_summary(paper, ORCID_ONLY_CODES + n, "other", "")
+        summary["external-ids"] = {"external-id": []}
+        groups.append({"external-ids": {"external-id": []}, "work-summary": [summary]})
+    return {"last-modified-date": {"value": 1700000000000}, "group": groups, "path": "/works"}
+
+
+ORCID_ONLY_CODES = 9000
+
+
+def orcid_full_work(person: FakePerson, put_code: int) -> dict[str, Any] | None:
+    """One full work of the bulk endpoint: contributors once per CRediT role, like ORCID."""
+    n = put_code - ORCID_ONLY_CODES
+    if not 0 <= n < len(person.orcid_only):
+        return None
+    paper = person.orcid_only[n]
+    contributors = []
+    for i, name in enumerate(paper.authors):
+        orcid = _aid(paper, i, "orcid")
+        for role in ("conceptualization", "writing-original-draft"):
+            contributors.append(
+                {
+                    "contributor-orcid": {
+                        "uri": f"https://orcid.org/{orcid}" if orcid else None,
+                        "path": orcid or None,
+                        "host": "orcid.org" if orcid else None,
+                    },
+                    "credit-name": {"value": name},
+                    "contributor-attributes": {
+                        "contributor-sequence": None,
+                        "contributor-role": f"http://credit.niso.org/contributor-roles/{role}/",
+                    },
+                }
+            )
+    summary = _orcid_summary(paper, put_code, "other", "")
+    summary["external-ids"] = {"external-id": []}
+    return {**summary, "contributors": {"contributor": contributors}}
+
+
+def _orcid_summary(paper: FakePaper, put_code: int, kind: str, doi: str) -> dict[str, Any]:
+    year, *rest = _date_parts(paper)
+    date: dict[str, Any] = {"year": {"value": str(year)}, "month": None, "day": None}
+    if rest:
+        date["month"] = {"value": f"{rest[0]:02d}"}
+    return {
+        "put-code": put_code,
+        "source": {"source-name": {"value": "Crossref" if kind != "preprint" else "DataCite"}},
+        "title": {"title": {"value": paper.title}, "subtitle": None, "translated-title": None},
+        "external-ids": {
+            "external-id": [
+                {
+                    "external-id-type": "doi",
+                    "external-id-value": doi,
+                    "external-id-normalized": {"value": doi.lower(), "transient": True},
+                    "external-id-url": {"value": f"https://doi.org/{doi}"},
+                    "external-id-relationship": "self",
+                }
+            ]
+        },
+        "type": kind,
+        "publication-date": date,
+        "journal-title": {"value": paper.venue} if kind != "preprint" else None,
+        "visibility": "public",
+    }
+
+
+def _h_orcid(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
+    _, orcid, what = record.path.split("/", 2)
+    if "json" not in h.headers.get("Accept", ""):
+        # Like ORCID: XML unless the client asks for JSON.
+        h._send(200, '<?xml version="1.0"?><activities:works/>', "application/vnd.orcid+xml")
+        return 200
+    person = _person(h.fake, "orcid", orcid)
+    if person is None:
+        h._json(
+            404,
+            {
+                "response-code": 404,
+                "developer-message": f"404 Not Found: The resource was not found. Full validation "
+                f"error: ORCID iD {orcid} not found",
+                "user-message": "The resource was not found.",
+                "error-code": 9016,
+            },
+        )
+        return 404
+    if what.startswith("works/"):
+        items = []
+        for code in what[len("works/") :].split(","):
+            work = orcid_full_work(person, int(code)) if code.isdigit() else None
+            if work is None:
+                items.append(
+                    {
+                        "error": {
+                            "response-code": 400,
+                            "developer-message": f"400 Bad Request: '{code}' is not a valid "
+                            "put code",
+                            "error-code": 9034,
+                        }
+                    }
+                )
+            else:
+                items.append({"work": work})
+        h._json(200, {"bulk": items})
+        return 200
+    if what == "person":
+        h._json(
+            200,
+            {
+                "name": {
+                    "given-names": {"value": person.given},
+                    "family-name": {"value": person.family},
+                    "credit-name": None,
+                },
+                "path": f"/{orcid}/person",
+            },
+        )
+        return 200
+    h._json(200, orcid_works_body(person))
+    return 200
+
+
+def dblp_person_xml(person: FakePerson) -> str:
+    out = [
+        f'<?xml version="1.0" encoding="US-ASCII"?>\n<dblpperson name="{escape(person.name)}" '
+        f'pid="{person.dblp_pid}" n="{len(person.dblp_papers)}">'
+    ]
+    for paper in person.dblp_papers:
+        tag = "article" if paper.doi else "article"
+        attrs = ' publtype="informal"' if not paper.doi else ""
+        out.append(f'<r><{tag} key="{_dblp_key(paper)}" mdate="2026-01-01"{attrs}>')
+        for i, name in enumerate(paper.authors):
+            pid = _aid(paper, i, "dblp") or f"00/{i}"
+            out.append(f'<author pid="{pid}">{escape(name)}</author>')
+        out.append(f"<title>{escape(paper.title)}.</title>")
+        out.append(f"<journal>{escape(paper.venue if paper.doi else 'CoRR')}</journal>")
+        if paper.volume:
+            out.append(f"<volume>{escape(paper.volume)}</volume>")
+        if paper.pages:
+            out.append(f"<pages>{escape(paper.pages)}</pages>")
+        out.append(f"<year>{paper.year}</year>")
+        if paper.doi:
+            out.append(f"<ee>https://doi.org/{escape(paper.doi)}</ee>")
+        if paper.arxiv_id:
+            out.append(f"<ee>https://arxiv.org/abs/{escape(paper.arxiv_id)}</ee>")
+        out.append(f"</{tag}></r>")
+    out.append("</dblpperson>\n")
+    return "\n".join(out)
+
+
+def _dblp_key(paper: FakePaper) -> str:
+    return (
+        f"journals/fake/P{paper.corpus_id}" if paper.doi else f"journals/corr/abs-{paper.arxiv_id}"
+    )
+
+
+def _h_dblp(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
+    path = record.path
+    if path.startswith("/pid/") and path.endswith(".xml"):
+        person = _person(h.fake, "dblp_pid", path[len("/pid/") : -len(".xml")])
+        if person is None:
+            h._send(404, "<html>Not Found</html>", "text/html")
+            return 404
+        h._send(
+            200, dblp_person_xml(person).encode("ascii", "xmlcharrefreplace"), "application/xml"
+        )
+        return 200
+    if path.startswith("/rec/") and path.endswith(".bib"):
+        key = path[len("/rec/") : -len(".bib")]
+        paper = next((p for p in h.fake.catalogue.papers if _dblp_key(p) == key), None)
+        if paper is None:
+            h._send(404, "<html>Not Found</html>", "text/html")
+            return 404
+        authors = " and\n                  ".join(paper.authors)
+        fields = [("author", authors), ("title", paper.title), ("journal", paper.venue or "CoRR")]
+        if paper.volume:
+            fields.append(("volume", paper.volume))
+        if paper.pages:
+            fields.append(("pages", paper.pages.replace("-", "--")))
+        fields.append(("year", str(paper.year)))
+        if paper.doi:
+            fields.append(("doi", paper.doi))
+        if paper.arxiv_id:
+            fields += [("eprinttype", "arXiv"), ("eprint", paper.arxiv_id)]
+        body = ",\n".join(f"  {n:<12} = {{{v}}}" for n, v in fields)
+        h._send(200, f"@article{{DBLP:{key},\n{body}\n}}\n", "application/x-bibtex")
+        return 200
+    h._send(404, "<html>Not Found</html>", "text/html")
+    return 404
+
+
+def _h_datacite(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
+    doi = record.path[len("/dois/") :] if record.path.startswith("/dois/") else ""
+    value = normalize_doi(doi) or ""
+    paper = h.fake.catalogue.by_doi(value) if value.startswith("10.48550/arxiv.") else None
+    if paper is None:
+        h._json(
+            404,
+            {
+                "errors": [
+                    {"status": "404", "title": "The resource you are looking for doesn't exist."}
+                ]
+            },
+        )
+        return 404
+    creators = []
+    for name in paper.authors:
+        given, _, family = name.rpartition(" ")
+        creators.append(
+            {
+                "name": f"{family}, {given}",
+                "nameType": "Personal",
+                "givenName": given,
+                "familyName": family,
+                "affiliation": [],
+                "nameIdentifiers": [],
+            }
+        )
+    month = (paper.published or f"{paper.year}-01")[:7]
+    attrs = {
+        "doi": value,
+        "identifiers": [{"identifier": paper.arxiv_id, "identifierType": "arXiv"}],
+        "creators": creators,
+        "titles": [{"title": paper.title}],
+        "publisher": "arXiv",
+        "publicationYear": paper.year,
+        "types": {"resourceTypeGeneral": "Preprint", "bibtex": "misc"},
+        "relatedIdentifiers": (
+            [
+                {
+                    "relationType": "IsPreviousVersionOf",
+                    "relatedIdentifier": paper.doi,
+                    "relatedIdentifierType": "DOI",
+                }
+            ]
+            if paper.doi
+            else []
+        ),
+        "dates": [{"date": month, "dateType": "Available", "dateInformation": "v1"}],
+        "url": f"https://arxiv.org/abs/{paper.arxiv_id}",
+    }
+    h._json(200, {"data": {"id": value, "type": "dois", "attributes": attrs}})
+    return 200
+
+
+def _h_openalex_works(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
+    for clause in ",".join(params.get("filter", [])).split(","):
+        name, _, value = clause.partition(":")
+        if name.strip() == "author.id":
+            if h.fake.openalex_requires_key and not params.get("api_key", [""])[0]:
+                h._json(401, {"error": "API key required", "message": "Add api_key=YOUR_KEY."})
+                return 401
+            return openalex_author_page(h, params, value.rsplit("/", 1)[-1])
+    return h._openalex(record, params)
+
+
+def _h_openalex_author(h: _Handler, record: RequestRecord, params: dict[str, list[str]]) -> int:
+    if h.fake.openalex_requires_key and not params.get("api_key", [""])[0]:
+        h._json(401, {"error": "API key required", "message": "Add api_key=YOUR_KEY."})
+        return 401
+    ident = record.path.rsplit("/", 1)[1]
+    person = _person(h.fake, "openalex_id", ident)
+    if person is None:
+        h._json(404, {"error": "Not found"})
+        return 404
+    h._json(
+        200,
+        {
+            "id": f"https://openalex.org/{ident}",
+            "orcid": f"https://orcid.org/{person.orcid}" if person.orcid else None,
+            "display_name": person.name,
+            "display_name_alternatives": [person.name],
+            "works_count": len(person.openalex_papers),
+            "ids": {"openalex": f"https://openalex.org/{ident}"},
+            "works_api_url": f"https://api.openalex.org/works?filter=author.id:{ident}",
+        },
+    )
+    return 200
+
+
+EXTRA_HANDLERS: dict[tuple[str, str], Any] = {
+    ("openalex", "/authors/{id}"): _h_openalex_author,
+    ("semantic_scholar", "/paper/search"): _h_s2_search,
+    ("semantic_scholar", "/author/{id}/papers"): _h_s2_author_papers,
+    ("openalex", "/works/{id}"): _h_openalex_work,
+    ("openalex", "/works"): _h_openalex_works,
+    ("crossref", "/works?filter"): _h_crossref_filter,
+    ("orcid", "/{orcid}/works"): _h_orcid,
+    ("orcid", "/{orcid}/person"): _h_orcid,
+    ("orcid", "/{orcid}/works/{put-codes}"): _h_orcid,
+    ("dblp", "/pid/{pid}.xml"): _h_dblp,
+    ("dblp", "/rec/{key}.bib"): _h_dblp,
+    ("datacite", "/dois/{doi}"): _h_datacite,
+}
+
+
+OWNER = {
+    "name": "Alec Thomson",
+    "given": "Alec",
+    "family": "Thomson",
+    "orcid": "0000-0002-1825-0097",
+    "s2": "1741101",
+    "openalex": "A5000000001",
+    "dblp": "123/4567",
+}
+# How the owner's name is written on each paper: the variants a matcher must take.
+OWNER_SPELLINGS = ("Alec Thomson", "A. J. M. Thomson", "Alec J. Thomson", "A. Thomson")
+
+
+def make_owner_catalogue(n: int = 12, *, seed: int = 1, extra_papers: int = 10) -> Catalogue:
+    """A catalogue with an owner whose profiles need care.
+
+    - ``n`` works by the owner (author ids on every source), in the mix of
+      ``make_papers``: preprints published with a DOI (ORCID groups both
+      versions), arXiv-only preprints, DOI-only papers; the owner's name spelt
+      in several ways;
+    - a namesake, "Alexandra Thomson", whose 2 papers the S2 profile merged
+      into the owner's (same S2 author id, other name, other co-authors);
+    - a paper the dblp profile lists where the owner is not an author;
+    - ``extra_papers`` unrelated papers.
+    ``catalogue.people[0]`` is the owner, ``catalogue.owner_papers`` their works.
+    """
+    base = make_papers(n + extra_papers + 3, seed=seed)
+    owner_papers = base[:n]
+    for i, paper in enumerate(owner_papers):
+        if paper.doi is None and paper.arxiv_id is None:
+            paper.arxiv_id = f"2{i:03d}.{20000 + i:05d}"
+        paper.bib_ids = ("arxiv", "doi")
+        spelling = OWNER_SPELLINGS[i % len(OWNER_SPELLINGS)]
+        at = min(i % 3, len(paper.authors))
+        paper.authors.insert(at, spelling)
+        ids = [dict() for _ in paper.authors]
+        ids[at] = {
+            "orcid": OWNER["orcid"],
+            "s2": OWNER["s2"],
+            "openalex": OWNER["openalex"],
+            "dblp": OWNER["dblp"],
+        }
+        paper.author_ids = ids
+        paper.volume = str(10 + i) if paper.doi else ""
+        paper.pages = f"{100 + i}-{110 + i}" if paper.doi else ""
+    namesake = base[n : n + 2]
+    for paper in namesake:
+        paper.authors = ["Alexandra Thomson", "Beatriz Quintero"]
+        paper.author_ids = [{"s2": OWNER["s2"]}, {}]  # the merged S2 profile
+        paper.venue = "Journal of Marine Biology" if paper.doi else paper.venue
+    not_an_author = base[n + 2]
+    not_an_author.authors = ["Grace Hopper", "Ada Lovelace"]
+    papers = base
+    catalogue = Catalogue(papers)
+    owner = FakePerson(
+        name=OWNER["name"],
+        given=OWNER["given"],
+        family=OWNER["family"],
+        orcid=OWNER["orcid"],
+        s2_id=OWNER["s2"],
+        openalex_id=OWNER["openalex"],
+        dblp_pid=OWNER["dblp"],
+        orcid_papers=list(owner_papers),
+        s2_papers=list(owner_papers) + namesake,
+        openalex_papers=list(owner_papers),
+        dblp_papers=list(owner_papers) + [not_an_author],
+    )
+    orcid_only = FakePaper(
+        s2_id="f" * 40,
+        corpus_id=999999,
+        title="Lecture Notes on Quiet Oceanography Methods",
+        authors=["Alec Thomson", "Ingrid Bergström"],
+        year=2019,
+        venue="Summer School Proceedings",
+        published="2019-07-01",
+        author_ids=[{"orcid": OWNER["orcid"]}, {}],
+    )
+    owner.orcid_only = [orcid_only]  # not in the catalogue: no other API knows it
+    catalogue.people = [owner]  # type: ignore[attr-defined]
+    catalogue.orcid_only = [orcid_only]  # type: ignore[attr-defined]
+    catalogue.owner_papers = owner_papers  # type: ignore[attr-defined]
+    return catalogue
 
 
 if __name__ == "__main__":

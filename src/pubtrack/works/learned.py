@@ -1,0 +1,235 @@
+"""What sync learned about each entry, read through one Store method, and the
+suggestions made of it (check, the sync summary, fix).
+
+Today the learned ids are the ids each source reported (``source_records``);
+when the learned-ids table with provenance lands, ``Store.learned_ids``
+switches to it and nothing here changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pubtrack.models import Library, Location, Work
+
+if TYPE_CHECKING:
+    from pubtrack.config import Config
+
+
+def learned_by_source(config: Config) -> dict[str, dict[str, dict[str, str]]]:
+    """{key: {source: {id kind: value}}}; empty without a database."""
+    from pubtrack.db import Store
+    from pubtrack.errors import PubtrackError
+
+    if not config.database_path.exists():
+        return {}
+    try:
+        store = Store.open_readonly(config.database_path)
+    except PubtrackError:
+        return {}
+    try:
+        return store.learned_ids()
+    except Exception:  # noqa: BLE001 - a database from before any sync: nothing learned
+        return {}
+    finally:
+        store.close()
+
+
+def learned_ids(config: Config) -> dict[str, list[dict[str, str]]]:
+    """{key: [ids one source reported, …]} for duplicate checks."""
+    return {key: list(per.values()) for key, per in learned_by_source(config).items()}
+
+
+# --------------------------------------------------------------------------
+# Suggestions: what sync learned, per entry, for check, the sync summary and fix.
+# --------------------------------------------------------------------------
+
+SOURCE_ORDER = ("arxiv", "crossref", "semantic_scholar", "openalex", "google_scholar")
+_TYPES_FROM_CROSSREF = {
+    "journal-article": "article",
+    "proceedings-article": "inproceedings",
+    "book-chapter": "incollection",
+}
+
+
+@dataclass
+class Suggestion:
+    """One thing sync learned about an entry; ``fields``/``new_type`` say how fix applies it."""
+
+    key: str
+    kind: str  # unknown_ids | taught_ids | published | owner_missing | duplicate
+    message: str
+    location: Location | None = None
+    fields: dict[str, str] = field(default_factory=dict)  # bib field -> value as written
+    new_type: str | None = None
+
+    def line(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+def _by_source(records: dict[str, dict], name: str) -> dict:
+    return (records.get(name) or {}).get("data") or {}
+
+
+def _learned_value(learned: dict[str, dict[str, str]], kind: str) -> tuple[str, str] | None:
+    from pubtrack.identity import arxiv_id_from_doi, normalize_id
+
+    for source in sorted(learned, key=lambda s: SOURCE_ORDER.index(s) if s in SOURCE_ORDER else 9):
+        for k, raw in learned[source].items():
+            if k == "doi" and arxiv_id_from_doi(raw):
+                k, raw = "arxiv", arxiv_id_from_doi(raw) or raw
+            if k == kind:
+                value = normalize_id(k, raw)
+                if value:
+                    return value, source
+    return None
+
+
+def _venue(records: dict[str, dict]) -> tuple[str, str]:
+    """(venue, bib type) of the published version, from what the sources stored."""
+    crossref = _by_source(records, "crossref")
+    s2 = _by_source(records, "semantic_scholar")
+    arxiv = _by_source(records, "arxiv")
+    venue = crossref.get("venue") or s2.get("journal") or s2.get("venue") or ""
+    if str(venue).lower() in ("arxiv", "arxiv.org"):
+        venue = ""
+    entry_type = _TYPES_FROM_CROSSREF.get(str(crossref.get("type") or ""), "article")
+    return str(venue or arxiv.get("journal_ref") or ""), entry_type
+
+
+def _brace(value: str) -> str:
+    from pubtrack.works.bibwrite import latex_escape
+
+    return "{" + latex_escape(value) + "}"
+
+
+def suggestions(config: Config, library: Library | None = None) -> list[Suggestion]:
+    """Every suggestion for the bib, from the database (none before a sync)."""
+    from pubtrack.bibtex import load_library
+    from pubtrack.db import Store
+    from pubtrack.errors import PubtrackError
+    from pubtrack.works.owner import Owner
+
+    library = library or load_library(config)
+    out: list[Suggestion] = []
+    owner = Owner.from_config(config)
+    if owner.names:
+        for work in library.works:
+            if work.authors and owner.find(work.authors) is None:
+                out.append(
+                    Suggestion(
+                        work.key,
+                        "owner_missing",
+                        f"{owner.names[0]} is not among the authors; add the spelling used "
+                        "here to [owner] aliases if this is your work",
+                        work.location,
+                    )
+                )
+    if not config.database_path.exists():
+        return out
+    try:
+        store = Store.open_readonly(config.database_path)
+    except PubtrackError:
+        return out
+    try:
+        statuses = store.source_statuses()
+        learned = store.learned_ids()
+    except Exception:  # noqa: BLE001 - no sync yet: nothing learned
+        return out
+    finally:
+        store.close()
+    for work in library.works:
+        out += _work_suggestions(work, statuses.get(work.key, {}), learned.get(work.key, {}))
+    return out
+
+
+def _work_suggestions(
+    work: Work, records: dict[str, dict], learned: dict[str, dict[str, str]]
+) -> list[Suggestion]:
+    out: list[Suggestion] = []
+    where = work.location
+    own = [v for v in (work.ids.arxiv, work.ids.doi) if v]
+    asked = {s: r for s, r in records.items() if r.get("status") in ("found", "not_found")}
+    if own and asked and all(r["status"] == "not_found" for r in asked.values()):
+        out.append(
+            Suggestion(
+                work.key,
+                "unknown_ids",
+                f"{' / '.join(own)}: not found on {', '.join(sorted(asked))} (a typo in the id?)",
+                where,
+            )
+        )
+        return out
+    doi = _learned_value(learned, "doi")
+    arxiv = _learned_value(learned, "arxiv")
+    if work.kind == "preprint" and work.ids.arxiv and doi and not work.ids.doi:
+        venue, entry_type = _venue(records)
+        fields = {"doi": "{" + doi[0] + "}"}
+        venue_field = "booktitle" if entry_type in ("inproceedings", "incollection") else "journal"
+        if venue:
+            fields[venue_field] = _brace(venue)
+        out.append(
+            Suggestion(
+                work.key,
+                "published",
+                f"arXiv {work.ids.arxiv} was published in {venue or 'a journal'}, doi {doi[0]} "
+                f"(from {doi[1]})",
+                where,
+                fields,
+                entry_type if entry_type != work.entry_type else None,
+            )
+        )
+        doi = None
+    taught: dict[str, str] = {}
+    said = []
+    if doi and not work.ids.doi:
+        taught["doi"] = "{" + doi[0] + "}"
+        said.append(f"doi {doi[0]} (from {doi[1]})")
+    if arxiv and not work.ids.arxiv:
+        taught["eprint"] = "{" + arxiv[0] + "}"
+        if "archiveprefix" not in work.fields:
+            taught["archiveprefix"] = "{arXiv}"
+        said.append(f"arXiv {arxiv[0]} (from {arxiv[1]})")
+    if taught:
+        out.append(
+            Suggestion(
+                work.key, "taught_ids", "sources know its " + " and ".join(said), where, taught
+            )
+        )
+    return out
+
+
+def suggestion_problems(config: Config, library: Library) -> list:
+    """Suggestions as check warnings at the entry's FILE:LINE."""
+    from pubtrack.models import Problem
+
+    return [
+        Problem(
+            s.location.file if s.location else "",
+            s.location.line if s.location else 0,
+            s.line() + (" (pubtrack fix applies it)" if s.fields else ""),
+            severity="warning",
+        )
+        for s in suggestions(config, library)
+    ]
+
+
+def summary_lines(config: Config) -> list[str]:
+    """What the sync learned, one line per entry and finding (for the sync summary)."""
+    from pubtrack.bibtex import load_library
+    from pubtrack.sync import duplicate_problems
+
+    library = load_library(config)
+    labels = {
+        "unknown_ids": "Unknown id",
+        "taught_ids": "Learned",
+        "published": "Published",
+        "owner_missing": "Not yours?",
+    }
+    lines = [f"{labels[s.kind]}: {s.line()}" for s in suggestions(config, library)]
+    for problem in duplicate_problems(config, library):
+        lines.append(f"Duplicate: {problem.message}")
+    if any(s.startswith(("Learned", "Published")) for s in lines):
+        lines.append("Run `pubtrack fix` to review these changes to your .bib files.")
+    return lines
