@@ -3,8 +3,9 @@
 Used by tests/test_history_storage.py: the same history is built (a) in the old
 layout and migrated (m040 compacts it) and (b) day by day through the store's
 live path; every command and view must answer exactly what the pre-change code
-answered on (a) before compaction (recorded in tests/golden/history_compaction.json
-by scripts/… — see ``GOLDEN_COMMANDS``).
+answered on (a) before compaction. Those answers are in
+tests/golden/history_compaction.json, written by this module run with the code
+before m040: ``PYTHONPATH=<that src> python tests/legacy_history.py FILE``.
 """
 
 from __future__ import annotations
@@ -217,7 +218,8 @@ if __name__ == "__main__":  # regenerate the golden outputs with the pre-change 
         db = write_project(Path(tmp))
         build_legacy_db(db)
         views = view_rows(db)
-        commands = run_commands(Path(tmp))
+        # render's format belongs to other work: compared with the same code instead
+        commands = {n: t for n, t in run_commands(Path(tmp)).items() if not n.startswith("render")}
     Path(sys.argv[1]).write_text(
         json.dumps({"commands": commands, "views": views}, indent=1, ensure_ascii=False) + "\n",
         encoding="utf-8",
