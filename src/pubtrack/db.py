@@ -567,7 +567,8 @@ def m040_change_only_history(db: sqlite_utils.Database) -> None:
     spans: list[list[Any]] = []
     open_span: list[Any] | None = None
 
-    def flush(final: bool) -> None:
+    def flush() -> None:
+        """Write the spans gathered so far (in chunks: memory stays bounded)."""
         conn.executemany(
             "INSERT INTO citations_spans_new (publication_key, source, count, influential,"
             " retrieved_at, sync_run_id, first_check, last_check, checked_until)"
@@ -596,7 +597,7 @@ def m040_change_only_history(db: sqlite_utils.Database) -> None:
         if open_span is not None:
             spans.append(open_span)
             if len(spans) >= 10_000:
-                flush(False)
+                flush()
         open_span = [
             key,
             source,
@@ -610,7 +611,7 @@ def m040_change_only_history(db: sqlite_utils.Database) -> None:
         ]
     if open_span is not None:
         spans.append(open_span)
-    flush(True)
+    flush()
     db.executescript(
         """
         DROP TABLE citations;
