@@ -791,6 +791,70 @@ def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
 # --------------------------------------------------------------------------
 
 
+# daily_totals from per-day sums kept by each sync (m044): the totals over every
+# work, minus what the works not in the bib contributed (read from their own
+# spans, through citations_latest's keys: few rows), carried forward per day.
+DAILY_TOTALS_VIEW = """
+    CREATE VIEW daily_totals AS
+        WITH days AS (
+            SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day FROM citation_checks
+        ),
+        outside AS (
+            SELECT DISTINCT l.publication_key FROM citations_latest l
+            WHERE NOT EXISTS (
+                SELECT 1 FROM publications p WHERE p.key = l.publication_key AND p.in_bib = 1)
+        ),
+        outside_steps AS (
+            SELECT c.source, substr(c.retrieved_at, 1, 10) AS day,
+                c.count - COALESCE(LAG(c.count) OVER w, 0) AS delta,
+                CASE WHEN LAG(c.count) OVER w IS NULL THEN 1 ELSE 0 END AS new_work
+            FROM outside o JOIN citations c ON c.publication_key = o.publication_key
+            WINDOW w AS (PARTITION BY c.publication_key, c.source ORDER BY c.id)
+        ),
+        outside_days AS (
+            SELECT source, day, SUM(delta) AS delta, SUM(new_work) AS new_works
+            FROM outside_steps GROUP BY source, day
+        ),
+        running AS (
+            SELECT d.source, d.day,
+                SUM(COALESCE(t.new_works, 0) - COALESCE(x.new_works, 0)) OVER w AS works,
+                SUM(COALESCE(t.delta, 0) - COALESCE(x.delta, 0)) OVER w AS total_citations
+            FROM days d
+            LEFT JOIN citation_day_totals t ON t.source = d.source AND t.day = d.day
+            LEFT JOIN outside_days x ON x.source = d.source AND x.day = d.day
+            WINDOW w AS (PARTITION BY d.source ORDER BY d.day)
+        )
+        SELECT source, day, works, total_citations FROM running WHERE works > 0;
+"""
+
+
+@migrations()
+def m044_daily_totals_by_day(db: sqlite_utils.Database) -> None:
+    """Per source and day, what the counts of every work changed by (kept by each
+    sync), so daily_totals reads O(days) rows plus the few works not in the bib."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS citation_day_totals (
+            source TEXT NOT NULL,
+            day TEXT NOT NULL,
+            delta INTEGER NOT NULL,      -- sum of (new count - previous count)
+            new_works INTEGER NOT NULL,  -- works counted for the first time
+            PRIMARY KEY (source, day)
+        ) WITHOUT ROWID;
+        INSERT OR REPLACE INTO citation_day_totals (source, day, delta, new_works)
+            SELECT source, day, SUM(delta), SUM(new_work) FROM (
+                SELECT c.source, substr(c.retrieved_at, 1, 10) AS day,
+                    c.count - COALESCE(LAG(c.count) OVER w, 0) AS delta,
+                    CASE WHEN LAG(c.count) OVER w IS NULL THEN 1 ELSE 0 END AS new_work
+                FROM citations c
+                WINDOW w AS (PARTITION BY c.publication_key, c.source ORDER BY c.id)
+            ) GROUP BY source, day;
+        DROP VIEW IF EXISTS daily_totals;
+        """
+    )
+    db.executescript(DAILY_TOTALS_VIEW)
+
+
 @migrations()
 def m060_key_renames(db: sqlite_utils.Database) -> None:
     """Renamed bib keys (same work, same ids): the history follows the work (issue 10)."""
@@ -981,6 +1045,7 @@ class Store:
         latest = self._latest_spans(source, [c.publication_key for c in group])
         extend: list[tuple[Any, ...]] = []
         years: list[tuple[Any, ...]] = []  # (key, source, year, count, count) to upsert
+        delta = new_works = 0  # this check's change to the day's totals
         for c in group:
             key, count = c.publication_key, int(c.count)
             open_span = latest.get(key)
@@ -1001,6 +1066,10 @@ class Store:
                     "UPDATE citations SET last_check = ?, checked_until = ? WHERE id = ?",
                     [open_span[3], open_span[4], open_span[0]],
                 )
+                delta += count - open_span[1]
+            else:
+                delta += count
+                new_works += 1
             span_id = conn.execute(
                 "INSERT INTO citations (publication_key, source, count, influential,"
                 " retrieved_at, sync_run_id, first_check) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -1027,6 +1096,15 @@ class Store:
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(publication_key, source, year)"
             " DO UPDATE SET last_count = excluded.last_count",
             years,
+        )
+        self._add_day_totals([(source, retrieved_at[:10], delta, new_works)])
+
+    def _add_day_totals(self, rows: list[tuple[str, str, int, int]]) -> None:
+        self.db.conn.executemany(
+            "INSERT INTO citation_day_totals (source, day, delta, new_works) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(source, day) DO UPDATE SET delta = delta + excluded.delta,"
+            " new_works = new_works + excluded.new_works",
+            rows,
         )
 
     def _latest_spans(self, source: str, keys: list[str]) -> dict[str, tuple[Any, ...]]:
@@ -1630,6 +1708,16 @@ class Store:
             " WHERE publication_key = ?",
             [new, old],
         )
+        steps = conn.execute(
+            "SELECT source, day, SUM(delta), SUM(new_work) FROM ("
+            " SELECT source, substr(retrieved_at, 1, 10) AS day,"
+            " count - COALESCE(LAG(count) OVER w, 0) AS delta,"
+            " CASE WHEN LAG(count) OVER w IS NULL THEN 1 ELSE 0 END AS new_work"
+            " FROM citations WHERE publication_key = ?"
+            " WINDOW w AS (PARTITION BY source ORDER BY id)) GROUP BY source, day",
+            [new],
+        ).fetchall()
+        self._add_day_totals(steps)
 
     def follow_renames(self, library: Library) -> list[tuple[str, str]]:
         """Keys renamed in the bib (a new key with the ids of a key that left): move the
