@@ -1433,8 +1433,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _crossref(self, record: RequestRecord, params: dict[str, list[str]]) -> int:
         path = record.path
-        if path in ("/works", "/works/"):
-            return self._crossref_list(record, params)
         if not path.startswith("/works/"):
             self._send(404, "Resource not found.", "text/plain")
             return 404
@@ -1445,73 +1443,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, "Resource not found.", "text/plain")
             return 404
         self._json(200, crossref_message(paper))
-        return 200
-
-    def _crossref_list(self, record: RequestRecord, params: dict[str, list[str]]) -> int:
-        """``/works?filter=doi:A,doi:B&rows=N``: the known DOIs' records (only the doi
-        filter; rows at most 1000, default 20, as Crossref)."""
-        dois: list[str] = []
-        for part in ",".join(params.get("filter", [])).split(","):
-            if not part:
-                continue
-            name, _, value = part.partition(":")
-            if name != "doi" or not value:
-                self._json(
-                    400,
-                    {
-                        "status": "failed",
-                        "message-type": "validation-failure",
-                        "message": [
-                            {
-                                "type": "filter-not-available",
-                                "value": name,
-                                "message": f"Filter {name} specified but there is no such filter",
-                            }
-                        ],
-                    },
-                )
-                return 400
-            dois.append(value)
-        try:
-            rows = int(params.get("rows", ["20"])[0])
-        except ValueError:
-            rows = -1
-        if not 0 <= rows <= 1000:
-            self._json(
-                400,
-                {
-                    "status": "failed",
-                    "message-type": "validation-failure",
-                    "message": [{"type": "integer-not-valid", "value": str(rows)}],
-                },
-            )
-            return 400
-        record.ids = len(dois)
-        items: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        for doi in dois:
-            paper = self.fake.catalogue.by_doi(doi)
-            if paper is None or paper.doi is None or paper.doi.lower() in seen:
-                continue
-            if (normalize_doi(doi) or "") != paper.doi.lower():
-                continue
-            seen.add(paper.doi.lower())
-            items.append(crossref_message(paper)["message"])
-        self._json(
-            200,
-            {
-                "status": "ok",
-                "message-type": "work-list",
-                "message-version": "1.0.0",
-                "message": {
-                    "facets": {},
-                    "total-results": len(items),
-                    "items": items[:rows],
-                    "items-per-page": rows,
-                    "query": {"start-index": 0, "search-terms": None},
-                },
-            },
-        )
         return 200
 
     # -- control ------------------------------------------------------------
