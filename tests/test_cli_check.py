@@ -122,8 +122,14 @@ def test_check_reports_entries_a_sync_linked_and_direct_duplicates_once(
     config = load_config()
     with Store.open(config.database_path) as store:
         # What `pubtrack sync` stores when arXiv reports the journal DOI.
-        store.save_source_record(
-            "pre", "arxiv", status="found", data={"external_ids": {"doi": "10.1000/j.1"}}
+        store.learn_ids(
+            "pre",
+            "arxiv",
+            {"doi": "10.1000/j.1"},
+            learned_at="2026-11-28T03:00:00Z",
+            run_id=1,
+            request="2401.00001",
+            verified=True,
         )
     result = CliRunner().invoke(cli, ["check"])
     assert result.exit_code == 2

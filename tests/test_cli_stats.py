@@ -40,6 +40,7 @@ def test_stats_unknown_source_is_bad_input(stats_project: Path) -> None:
 
 
 def test_stats_without_database(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "pubtrack.toml").write_text("")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PUBTRACK_CONFIG", raising=False)
     monkeypatch.delenv("PUBTRACK_DB", raising=False)

@@ -229,6 +229,17 @@ def test_error_feed_without_a_known_id_halves_the_batch(monkeypatch):
     assert all(r.status == "found" for r in results)
 
 
+@pytest.mark.parametrize("batch", [1, 8])
+def test_a_persistent_error_feed_is_a_failed_source_not_not_found(monkeypatch, batch):
+    papers = make_papers(batch)
+    with FakeApiServer(papers, enforce_limits=False) as server:
+        arxiv = source(monkeypatch, server.api_url("arxiv"))
+        server.inject("arxiv", "error_feed", times=1000, bad_id="something-else")
+        with pytest.raises(SourceError, match="keeps answering with an error feed"):
+            arxiv.fetch_batch(refs_for(papers))
+        assert server.count("arxiv") == 3  # bounded: no bisection down to every id
+
+
 @pytest.mark.parametrize(
     ("kind", "options"),
     [

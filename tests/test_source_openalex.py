@@ -69,10 +69,13 @@ def test_recorded_works_matched_by_returned_ids(corpora_api, monkeypatch):
             ref("absent", doi="10.9999/absent"),
         ]
         results = openalex.fetch_batch(works)
-        query = replay.requests[0]["query"]
-    assert query["filter"] == [
-        "doi:10.4081/gh.2014.294|10.30773/pi.2018.08.27|10.9999/not-in-answer|10.9999/absent"
+        queries = [r["query"] for r in replay.requests]
+    # The bib's OpenAlex id is asked as such (README: `openalex = {W…}` is used).
+    assert [q["filter"] for q in queries] == [
+        ["ids.openalex:W789391616"],
+        ["doi:10.4081/gh.2014.294|10.30773/pi.2018.08.27|10.9999/absent"],
     ]
+    query = queries[-1]
     assert query["per_page"] == ["100"]
     assert query["api_key"] == [KEY]
     climate = results[0]

@@ -11,7 +11,7 @@ def check_project(config: Config) -> Library:
     """The library with every problem: the reader's, plus entries that earlier
     syncs showed to be one work (an arXiv entry and the journal DOI arXiv
     reports for it). Pairs sharing an id in the bib are already the reader's."""
-    from pubtrack.sync import duplicate_problems
+    from pubtrack.sync import conflict_problems, duplicate_problems
 
     library = load_library(config)
     library.problems.extend(duplicate_problems(config, library, linked_only=True))
@@ -20,4 +20,6 @@ def check_project(config: Config) -> Library:
     from pubtrack.works.learned import suggestion_problems
 
     library.problems.extend(suggestion_problems(config, library))
+    # Sources that answered about another paper: the user should look at the ids.
+    library.problems.extend(conflict_problems(config, library))
     return library

@@ -33,9 +33,21 @@ class PubtrackGroup(click.Group):
                 raise
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Terminated:
+            click.echo("Terminated.", err=True)
+            ctx.exit(143)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemd stop, CI cancel): unwinds like Ctrl-C, so a sync records
+    its run as interrupted, with its end time, and releases the lock."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
 
 
 class Project:
@@ -403,10 +415,19 @@ class _SyncOutput:
     help="Store sharp drops in counts (e.g. a source's counts all 0) as the latest values "
     "instead of holding them back (exit 3). Default: [sync] accept_drops.",
 )
+@click.option(
+    "--relearn",
+    is_flag=True,
+    help="Forget the ids sources taught (for the KEYs given, else for every work) and "
+    "fetch those works again, so their ids are rebuilt from the bib.",
+)
+@click.argument("keys", nargs=-1, metavar="[KEY]...")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings, failures and the last line.")
 @click.pass_context
 def sync(
     ctx: click.Context,
+    relearn: bool,
+    keys: tuple[str, ...],
     sources: tuple[str, ...],
     everything: bool,
     max_age: str | None,
@@ -425,6 +446,8 @@ def sync(
     from pubtrack.config import parse_duration
     from pubtrack.sync import SyncOptions, run_sync
 
+    if keys and not relearn:
+        raise click.UsageError("KEYs go with --relearn")
     project: Project = ctx.find_object(Project)
     options = SyncOptions(
         sources=list(sources) or None,
@@ -434,6 +457,7 @@ def sync(
         wait=0.0 if no_wait else wait,
         history_file=history_file,
         accept_drops=accept_drops or None,
+        relearn=tuple(keys) if relearn else None,
     )
     output = _SyncOutput(quiet=quiet)
     # The HTTP layer logs each give-up; the summary already says it (once, in
@@ -443,9 +467,13 @@ def sync(
         logger.addHandler(logging.StreamHandler() if _debug() else logging.NullHandler())
         logger.setLevel(logging.INFO if _debug() else logging.WARNING)
         logger.propagate = False
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         report = run_sync(project.config, options, progress=output)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         output._end_bar()
     lines = report.summary_lines()
     if not dry_run:
@@ -455,7 +483,8 @@ def sync(
             ln for ln in summary_lines(project.config) if not ln.startswith("Duplicate:")
         ]
     if quiet:
-        lines = [ln for ln in lines if ln.startswith(("Failed:", "Held:", "Duplicate:", "Done"))]
+        keep = ("Failed:", "Held:", "Duplicate:", "Conflict:", "Rejected:", "Done")
+        lines = [ln for ln in lines if ln.startswith(keep)]
     for line in lines:
         click.echo(line)
     ctx.exit(report.exit_code)

@@ -41,12 +41,32 @@ def utcnow_datetime() -> datetime:
         raise BadInputError(
             f"PUBTRACK_NOW={fixed!r}: not an ISO-8601 time (e.g. 2026-11-20T03:00:00Z)"
         ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        value = datetime.min.replace(tzinfo=UTC)
+    if not 1970 <= value.year <= 2200:
+        # A "now" centuries away overflows date arithmetic (max_age cut-offs) and
+        # would pin "latest" to a run that never happened.
+        raise BadInputError(f"PUBTRACK_NOW={fixed!r}: out of range (years 1970 to 2200)")
+    return value
 
 
 def utcnow() -> str:
     """Timestamps are ISO-8601 UTC strings with a Z: sortable as text."""
     return utcnow_datetime().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def explain(exc: BaseException) -> str:
+    """SQLite's error in words a user can act on (locked, read-only, disk full)."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "locked by another process (waited as configured: [sync] lock_timeout, --wait)"
+    if "readonly" in text or "read-only" in text:
+        return "read-only: sync writes the database (check the file and folder permissions)"
+    if "full" in text:
+        return "the disk is full (or a file-size limit was hit)"
+    return str(exc)
 
 
 # --------------------------------------------------------------------------
@@ -887,33 +907,55 @@ class Store:
                 db.enable_wal()
             migrations.apply(db)
         except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"{path}: cannot open database: {exc}") from None
+            raise DatabaseError(f"{path}: cannot open database: {explain(exc)}") from None
         except OSError as exc:
             raise DatabaseError(f"{path}: cannot create database: {exc.strerror}") from None
         return cls(db, path)
 
     @classmethod
-    def open_readonly(cls, path: str | Path) -> Store:
-        """Read-only access (no migration, no WAL switch): render still shows counts
-        from a database it may not write (read-only file, or locked by a sync)."""
+    def open_readonly(cls, path: str | Path, *, timeout: float = 5.0) -> Store:
+        """Read-only access (no migration, no WAL switch, nothing created): the read
+        commands work on a read-only file or directory and never change the database.
+
+        ``mode=ro`` first (sees a running sync's committed data); where SQLite cannot
+        even create its shared-memory file (a read-only directory holding a WAL
+        database), ``immutable=1``: nobody can write there anyway.
+        """
         path = Path(path)
-        try:
-            conn = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5, isolation_level=None
-            )
-            db = sqlite_utils.Database(conn)
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            if migrations.pending(db):
-                # An older layout we may not upgrade in place: read an upgraded
-                # copy in memory (the file is never written).
-                memory = sqlite3.connect(":memory:", isolation_level=None)
-                conn.backup(memory)
-                conn.close()
-                db = sqlite_utils.Database(memory)
-                migrations.apply(db)
-        except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"{path}: cannot open database: {exc}") from None
-        return cls(db, path)
+        if not path.is_file():
+            what = "is not a file" if path.exists() else "no database yet (run `pubtrack sync`)"
+            raise DatabaseError(f"{path}: {what}")
+        uri = path.resolve().as_uri()
+        last: sqlite3.Error | None = None
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            conn = None
+            try:
+                conn = sqlite3.connect(
+                    f"{uri}?{query}", uri=True, timeout=timeout, isolation_level=None
+                )
+                conn.execute("PRAGMA query_only = 1")
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                db = sqlite_utils.Database(conn)
+                if migrations.pending(db):
+                    # An older layout we may not upgrade in place: read an upgraded
+                    # copy in memory (the file is never written).
+                    memory = sqlite3.connect(":memory:", isolation_level=None)
+                    conn.backup(memory)
+                    conn.close()
+                    db = sqlite_utils.Database(memory)
+                    migrations.apply(db)
+                return cls(db, path)
+            except sqlite3.Error as exc:
+                last = exc
+                if conn is not None:
+                    conn.close()
+                text = str(exc).lower()
+                if "locked" in text or "not a database" in text or "malformed" in text:
+                    break  # immutable would read a half-written or garbage file
+        reason = str(last)
+        if "locked" in reason:
+            reason += " (another process holds it; try again when it is done)"
+        raise DatabaseError(f"{path}: cannot read the database: {reason}")
 
     @classmethod
     def memory(cls) -> Store:
@@ -1414,6 +1456,105 @@ class Store:
             [publication_key, source, error, now],
         )
 
+    # -- learned ids and conflicts (issue 9) ---------------------------------
+    def learned_ids(self) -> dict[str, list[dict[str, Any]]]:
+        """{publication_key: [rows of learned_ids]} (kind, value, source, verified, ...)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for row in self.db.query(
+            "SELECT publication_key, kind, value, source, learned_at, run_id, request, verified"
+            " FROM learned_ids ORDER BY publication_key, kind, source"
+        ):
+            out.setdefault(row["publication_key"], []).append(row)
+        return out
+
+    def learn_ids(
+        self,
+        publication_key: str,
+        source: str,
+        ids: dict[str, str],
+        *,
+        learned_at: str,
+        run_id: int | None,
+        request: str | None,
+        verified: bool,
+    ) -> None:
+        """What ``source`` taught about a work, with its provenance (one row per kind)."""
+        self.db.conn.executemany(
+            "INSERT INTO learned_ids (publication_key, kind, value, source, learned_at, run_id,"
+            " request, verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(publication_key, kind, source) DO UPDATE SET"
+            " value = excluded.value, learned_at = excluded.learned_at,"
+            " run_id = excluded.run_id, request = excluded.request, verified = excluded.verified",
+            [
+                (publication_key, kind, value, source, learned_at, run_id, request, int(verified))
+                for kind, value in sorted(ids.items())
+                if value
+            ],
+        )
+
+    def forget_learned_ids(self, keys: Iterable[str] | None = None) -> int:
+        """``sync --relearn``: drop learned ids (of ``keys``, or all); rows removed."""
+        if keys is None:
+            cursor = self.db.execute("DELETE FROM learned_ids")
+        else:
+            cursor = self.db.execute(
+                "DELETE FROM learned_ids WHERE publication_key IN (SELECT value FROM json_each(?))",
+                [json.dumps(list(keys))],
+            )
+        return int(cursor.rowcount or 0)
+
+    def drop_learned_id(self, publication_key: str, kind: str, source: str) -> None:
+        """A learned id the bib or two other sources contradict."""
+        self.db.execute(
+            "DELETE FROM learned_ids WHERE publication_key = ? AND kind = ? AND source = ?",
+            [publication_key, kind, source],
+        )
+
+    def forget_learned_value(self, publication_key: str, kind: str, value: str) -> None:
+        """An id that led a source to another paper: forgotten, whoever taught it."""
+        self.db.execute(
+            "DELETE FROM learned_ids WHERE publication_key = ? AND kind = ? AND lower(value) = ?",
+            [publication_key, kind, value.lower()],
+        )
+
+    def record_conflict(
+        self,
+        publication_key: str,
+        source: str,
+        *,
+        asked: str | None,
+        message: str,
+        detected_at: str,
+        run_id: int | None,
+    ) -> None:
+        """A source answered about another work: kept (latest per work and source)
+        until a later answer is verified."""
+        self.db.execute(
+            "INSERT INTO source_conflicts (publication_key, source, asked, message, detected_at,"
+            " run_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(publication_key, source) DO UPDATE"
+            " SET asked = excluded.asked, message = excluded.message,"
+            " detected_at = excluded.detected_at, run_id = excluded.run_id",
+            [publication_key, source, asked, message, detected_at, run_id],
+        )
+
+    def clear_conflict(self, publication_key: str, source: str) -> None:
+        self.db.execute(
+            "DELETE FROM source_conflicts WHERE publication_key = ? AND source = ?",
+            [publication_key, source],
+        )
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        """Every open conflict, oldest work key first."""
+        return list(
+            self.db.query(
+                "SELECT publication_key, source, asked, message, detected_at, run_id"
+                " FROM source_conflicts ORDER BY publication_key, source"
+            )
+        )
+
+    def set_run_conflicts(self, run_id: int, conflicts: int) -> None:
+        self.db.execute("UPDATE sync_runs SET conflicts = ? WHERE id = ?", [conflicts, run_id])
+
     def save_counts_by_year(
         self, publication_key: str, source: str, counts: dict[int, int], retrieved_at: str
     ) -> None:
@@ -1635,21 +1776,16 @@ class Store:
 
     # -- what sync learned, for add / discover / check / fix (issue 10) -------
 
-    def learned_ids(self) -> dict[str, dict[str, dict[str, str]]]:
-        """{publication_key: {source: {id kind: value}}}: the ids each source reported.
-
-        Reads ``source_records`` (``data.external_ids``) today; the one place to
-        switch when a learned-ids table with provenance exists.
-        """
+    def learned_ids_by_source(self) -> dict[str, dict[str, dict[str, str]]]:
+        """{publication_key: {source: {id kind: value}}}: the ids each source taught
+        (the ``learned_ids`` table, with provenance), for add, discover, check and fix."""
         out: dict[str, dict[str, dict[str, str]]] = {}
         rows = self.db.execute(
-            "SELECT publication_key, source, json_extract(data, '$.external_ids')"
-            " FROM source_records WHERE status = 'found' AND data IS NOT NULL"
+            "SELECT publication_key, source, kind, value FROM learned_ids"
+            " ORDER BY publication_key, source, kind"
         ).fetchall()
-        for key, source, ext in rows:
-            ids = json.loads(ext) if ext else None
-            if isinstance(ids, dict) and ids:
-                out.setdefault(key, {})[source] = {str(k): str(v) for k, v in ids.items() if v}
+        for key, source, kind, value in rows:
+            out.setdefault(key, {}).setdefault(source, {})[kind] = value
         return out
 
     def source_statuses(self) -> dict[str, dict[str, dict[str, Any]]]:
@@ -1760,7 +1896,12 @@ class Store:
         with self.transaction():
             for old, new in renames:
                 self._copy_history(old, new)
-                for table in ("source_records", "counts_by_year"):
+                for table in (
+                    "source_records",
+                    "counts_by_year",
+                    "learned_ids",
+                    "source_conflicts",
+                ):
                     self.db.execute(
                         f"UPDATE OR IGNORE {table} SET publication_key = ?"
                         " WHERE publication_key = ?",
@@ -1772,3 +1913,70 @@ class Store:
                     [old, new, now],
                 )
         return renames
+
+
+# --------------------------------------------------------------------------
+# Migrations of issue 9 (defined last: sqlite-utils applies them in order)
+# --------------------------------------------------------------------------
+
+
+@migrations()
+def m050_learned_ids(db: sqlite_utils.Database) -> None:
+    """Learned ids get their own table with provenance; conflicts are kept.
+
+    ``learned_ids``: what a source taught about a work (which source, when, in
+    which run, from which request, verified against what was asked or not).
+    Rows are backfilled from the ``external_ids`` the records' JSON held
+    (unverified: nobody checked them). ``source_conflicts``: a source that
+    answered about another work, until a later answer is verified.
+    ``sync_runs.conflicts``: how many such answers a run saw.
+    """
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS learned_ids (
+            publication_key TEXT NOT NULL,
+            kind TEXT NOT NULL,          -- arxiv, doi, semantic_scholar, openalex, ...
+            value TEXT NOT NULL,
+            source TEXT NOT NULL,        -- which source taught it
+            learned_at TEXT NOT NULL,
+            run_id INTEGER,              -- sync_runs.id
+            request TEXT,                -- the id the source was asked with
+            verified INTEGER NOT NULL DEFAULT 0,  -- 1: the answer carried what was asked
+            PRIMARY KEY (publication_key, kind, source)
+        );
+        CREATE TABLE IF NOT EXISTS source_conflicts (
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            asked TEXT,
+            message TEXT NOT NULL,
+            detected_at TEXT NOT NULL,
+            run_id INTEGER,
+            PRIMARY KEY (publication_key, source)
+        );
+        """
+    )
+    columns = {row[1] for row in db.execute("PRAGMA table_info(sync_runs)").fetchall()}
+    if "conflicts" not in columns:
+        db.execute("ALTER TABLE sync_runs ADD COLUMN conflicts INTEGER NOT NULL DEFAULT 0")
+    rows = db.execute(
+        "SELECT publication_key, source, data, fetched_at FROM source_records"
+        " WHERE data IS NOT NULL"
+    ).fetchall()
+    learned = []
+    for key, source, data, fetched_at in rows:
+        try:
+            decoded = json.loads(data)
+        except ValueError:
+            continue
+        ext = decoded.get("external_ids") if isinstance(decoded, dict) else None
+        if not isinstance(ext, dict):
+            continue
+        request = decoded.get("lookup_id")
+        for kind, value in ext.items():
+            if isinstance(value, str) and value:
+                learned.append((key, kind, value, source, fetched_at or "", None, request, 0))
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO learned_ids (publication_key, kind, value, source, learned_at,"
+        " run_id, request, verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        learned,
+    )

@@ -45,6 +45,10 @@ class InjectError(BadInputError):
     """An --inject target has no markers (or broken ones) and was left alone."""
 
 
+class UnsafeWriteError(PubtrackError):
+    """--output/--inject refused: its input is missing, so writing would empty a page."""
+
+
 class DatabaseError(PubtrackError):
     """The SQLite database cannot be opened, upgraded or written."""
 

@@ -53,8 +53,13 @@ class ProjectLock:
     # -- public -----------------------------------------------------------
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LockError(
+                f"{self.path}: cannot create the lock file: {exc.strerror or exc}"
+            ) from None
         start = time.monotonic()
         told = False
         while True:
@@ -80,8 +85,9 @@ class ProjectLock:
                 time.sleep(min(POLL_INTERVAL, max(0.0, self.timeout - waited)))
         # We hold it: say who we are (for the next process that has to wait).
         started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n{started}\n".encode(), 0)
+        with contextlib.suppress(OSError):  # disk full, file-size limit: the lock holds anyway
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n{started}\n".encode(), 0)
         self._fh = fd
 
     def release(self) -> None:

@@ -76,19 +76,27 @@ def init_project(directory: str | Path) -> list[Path]:
         root / "bib" / "publications.bib": PUBLICATIONS_TEMPLATE,
         root / "bib" / "talks.bib": TALKS_TEMPLATE,
     }
-    existing = [p for p in files if p.exists()]
+    if root.exists() and not root.is_dir():
+        raise BadInputError(f"{root} exists and is not a directory; pubtrack init needs a folder")
+    existing = [p for p in files if p.exists() or p.is_symlink()]
     if existing:
         raise BadInputError(f"{existing[0]} already exists; pubtrack init never overwrites files")
     created: list[Path] = []
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as fh:  # "x": fail rather than clobber
-            fh.write(text)
-        created.append(path)
-    data = root / "data"
-    if not data.exists():
-        data.mkdir(parents=True)
-        created.append(data)
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8") as fh:  # "x": fail rather than clobber
+                fh.write(text)
+            created.append(path)
+        data = root / "data"
+        if not data.exists():
+            data.mkdir(parents=True)
+            created.append(data)
+    except OSError as exc:
+        where = exc.filename or root
+        raise BadInputError(
+            f"cannot create the project in {root}: {where}: {exc.strerror or exc}"
+        ) from None
     return created
 
 

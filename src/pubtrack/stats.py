@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import textwrap
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
@@ -60,16 +61,19 @@ def _short(text: str, width: int) -> str:
 
 @contextmanager
 def open_store(config: Config) -> Iterator[Store]:
-    """The project database for reading; read-only when it cannot be written."""
+    """The project database, opened read-only: reading never changes it, and a
+    read-only file or directory works."""
     path = config.database_path
     if not path.exists():
         raise DatabaseError(f"{path}: no database yet (run `pubtrack sync` first)")
-    try:
-        store = Store.open(path, create=False, timeout=10.0)
-    except DatabaseError:
-        store = Store.open_readonly(path)
+    store = Store.open_readonly(path, timeout=10.0)
     try:
         yield store
+    except sqlite3.Error as exc:
+        raise DatabaseError(
+            f"{path}: cannot read the database: {exc} (an older pubtrack's database is "
+            "upgraded by `pubtrack sync`)"
+        ) from None
     finally:
         store.close()
 

@@ -27,19 +27,28 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import errno
 import io
 import math
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pubtrack import metrics
 from pubtrack.db import Store, utcnow, utcnow_datetime
-from pubtrack.errors import EXIT_OK, EXIT_PARTIAL, BadInputError, PubtrackError, SourceError
+from pubtrack.errors import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    BadInputError,
+    DatabaseError,
+    PubtrackError,
+    SourceError,
+)
 from pubtrack.identity import find_duplicate_works, id_keys, merged_ids
 from pubtrack.lock import ProjectLock, lock_path_for
 from pubtrack.models import (
@@ -53,6 +62,7 @@ from pubtrack.models import (
 )
 from pubtrack.sources.base import Source, SourceResult, WorkRef, available_sources
 from pubtrack.util import write_atomic
+from pubtrack.verify import verify
 
 if TYPE_CHECKING:
     from pubtrack.config import Config
@@ -92,6 +102,9 @@ class SyncOptions:
     history_file: str | None = None  # None: [sync] history_file, "" : none
     # Store sharp drops as the latest value instead of holding them (None: [sync] accept_drops).
     accept_drops: bool | None = None
+    # --relearn [KEY...]: forget learned ids (of these keys; () = every work) and
+    # fetch those works again, so ids are rebuilt from the bib. None: keep them.
+    relearn: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -154,6 +167,10 @@ class SourceReport:
     seconds: float = 0.0
     due_keys: list[str] = field(default_factory=list)
     held: list[HeldDrop] = field(default_factory=list)  # sharp drops not published
+    # Answers about another work (key, why) and records with impossible values:
+    # nothing of them is stored; the works keep their earlier values.
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -165,6 +182,8 @@ class SourceReport:
             return "skipped"
         if self.failed:
             return "failed" if not (self.found or self.not_found) else "partial"
+        if self.conflicts or self.rejected:
+            return "partial"
         return "ok"
 
 
@@ -255,6 +274,9 @@ def run_sync(
     problems = [str(p) for p in library.problems]
     for problem in problems:
         emit(SyncEvent("warning", message=problem))
+    unknown = [k for k in options.relearn or () if k not in {w.key for w in library.works}]
+    if unknown:
+        raise BadInputError(f"--relearn: no publication with the key {unknown[0]!r} in the bib")
     max_age = config.max_age if options.max_age is None else options.max_age
 
     own_http = False
@@ -274,7 +296,11 @@ def run_sync(
             on_wait=lambda msg: emit(SyncEvent("wait", message=msg)),
         )
         history = history_path(config, options.history_file)
-        with lock, Store.open(config.database_path) as store:
+        with (
+            _storage_errors(config.database_path),
+            lock,
+            Store.open(config.database_path, timeout=max(1.0, wait)) as store,
+        ):
             if history is not None and history.exists() and store.citation_rows() == 0:
                 rows = import_history(store, history)
                 emit(
@@ -294,12 +320,39 @@ def run_sync(
                 errors={s.name: "; ".join(s.errors) for s in report.sources if s.errors},
                 duration_seconds=report.duration,
             )
+            conflicts = sum(len(s.conflicts) for s in report.sources)
+            if conflicts and report.run_id:
+                store.set_run_conflicts(report.run_id, conflicts)
             if history is not None:
                 export_history(store, history)
             return report
     finally:
         if own_http:
             http.close()
+
+
+@contextlib.contextmanager
+def _storage_errors(path: Path) -> Any:
+    """SQLite and file-system failures during a sync as one clear error line.
+
+    The transaction of the source being stored is rolled back by then; what
+    earlier sources committed stays (each source is one transaction).
+    """
+    try:
+        yield
+    except sqlite3.Error as exc:
+        from pubtrack.db import explain
+
+        raise DatabaseError(f"{path}: {explain(exc)}; nothing more was written") from None
+    except OverflowError as exc:
+        raise DatabaseError(f"{path}: a value too large for the database: {exc}") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            why = "the disk is full (or a file-size limit was hit)"
+        else:
+            why = exc.strerror or str(exc)
+        where = exc.filename or path
+        raise DatabaseError(f"{where}: {why}; nothing more was written") from None
 
 
 def select_sources(
@@ -354,16 +407,22 @@ def _instantiate(
     return out
 
 
-def _refs(library: Library, records: dict[str, dict[str, dict[str, Any]]]) -> dict[str, WorkRef]:
-    """WorkRefs with the bib's ids plus ids learned by earlier runs (bib wins)."""
+def _refs(
+    library: Library, learned: dict[str, list[dict[str, Any]]]
+) -> tuple[dict[str, WorkRef], list[dict[str, Any]]]:
+    """WorkRefs with the bib's ids plus the learned ids worth using (bib wins), and
+    the learned rows to drop (contradicted by the bib or by two other sources)."""
+    from pubtrack.verify import choose_learned
+
+    rank = {name: i for i, name in enumerate(SOURCE_ORDER)}
     refs: dict[str, WorkRef] = {}
+    dropped: list[dict[str, Any]] = []
     for work in library.works:
-        learned = [
-            (rec.get("data") or {}).get("external_ids") or {}
-            for _, rec in sorted(records.get(work.key, {}).items(), key=lambda kv: _rank(kv[0]))
-        ]
-        refs[work.key] = _ref(work, merged_ids(work.ids, *learned))
-    return refs
+        bib = {k: v for k, v in work.ids.as_dict().items() if v}
+        chosen, drop = choose_learned(bib, learned.get(work.key, []), rank)
+        dropped += drop
+        refs[work.key] = _ref(work, merged_ids(work.ids, chosen))
+    return refs, dropped
 
 
 def _rank(source: str) -> int:
@@ -471,13 +530,16 @@ def _dry_run(
 ) -> SyncReport:
     """What a sync would fetch; sends nothing and writes nothing (not even sync_runs)."""
     records: dict[str, dict[str, dict[str, Any]]] = {}
+    learned: dict[str, list[dict[str, Any]]] = {}
     if config.database_path.exists():
         store = Store.open_readonly(config.database_path)
         try:
             records = store.all_source_records()
+            with contextlib.suppress(Exception):  # a database from before learned_ids
+                learned = store.learned_ids()
         finally:
             store.close()
-    refs = _refs(library, records)
+    refs, _ = _refs(library, learned)
     cutoff = _cutoff(max_age)
     reports = []
     for source in sources:
@@ -519,10 +581,33 @@ def _run(
     store.sync_library(library)
     run_id = store.start_run([s.name for s in sources], len(library.works))
     before = store.latest_citations()
+    if options.relearn is not None:
+        forget = list(options.relearn) or None
+        with store.transaction():
+            store.forget_learned_ids(forget)
     records = store.all_source_records()
-    refs = _refs(library, records)
+    if options.relearn is not None:
+        # Fetch those works again: their ids are rebuilt from the bib by the answers.
+        again = set(options.relearn) or {w.key for w in library.works}
+        records = {k: v for k, v in records.items() if k not in again}
+    learned_rows = store.learned_ids()
+    refs, dropped = _refs(library, learned_rows)
+    if dropped:
+        with store.transaction():
+            for row in dropped:
+                store.drop_learned_id(row["publication_key"], row["kind"], row["source"])
+        for row in dropped:
+            emit(
+                SyncEvent(
+                    "notice",
+                    message=f"{row['publication_key']}: dropped the {row['kind']} "
+                    f"{row['value']} {row['source']} taught (the bib or two other sources "
+                    "say otherwise)",
+                )
+            )
     cutoff = _cutoff(max_age)
     titles = {w.key: plain(w.title) for w in library.works}
+    bib_keys = {w.key: id_keys(w.ids) for w in library.works}
     fingerprints = {w.key: bib_fingerprint(w.ids) for w in library.works}
     accept_drops = options.accept_drops
 
@@ -538,11 +623,9 @@ def _run(
     updated: set[str] = set()
     new_counts: dict[tuple[str, str], int] = {}
     learned: dict[str, list[dict[str, str]]] = {}
-    for rec_key, per_source in records.items():
-        for rec in per_source.values():
-            ext = (rec.get("data") or {}).get("external_ids")
-            if ext:
-                learned.setdefault(rec_key, []).append(ext)
+    for rec_key, rows in learned_rows.items():
+        for row in rows:
+            learned.setdefault(rec_key, []).append({row["kind"]: row["value"]})
 
     def sync_source(
         source: Source, report: SourceReport, subset: dict[str, WorkRef], emit: Progress
@@ -555,11 +638,43 @@ def _run(
         counts: list[CitationCount] = []
         with store.transaction():
             for result in results.values():
+                if result.status in ("conflict", "rejected"):
+                    message = str(result.data.get("verdict", result.status))
+                    store.save_source_error(result.key, source.name, f"{result.status}: {message}")
+                    if result.status == "conflict":
+                        store.record_conflict(
+                            result.key,
+                            source.name,
+                            asked=result.data.get("lookup_id"),
+                            message=message,
+                            detected_at=fetched_at,
+                            run_id=run_id,
+                        )
+                        # Asked with an id a source taught (not the bib's)? That id
+                        # led to another paper: drop it, the bib's ids are used next.
+                        ref = subset.get(result.key)
+                        blamed = ref is not None and result.data.get("blames_id")
+                        asked = (
+                            source.asked_ids(ref, result.data.get("lookup_id")) if blamed else set()
+                        )
+                        for kind, value in asked - bib_keys.get(result.key, set()):
+                            store.forget_learned_value(result.key, kind, value)
+                    continue
                 _store_result(store, source, result, fetched_at, counts)
                 if result.status == "found":
                     updated.add(result.key)
+                    store.clear_conflict(result.key, source.name)
                     if result.external_ids:
                         learned.setdefault(result.key, []).append(result.external_ids)
+                        store.learn_ids(
+                            result.key,
+                            source.name,
+                            {k: v for k, v in result.external_ids.items() if isinstance(v, str)},
+                            learned_at=fetched_at,
+                            run_id=run_id,
+                            request=result.data.get("lookup_id"),
+                            verified=result.data.get("matched_by") != "title",
+                        )
             for key, message in failures.items():
                 store.save_source_error(key, source.name, message)
             if not accept_drops:
@@ -714,6 +829,26 @@ def _fetch_source(
                 result.data = {**(result.data or {}), "bib_ids": fingerprints.get(ref.key, "")}
                 if kind == "ids":
                     result.data["lookup_id"] = lookups.get(ref.key)
+                asked = source.asked_ids(ref, lookups.get(ref.key)) if kind == "ids" else set()
+                verdict = verify(source.name, ref, asked, result)
+                if verdict.status != "ok":
+                    # Nothing of it is stored or learned; the work keeps its values.
+                    result = SourceResult(
+                        ref.key,
+                        verdict.status,
+                        data={
+                            "verdict": verdict.message,
+                            "lookup_id": lookups.get(ref.key),
+                            "blames_id": verdict.blames_id,
+                        },
+                    )
+                    results[ref.key] = result
+                    entry = (ref.key, verdict.message)
+                    if verdict.status == "conflict":
+                        report.conflicts.append(entry)
+                    else:
+                        report.rejected.append(entry)
+                    continue
                 results[ref.key] = result
                 if result.status == "found":
                     report.found += 1
@@ -775,9 +910,8 @@ def _store_result(
     A count is stored only when the source actually gave one: 'not found' or a
     missing count leaves the history (and the last good value) alone.
     """
+    # The ids it taught go to learned_ids (with provenance), not into this JSON.
     data = dict(result.data or {})
-    if result.external_ids:
-        data["external_ids"] = dict(result.external_ids)
     store.save_source_record(
         result.key,
         source.name,
@@ -913,12 +1047,10 @@ def _h_index_changes(
 
 
 def scrub(text: str) -> str:
-    """API keys never reach a message, a log line or the database."""
-    for name in SECRET_ENV:
-        secret = os.environ.get(name, "")
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+    """API keys never reach a message, a log line or the database (in any spelling)."""
+    from pubtrack.sources.http import redact
+
+    return redact(text)
 
 
 # --------------------------------------------------------------------------
@@ -995,7 +1127,21 @@ def format_summary(report: SyncReport) -> list[str]:
             f"Held: {_plural(len(held), 'sharp drop')} not published ({shown}{more}); "
             "the last good values stay. `pubtrack sync --accept-drops` stores them if genuine."
         )
+    for s in report.sources:
+        for key, why in s.conflicts[:SUMMARY_PAPERS]:
+            lines.append(
+                f"Conflict: {s.name} answered about another work for {key} ({why}); "
+                "nothing stored, earlier values kept"
+            )
+        if len(s.conflicts) > SUMMARY_PAPERS:
+            lines.append(f"Conflict: {s.name}: {len(s.conflicts) - SUMMARY_PAPERS} more")
+        for key, why in s.rejected[:SUMMARY_PAPERS]:
+            lines.append(f"Rejected: {s.name} record for {key}: {why}; earlier values kept")
+        if len(s.rejected) > SUMMARY_PAPERS:
+            lines.append(f"Rejected: {s.name}: {len(s.rejected) - SUMMARY_PAPERS} more")
     for s in report.failed_sources:
+        if not s.failed:
+            continue  # only conflicts or rejected records: said above
         lines.append(
             f"Failed: {s.name}: {'; '.join(s.errors) or 'failed'} "
             f"({_plural(len(s.failed), 'work')} kept "
@@ -1041,7 +1187,10 @@ def history_path(config: Config, option: str | None) -> Path | None:
     if not value:
         return None
     path = Path(str(value))
-    return path if path.is_absolute() else config.root / path
+    path = path if path.is_absolute() else config.root / path
+    if path.exists() and not path.is_file():
+        raise BadInputError(f"{path}: the history file is a directory (or not a regular file)")
+    return path
 
 
 def export_history(store: Store, path: Path) -> int:
@@ -1063,18 +1212,37 @@ def export_history(store: Store, path: Path) -> int:
     return len(rows)
 
 
-MAX_COUNT = 10**12  # more citations than papers exist: a corrupt row, not a count
-FUTURE_SLACK = timedelta(days=1)
+FUTURE_SLACK = timedelta(days=1)  # a history row later than now + this is refused
 
 
-def _history_time(text: str, latest_ok: datetime) -> str:
-    """A history file timestamp as pubtrack writes them (ISO-8601 UTC, ``Z``);
-    ValueError when malformed or later than ``latest_ok``."""
-    value = datetime.fromisoformat(text.strip())
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if value > latest_ok:
-        raise ValueError(f"retrieved_at {text!r} is in the future")
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+_HISTORY_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _history_row(row: dict[str, Any]) -> CitationCount:
+    """One CSV row, checked: counts whole numbers in range, a real UTC timestamp."""
+
+    from pubtrack.verify import MAX_COUNT
+
+    key, source = row["publication_key"], row["source"]
+    if not key or not source or len(key) > 500 or len(source) > 100:
+        raise ValueError("empty or overlong key or source")
+    text = (row["count"] or "").strip()
+    if not text.isdigit() or len(text) > 12 or int(text) > MAX_COUNT:
+        raise ValueError(f"count {text[:20]!r} is not a whole number from 0 to {MAX_COUNT:,}")
+    influential = (row["influential"] or "").strip()
+    if influential and (not influential.isdigit() or len(influential) > 12):
+        raise ValueError(f"influential {influential[:20]!r} is not a whole number")
+    stamp = (row["retrieved_at"] or "").strip()
+    moment = datetime.strptime(stamp, _HISTORY_TIME)  # ValueError names the format
+    if not 1970 <= moment.year <= 2200:
+        raise ValueError(f"retrieved_at {stamp!r} is out of range")
+    return CitationCount(
+        publication_key=key,
+        source=source,
+        count=int(text),
+        retrieved_at=stamp,
+        influential=int(influential) if influential else None,
+    )
 
 
 def import_history(store: Store, path: Path) -> int:
@@ -1085,7 +1253,7 @@ def import_history(store: Store, path: Path) -> int:
     recorded in time order, as the syncs that made them ran.
     """
     counts: list[tuple[str, int, CitationCount]] = []
-    latest_ok = utcnow_datetime() + FUTURE_SLACK
+    latest_ok = (utcnow_datetime() + FUTURE_SLACK).strftime(_HISTORY_TIME)
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
@@ -1096,32 +1264,16 @@ def import_history(store: Store, path: Path) -> int:
                 )
             for row in reader:
                 try:
-                    count = int(row["count"])
-                    influential = int(row["influential"]) if row["influential"] else None
-                    if not 0 <= count <= MAX_COUNT or not 0 <= (influential or 0) <= MAX_COUNT:
-                        raise ValueError("count out of range")
-                    if not row["publication_key"] or not row["source"]:
-                        raise ValueError("no publication_key or source")
-                    retrieved_at = _history_time(row["retrieved_at"] or "", latest_ok)
-                except (TypeError, ValueError, AttributeError) as exc:
-                    reason = str(exc) if "future" in str(exc) or "range" in str(exc) else ""
+                    count = _history_row(row)
+                    if count.retrieved_at > latest_ok:
+                        raise ValueError(f"retrieved_at {count.retrieved_at!r} is in the future")
+                    counts.append((count.retrieved_at, len(counts), count))
+                except (TypeError, ValueError, KeyError, AttributeError) as exc:
                     raise BadInputError(
-                        f"{path}:{reader.line_num}: bad row in the history file"
-                        + (f" ({reason})" if reason else "")
+                        f"{path}:{reader.line_num}: bad row in the history file ({exc})"[:300]
                     ) from None
-                counts.append(
-                    (
-                        retrieved_at,
-                        len(counts),
-                        CitationCount(
-                            publication_key=row["publication_key"],
-                            source=row["source"],
-                            count=count,
-                            retrieved_at=retrieved_at,
-                            influential=influential,
-                        ),
-                    )
-                )
+    except csv.Error as exc:
+        raise BadInputError(f"{path}: not a CSV history file: {exc}") from None
     except OSError as exc:
         raise BadInputError(f"{path}: cannot read the history file: {exc.strerror}") from None
     except UnicodeDecodeError:
@@ -1139,25 +1291,53 @@ def import_history(store: Store, path: Path) -> int:
 
 def learned_ids(config: Config) -> dict[str, list[dict[str, str]]]:
     """{key: [ids a source reported]} from the database; empty when there is none."""
+    rows, _ = _read_learned(config)
+    out: dict[str, list[dict[str, str]]] = {}
+    for key, learned in rows.items():
+        for row in sorted(learned, key=lambda r: _rank(r["source"])):
+            out.setdefault(key, []).append({row["kind"]: row["value"]})
+    return out
+
+
+def _read_learned(
+    config: Config,
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """(learned ids, open conflicts) from the database, read-only; empty without one."""
     if not config.database_path.exists():
-        return {}
+        return {}, []
     try:
         store = Store.open_readonly(config.database_path)
     except PubtrackError:
-        return {}
+        return {}, []
     try:
-        records = store.all_source_records()
-    except Exception:  # an unreadable or pre-sync database: nothing learned yet
-        return {}
+        return store.learned_ids(), store.conflicts()
+    except Exception:  # a database from before learned_ids (sync upgrades it)
+        return {}, []
     finally:
         store.close()
-    out: dict[str, list[dict[str, str]]] = {}
-    for key, per_source in records.items():
-        for source in sorted(per_source, key=_rank):
-            ext = (per_source[source].get("data") or {}).get("external_ids")
-            if ext:
-                out.setdefault(key, []).append(ext)
-    return out
+
+
+def conflict_problems(config: Config, library: Library) -> list[Problem]:
+    """Works a source last answered with another paper, as warnings at their FILE:LINE."""
+    _, conflicts = _read_learned(config)
+    by_key = {w.key: w for w in library.works}
+    problems = []
+    for row in conflicts:
+        work = by_key.get(row["publication_key"])
+        if work is None:
+            continue
+        problems.append(
+            Problem(
+                work.location.file if work.location else "",
+                work.location.line if work.location else 0,
+                f"{work.key}: {row['source']} answered about another work "
+                f"({row['message']}) on {str(row['detected_at'])[:10]}; nothing of it is "
+                "stored. Check the entry's ids; `pubtrack sync --relearn "
+                f"{work.key}` forgets what sources taught",
+                severity="warning",
+            )
+        )
+    return problems
 
 
 def duplicate_problems(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,17 +17,34 @@ from pubtrack.errors import BadInputError, PubtrackError
 def write_atomic(path: Path, data: str | bytes, *, make_parents: bool = False) -> None:
     """Temp file in the same directory, fsync, os.replace: never half a file.
 
-    An existing file keeps its mode; a new one gets the usual 0666 & ~umask
-    (mkstemp's 0600 would hide a rendered page or a badge from a web server).
+    A symlink is followed: its target is replaced (the link stays a link). An
+    existing file keeps its mode and, where the process may set it, its owner
+    and group; a new one gets the usual 0666 & ~umask (mkstemp's 0600 would hide
+    a rendered page or a badge from a web server). Devices, FIFOs and sockets
+    are refused: writing there is never what a render means.
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if path.is_dir():
-        raise BadInputError(f"{path}: is a directory, not a file")
-    directory = path.parent if str(path.parent) else Path(".")
+    path = Path(path)
+    if path.is_symlink():
+        try:
+            path = path.resolve(strict=False)
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise BadInputError(f"{path}: cannot follow the symbolic link: {exc}") from None
     try:
-        mode = path.stat().st_mode & 0o7777
+        info: os.stat_result | None = path.stat()
     except OSError:  # no such file (or a parent is not a directory: said below)
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise BadInputError(f"{path}: is a directory, not a file")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise BadInputError(
+            f"{path}: is a device, FIFO or socket, not a regular file; nothing written"
+        )
+    directory = path.parent if str(path.parent) else Path(".")
+    if info is not None:
+        mode = info.st_mode & 0o7777
+    else:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
@@ -40,6 +59,9 @@ def write_atomic(path: Path, data: str | bytes, *, make_parents: bool = False) -
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        if info is not None and (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+            with contextlib.suppress(OSError):  # only root (or the group's member) may
+                os.chown(tmp, info.st_uid, info.st_gid)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:

@@ -763,7 +763,10 @@ def _decode(text: str) -> tuple[str, tuple[str, ...]]:
             return _SPACES.sub(" ", text).strip(), ()
         return text.strip(), ()
     decoder = _Decoder(text)
-    result = decoder.parse(False, None)
+    try:
+        result = decoder.parse(False, None)
+    except RecursionError:  # thousands of nested groups or accents: hostile input
+        result = _flatten(text)
     result = _SPACES.sub(" ", result).strip()
     for a, b in ((EM_OPEN, EM_CLOSE), (STRONG_OPEN, STRONG_CLOSE)):
         result = result.replace(a + b, "")
@@ -824,6 +827,14 @@ def unknown_commands(text: str) -> tuple[str, ...]:
 
 
 decode.cache_clear = _decode.cache_clear  # type: ignore[attr-defined]
+
+
+_COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)")
+
+
+def _flatten(text: str) -> str:
+    """Plain text for a value too deeply nested to decode: commands and braces dropped."""
+    return _COMMAND.sub("", text).replace("{", "").replace("}", "")
 
 
 def unescape_url(text: str) -> str:

@@ -12,6 +12,7 @@ displayed fields only, names, ids and links.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,9 +57,33 @@ _FIELD_NAME = re.compile(r"^[A-Za-z0-9_.:+/-]+$")
 _GOOD_NAMES: dict[str, str] = {}  # field name as written -> lower case (valid names only)
 _ACL_URL = re.compile(r"aclanthology\.org/([A-Za-z0-9][\w.-]*?)(?:\.pdf)?/?$", re.IGNORECASE)
 _ACL_DOI = re.compile(r"^10\.18653/v1/(.+)$")
+# Matched (anchored) only on a short window after each "arxiv", so that a long
+# field costs linear time whatever it holds (an unbounded search with these
+# overlapping quantifiers took 39 s on 80 KB of spaces).
 _ARXIV_IN_TEXT = re.compile(
-    r"arxiv[:\s]*(?:preprint\s*)?(?:arxiv:)?\s*([a-z\-.]*/?\d{4}\.?\d{3,5}(?:v\d+)?)", re.I
+    r"arxiv[:\s]{0,8}(?:preprint\s{0,4})?(?:arxiv:)?\s{0,4}([a-z\-.]{0,24}/?\d{4}\.?\d{3,5}(?:v\d+)?)",
+    re.I,
 )
+_ARXIV_WINDOW = 80
+# C0 controls but tab and newline, DEL and C1 controls: never part of a value.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bounds on @string expansion (a few doubling macros must not eat the memory).
+MAX_MACRO_CHARS = 1 << 16
+MAX_FIELD_CHARS = 1 << 20
+
+
+def _arxiv_in_text(text: str) -> str | None:
+    """The first 'arXiv preprint arXiv:2401.00001'-style id in free text; linear time."""
+    lower = text.lower()
+    start = lower.find("arxiv")
+    while start != -1:
+        m = _ARXIV_IN_TEXT.match(text, start, start + _ARXIV_WINDOW)
+        if m:
+            return m.group(1)
+        start = lower.find("arxiv", start + 5)
+    return None
+
+
 _PREPRINT_WORDS = re.compile(r"arxiv|preprint|biorxiv|medrxiv|ssrn|openreview|\bcorr\b", re.I)
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s{}#?]+)", re.I)
 _TRUE = {"true", "yes", "1", "y", "on"}
@@ -175,6 +200,17 @@ class Reader:
             text = text[1:]
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        bad = _CONTROL.search(text)
+        if bad is not None:
+            # NUL, ESC & co. would reach a terminal, a page or a PDF: never kept.
+            self._problem(
+                file,
+                text.count("\n", 0, bad.start()) + 1,
+                f"control character U+{ord(bad.group()):04X} removed "
+                f"({len(_CONTROL.findall(text))} in this file)",
+                "warning",
+            )
+            text = _CONTROL.sub("", text)
         library = Splitter(text).split()
         lines: list[str] | None = None
         for block in library.blocks:
@@ -182,7 +218,7 @@ class Reader:
             if kind is Entry:
                 if lines is None:
                     lines = text.split("\n")
-                self._entry(block, file, talk, lines)
+                self._guarded(self._entry, block, file, talk, lines)
             elif kind is String:
                 self._string(block, file)
             elif kind is DuplicateBlockKeyBlock:
@@ -203,6 +239,16 @@ class Reader:
                 self._preamble(block)
             elif isinstance(block, ParsingFailedBlock):
                 self._failed(block, file)
+
+    def _guarded(self, read: Any, block: Entry, file: str, *args: Any) -> None:
+        """One entry that trips the reader is a problem at its line; the others are read."""
+        try:
+            read(block, file, *args)
+        except (RecursionError, ValueError, TypeError, IndexError, KeyError) as exc:
+            if os.environ.get("PUBTRACK_DEBUG", "") not in ("", "0"):
+                raise
+            line = (block.start_line or 0) + 1
+            self._problem(file, line, f"cannot read this entry ({type(exc).__name__})")
 
     def _preamble(self, block: Preamble) -> None:
         """Parameterless macros the bib defines in @preamble (see preamble.py)."""
@@ -252,7 +298,18 @@ class Reader:
                 f"@string {name} redefined (first defined at {previous}); the new value is used",
                 "warning",
             )
-        self.macros[lower] = res.value
+        value = res.value
+        if len(value) > MAX_MACRO_CHARS:
+            # `@string{b = a # a}` repeated doubles each time: 40 lines would need
+            # terabytes. BibTeX itself caps strings; so do we.
+            self._problem(
+                file,
+                line,
+                f"@string {name} expands to {len(value):,} characters (more than "
+                f"{MAX_MACRO_CHARS:,}); ignored",
+            )
+            value = ""
+        self.macros[lower] = value
         self.macro_where[lower] = f"{file}:{line}"
         self._memo.clear()  # resolved values may depend on this macro
 
@@ -375,6 +432,11 @@ class Reader:
                 self._report_value(res, file, line, f"{key}: field '{name}'")
             value = res.value
             folded = res.folded
+        if len(value) > MAX_FIELD_CHARS:
+            self._problem(
+                file, line, f"{key}: field '{name}' is {len(value):,} characters long; cut"
+            )
+            value = value[:MAX_FIELD_CHARS]
         if name in fields:
             self._problem(
                 file,
@@ -427,10 +489,15 @@ class Reader:
         works: list[Work] = []
         talks: list[Talk] = []
         for raw in self.entries:
-            if raw.talk:
-                talks.append(self._talk(raw))
-            else:
-                works.append(self._work(raw))
+            try:
+                if raw.talk:
+                    talks.append(self._talk(raw))
+                else:
+                    works.append(self._work(raw))
+            except (RecursionError, ValueError, TypeError, IndexError, KeyError) as exc:
+                if os.environ.get("PUBTRACK_DEBUG", "") not in ("", "0"):
+                    raise
+                self._problem(raw.file, raw.line, f"{raw.key}: cannot read this entry ({exc})")
         self._same_work(works)
         self._report_unknown()
         known = {w.key for w in works}
@@ -492,43 +559,49 @@ class Reader:
         return self.keys.get(key) or self.keys_folded.get(key.lower())
 
     def _crossrefs(self) -> None:
+        """Inherit fields along crossref chains, iteratively: a chain of any length or
+        a cycle costs linear time and never the recursion limit."""
         done: set[str] = set()
-
-        def inherit(raw: RawEntry, trail: tuple[str, ...]) -> None:
-            if raw.key in done:
-                return
-            done.add(raw.key)
-            target = raw.fields.get("crossref")
-            if not target:
-                return
-            parent = self._lookup(target)
-            if parent is None:
-                self._problem(
-                    raw.file,
-                    raw.field_lines.get("crossref", raw.line),
-                    f"{raw.key}: crossref target '{target}' not found (nothing inherited)",
-                    "warning",
-                )
-                return
-            if parent.key in trail:
-                self._problem(
-                    raw.file, raw.line, f"{raw.key}: crossref cycle through '{parent.key}'"
-                )
-                return
-            inherit(parent, (*trail, raw.key))
-            for name, value in parent.fields.items():
-                if name not in raw.fields and name not in _NOT_INHERITED:
-                    raw.fields[name] = value
-            if (
-                raw.entry_type in _IN_TYPES
-                and "booktitle" not in raw.fields
-                and "title" in parent.fields
-            ):
-                raw.fields["booktitle"] = parent.fields["title"]
-
-        for raw in self.entries:
-            if "crossref" in raw.fields:
-                inherit(raw, ())
+        for start in self.entries:
+            if start.key in done or "crossref" not in start.fields:
+                continue
+            links: list[tuple[RawEntry, RawEntry | None]] = []
+            on_chain: set[str] = set()
+            raw: RawEntry | None = start
+            while raw is not None and raw.key not in done:
+                done.add(raw.key)
+                on_chain.add(raw.key)
+                target = raw.fields.get("crossref")
+                if not target:
+                    break
+                parent = self._lookup(target)
+                if parent is None:
+                    self._problem(
+                        raw.file,
+                        raw.field_lines.get("crossref", raw.line),
+                        f"{raw.key}: crossref target '{target}' not found (nothing inherited)",
+                        "warning",
+                    )
+                    break
+                if parent.key in on_chain:
+                    self._problem(
+                        raw.file, raw.line, f"{raw.key}: crossref cycle through '{parent.key}'"
+                    )
+                    break
+                links.append((raw, parent))
+                raw = parent
+            for child, parent in reversed(links):  # parents first: grandparents' fields too
+                if parent is None:
+                    continue
+                for name, value in parent.fields.items():
+                    if name not in child.fields and name not in _NOT_INHERITED:
+                        child.fields[name] = value
+                if (
+                    child.entry_type in _IN_TYPES
+                    and "booktitle" not in child.fields
+                    and "title" in parent.fields
+                ):
+                    child.fields["booktitle"] = parent.fields["title"]
 
     def _name_problems(self, raw: RawEntry, name: str, messages: list[str]) -> None:
         for message in messages:
@@ -714,8 +787,8 @@ def _identifiers(f: dict[str, str], page_urls: list[str]) -> Identifiers:
             if m:
                 ids.arxiv = normalize_arxiv_id(unescape_url(m.group(1)))
             if not ids.arxiv and name != "note":
-                m = _ARXIV_IN_TEXT.search(text)
-                ids.arxiv = normalize_arxiv_id(m.group(1)) if m else None
+                found = _arxiv_in_text(text)
+                ids.arxiv = normalize_arxiv_id(found) if found else None
             if ids.arxiv:
                 break
     doi = None
@@ -739,7 +812,10 @@ def _identifiers(f: dict[str, str], page_urls: list[str]) -> Identifiers:
         ids.corpus_id = corpus.strip()
     acl = None
     for url in page_urls:
-        m = _ACL_URL.search(url) if "aclanthology.org" in url else None
+        # Only the last "aclanthology.org/" can start a match (the id runs to the
+        # end and holds no "/"): searching from there keeps this linear.
+        at = url.lower().rfind("aclanthology.org/")
+        m = _ACL_URL.search(url, at) if at != -1 else None
         if m:
             acl = m.group(1)
             break

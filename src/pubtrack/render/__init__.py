@@ -9,6 +9,7 @@ warning. Warnings go to the ``warn`` callback (the CLI prints them on stderr).
 from __future__ import annotations
 
 import json as jsonlib  # `json` here is the pubtrack.render.json module
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pubtrack.config import Config
-from pubtrack.errors import BadInputError, BibError, DatabaseError
+from pubtrack.errors import BadInputError, BibError, DatabaseError, UnsafeWriteError
 from pubtrack.models import CitationCount, Library
 from pubtrack.render.base import render_template
 from pubtrack.render.context import (
@@ -139,38 +140,32 @@ def load_stored(
     *,
     sparklines: bool = False,
     series: bool = False,
+    guarded: bool = False,
 ) -> StoredData:
-    """Mirror the bib into the tables when it changed, then read counts and ids.
+    """Read counts and ids, opening the database read-only (render never writes it;
+    `pubtrack sync` mirrors the bib files into its tables).
 
-    Never fails: no database renders without counts; a database that cannot be
-    written is read as it is (with a warning); an unreadable one is skipped.
-    The mirror stays in this thread on purpose: each SQLite step releases the
-    GIL, and a writer thread beside the CPU-bound render waited for it on
-    every row (measured: 3x slower on 10,000 entries).
+    No database renders without counts. A database that cannot be read (corrupt,
+    locked, unreadable) is skipped with a warning when printing; with ``guarded``
+    (--output, --inject) it is an error instead, so a published page never loses
+    its "Cited by" lines to a failure.
     """
     path = config.database_path
     if not path.exists():
         return StoredData()
     from pubtrack.db import Store  # imported only when there is a database to read
 
-    writable = True
+    def trouble(message: str) -> StoredData:
+        if guarded:
+            raise DatabaseError(f"{message}; nothing written (the file is left as it was)")
+        warn(f"{message}; rendering without citation counts")
+        return StoredData()
+
     try:
-        store = Store.open(path, create=False, timeout=2.0)
+        store = Store.open_readonly(path, timeout=5.0)
     except DatabaseError as exc:
-        warn(f"{exc}; reading it without updating it")
-        writable = False
-        try:
-            store = Store.open_readonly(path)
-        except DatabaseError as exc2:
-            warn(f"{exc2}; rendering without citation counts")
-            return StoredData()
+        return trouble(str(exc))
     with store:
-        fingerprint = getattr(library, "fingerprint", None)
-        if writable and fingerprint is not None:
-            try:
-                store.sync_library_if_changed(library, str(fingerprint))
-            except DatabaseError as exc:
-                warn(f"{exc}; rendering anyway")
         try:
             trends = {}
             if sparklines:
@@ -186,13 +181,12 @@ def load_stored(
                 citations=store.latest_citations(),
                 external_ids=store.external_ids(("semantic_scholar", "openalex")),
                 sparklines=trends,
-                learned=store.learned_ids(),
+                learned=store.learned_ids_by_source(),
                 pdfs=store.open_access_pdfs(),
                 series=history,
             )
         except sqlite3.Error as exc:
-            warn(f"{path}: cannot read citation counts: {exc}; rendering without them")
-            return StoredData()
+            return trouble(f"{path}: cannot read citation counts: {exc}")
 
 
 # ---------------------------------------------------------------------------
@@ -260,6 +254,11 @@ def build_context(
     )
 
 
+# No control character (NUL, ESC, ...) reaches a page, whatever a template or a
+# database row holds (the reader already drops them from the bib files).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def render_context(ctx: RenderContext, options: RenderOptions) -> str:
     """Text of the resolved format; always ends with exactly one newline (or is empty)."""
     name = options.format or "md"
@@ -276,7 +275,7 @@ def render_context(ctx: RenderContext, options: RenderOptions) -> str:
     if name == "json" and options.template is None:
         from pubtrack.render.json import render_json
 
-        return render_json(ctx)
+        return _CONTROL.sub("", render_json(ctx))
     from pubtrack.render.formats import FORMATS as TEXT_FORMATS
 
     fmt = TEXT_FORMATS.get(name)
@@ -285,7 +284,7 @@ def render_context(ctx: RenderContext, options: RenderOptions) -> str:
     text = render_template(
         fmt, ctx.as_dict(), style=options.style or "default", template=options.template
     )
-    text = text.strip("\n")
+    text = _CONTROL.sub("", text).strip("\n")
     return text + "\n" if text else ""
 
 
@@ -318,9 +317,19 @@ def load_for_render(config: Config, options: RenderOptions, warn: Warn) -> Libra
 
 
 def _load(
-    config: Config, options: RenderOptions, warn: Warn | None
+    config: Config,
+    options: RenderOptions,
+    warn: Warn | None,
+    *,
+    guarded: bool = False,
+    refuse_empty: bool = False,
 ) -> tuple[Library, StoredData, list[str]]:
-    """Bib files and database, with every warning collected (and passed on)."""
+    """Bib files and database, with every warning collected (and passed on).
+
+    ``guarded`` (--output, --inject): no bib file or an unreadable database is an
+    error, not an empty list; ``refuse_empty``: so is reading no entry at all (the
+    file to replace holds a list).
+    """
     warnings: list[str] = []
 
     def _warn(message: str) -> None:
@@ -328,9 +337,18 @@ def _load(
         if warn is not None:
             warn(message)
 
+    looked = ", ".join([*config.publications, *config.talks]) or "no files configured"
+    if guarded and not (config.publication_files() or config.talk_files()):
+        raise UnsafeWriteError(
+            f"no bib file matched ({looked}); nothing written (the file is left as it was)"
+        )
     library = load_for_render(config, options, _warn)
     if not library.works and not library.talks:
-        looked = ", ".join([*config.publications, *config.talks]) or "no files configured"
+        if refuse_empty:
+            raise UnsafeWriteError(
+                f"no publications or talks read from {looked}; nothing written "
+                "(the file is left as it was)"
+            )
         _warn(f"no publications or talks found (looked in {looked}); see `pubtrack init`")
     stored = load_stored(
         config,
@@ -338,6 +356,7 @@ def _load(
         _warn,
         sparklines=bool(options.sparklines),
         series=bool(options.standalone),
+        guarded=guarded,
     )
     return library, stored, warnings
 
@@ -387,11 +406,14 @@ def render_project(
     *,
     warn: Warn | None = None,
     existing: Path | None = None,
+    guarded: bool = False,
+    refuse_empty: bool = False,
 ) -> RenderResult:
-    """The whole job of `pubtrack render` (it writes nothing but the database and cache).
+    """The whole job of `pubtrack render` (it writes nothing but the cache).
 
     ``existing`` is the file the text will replace (--output): the al-folio
-    data keeps the counts it holds.
+    data keeps the counts it holds. ``guarded`` (for --output): missing or
+    unreadable input is an error, not an emptied list.
     """
     if (
         options.standalone
@@ -403,7 +425,9 @@ def render_project(
     if options.standalone and options.format != "html":
         raise BadInputError("--standalone goes with --format html")
     with gc_paused():
-        library, stored, warnings = _load(config, options, warn)
+        library, stored, warnings = _load(
+            config, options, warn, guarded=guarded, refuse_empty=refuse_empty
+        )
         extra: dict[str, Any] = {"scholar_user": config.owner.google_scholar_id}
         if options.standalone:
             extra["series"] = stored.series
@@ -432,13 +456,23 @@ def render_project(
     return RenderResult(text, library, warnings)
 
 
+def _holds_text(path: Path) -> bool:
+    """The file --output would replace exists and is not blank (it holds a list)."""
+    try:
+        return path.is_file() and bool(path.read_bytes().strip())
+    except OSError:
+        return True  # unreadable: be careful
+
+
 def render_to_file(
     config: Config, options: RenderOptions, path: Path, *, warn: Warn | None = None
 ) -> bool:
     """--output FILE: written atomically and only when its content changed (True then)."""
     from pubtrack.render.data import write_if_changed
 
-    result = render_project(config, options, warn=warn, existing=path)
+    result = render_project(
+        config, options, warn=warn, existing=path, guarded=True, refuse_empty=_holds_text(path)
+    )
     return write_if_changed(path, result.text, options.format or "md")
 
 
@@ -499,7 +533,9 @@ def inject_project(
         }
         # Read the bib and the database once (warnings once), with what any region needs.
         wants_sparklines = any(o.sparklines for o in resolved.values())
-        library, stored, _ = _load(config, replace(options, sparklines=wants_sparklines), warn)
+        library, stored, _ = _load(
+            config, replace(options, sparklines=wants_sparklines), warn, guarded=True
+        )
         for marker, names in by_options.items():
             region_options = resolved[marker]
 

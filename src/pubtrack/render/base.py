@@ -74,6 +74,13 @@ class Format:
     def link(self, label: str, url: str) -> str:
         return self.markup(f"{self.escape(label)} ({self.url(url)})")
 
+    def safe_link(self, label: str, url: str) -> str:
+        """``link``, or just the label when the URL may not be linked (see urls.py)."""
+        from pubtrack.render.urls import safe_url
+
+        checked = safe_url(url)
+        return self.link(label, checked) if checked else self.markup(self.escape(label))
+
     # -- filters -----------------------------------------------------------
     def text(self, value: Any, bold: bool = False) -> str:
         """Escape, then turn the reader's emphasis markers into this format's.
@@ -133,8 +140,12 @@ class Format:
         return self.join(parts, ", ")
 
     def links(self, links: list[Link], sep: str | None = None, lower: bool = False) -> str:
+        """The links a work may show (unsafe URLs are left out, see urls.py), joined."""
+        from pubtrack.render.urls import safe_url
+
+        shown = [(k.label, safe_url(k.url)) for k in links]
         return self.join(
-            [self.link(_lower(k.label) if lower else k.label, k.url) for k in links],
+            [self.link(_lower(label) if lower else label, url) for label, url in shown if url],
             self.separator if sep is None else sep,
         )
 
@@ -239,7 +250,7 @@ def make_environment(fmt: Format, template_dir: Path | None = None) -> jinja2.En
         joined=fmt.joined,
         legend=fmt.legend,
     )
-    env.globals.update(link=fmt.link, format=fmt.name)
+    env.globals.update(link=fmt.safe_link, format=fmt.name)
     return env
 
 

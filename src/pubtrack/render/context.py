@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pubtrack.models import SOURCE_LABELS, Author, CitationCount, Link, Talk, Work, plain
+from pubtrack.render.urls import safe_url
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -474,7 +475,7 @@ def build_publications(
                 venue_short=venue_short,
                 award=work.award or None,
                 kind=work.kind,
-                links=links,
+                links=[link for link in links if safe_url(link.url)],
                 ids=ids,
                 id_sources=id_sources,
                 citation=ordered[0] if ordered else None,
@@ -638,7 +639,7 @@ def build_talks(
                 iso_date=iso,
                 location=talk.location_name,
                 talk_type=talk.talk_type,
-                links=list(talk.links),
+                links=[link for link in talk.links if safe_url(link.url)],
                 publication=talk.publication,
                 publication_title=work.title if work else None,
                 talk=talk,

@@ -8,13 +8,11 @@ names (``pubtrack-…``) are there for the user's stylesheet.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
 from pubtrack.render.base import Format
-
-_SAFE_SCHEMES = {"http", "https", "ftp", "mailto", ""}
+from pubtrack.render.urls import safe_url
 
 
 class Html(Format):
@@ -26,12 +24,12 @@ class Html(Format):
         return str(escape(text))
 
     def url(self, url: str) -> str:
-        url = url.strip()
-        # javascript: and data: URLs are not links a CV needs; drop them.
-        scheme = urlsplit(url).scheme.lower() if ":" in url else ""
-        if scheme not in _SAFE_SCHEMES:
-            return "#"
-        return str(escape(url.replace(" ", "%20")))
+        # Links with other schemes never get here (Format.links, safe_link drop
+        # them); an unsafe URL given to url() directly becomes an empty href.
+        checked = safe_url(url)
+        if checked is None:
+            return ""
+        return str(escape(checked.replace(" ", "%20")))
 
     def markup(self, text: str) -> str:
         return Markup(text)

@@ -10,12 +10,13 @@ only real changes; a file without markers or with broken ones is refused.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pubtrack.errors import InjectError
+from pubtrack.errors import InjectError, UnsafeWriteError
 from pubtrack.util import write_atomic
 
 SECTIONS = ("publications", "talks")
@@ -46,8 +47,123 @@ MARKER_OPTIONS: dict[str, tuple[str, ...] | None] = {
     "sparklines": None,
 }
 Options = tuple[tuple[str, str], ...]
-# Markdown code (fenced blocks, inline spans): markers shown there are documentation.
-_MD_CODE = re.compile(r"^[ \t]*(```+|~~~+).*?^[ \t]*\1[ \t]*$|`[^`\n]+`", re.MULTILINE | re.DOTALL)
+
+
+# Markdown code (fenced and indented blocks, inline spans) and LaTeX verbatim
+# environments: markers shown there are documentation. Found by one pass over
+# the lines (linear time, whatever the fences: a lazy regex over unclosed
+# fences was quadratic).
+_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
+_BACKTICKS = re.compile(r"`+")
+_TEX_VERBATIM = re.compile(
+    r"\\(begin|end)[ \t]*\{(verbatim\*?|Verbatim\*?|BVerbatim|lstlisting|minted|comment|alltt)\}"
+)
+
+
+def _lines(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, line without its newline) for every line."""
+    out = []
+    position = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        out.append((position, position + len(body), body))
+        position += len(line)
+    return out
+
+
+def _indent_width(line: str) -> int:
+    width = 0
+    for ch in line:
+        if ch == " ":
+            width += 1
+        elif ch == "\t":
+            width += 4 - width % 4
+        else:
+            break
+    return width
+
+
+def _code_spans(line: str, offset: int) -> list[tuple[int, int]]:
+    """Inline code spans of one line: a run of N backticks up to the next run of N."""
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(line)]
+    by_length: dict[int, list[int]] = {}
+    for index, (a, b) in enumerate(runs):
+        by_length.setdefault(b - a, []).append(index)
+    cursor = {n: 0 for n in by_length}
+    spans = []
+    index = 0
+    while index < len(runs):
+        a, b = runs[index]
+        same = by_length[b - a]
+        k = cursor[b - a]
+        while k < len(same) and same[k] <= index:
+            k += 1
+        cursor[b - a] = k
+        if k < len(same):
+            closing = runs[same[k]]
+            spans.append((offset + a, offset + closing[1]))
+            index = same[k] + 1
+        else:
+            index += 1
+    return spans
+
+
+def markdown_code(text: str) -> list[tuple[int, int]]:
+    """Sorted (start, end) ranges of CommonMark code: fenced blocks (``` or ~~~, a
+    closing fence at least as long, an unclosed fence running to the end),
+    indented blocks, inline spans."""
+    ranges: list[tuple[int, int]] = []
+    fence: tuple[str, int, int] | None = None  # (char, length, start)
+    previous_blank = True
+    in_indented = False
+    for start, end, line in _lines(text):
+        if fence is not None:
+            m = _FENCE.match(line)
+            char, length, begin = fence
+            if m and m.group(2)[0] == char and len(m.group(2)) >= length and not m.group(3).strip():
+                ranges.append((begin, end))
+                fence = None
+            continue
+        m = _FENCE.match(line)
+        if m and not (m.group(2)[0] == "`" and "`" in m.group(3)):
+            fence = (m.group(2)[0], len(m.group(2)), start)
+            in_indented = False
+            previous_blank = False
+            continue
+        blank = not line.strip()
+        if not blank and _indent_width(line) >= 4 and (previous_blank or in_indented):
+            ranges.append((start, end))
+            in_indented = True
+            previous_blank = False
+            continue
+        if not blank:
+            in_indented = False
+            ranges.extend(_code_spans(line, start))
+        previous_blank = blank
+    if fence is not None:
+        ranges.append((fence[2], len(text)))
+    return ranges
+
+
+def tex_verbatim(text: str) -> list[tuple[int, int]]:
+    """Sorted (start, end) ranges of verbatim-like LaTeX environments (unclosed: to the end)."""
+    ranges: list[tuple[int, int]] = []
+    open_env: tuple[str, int] | None = None
+    for m in _TEX_VERBATIM.finditer(text):
+        kind, name = m.group(1), m.group(2)
+        if open_env is None and kind == "begin":
+            open_env = (name, m.start())
+        elif open_env is not None and kind == "end" and name == open_env[0]:
+            ranges.append((open_env[1], m.end()))
+            open_env = None
+    if open_env is not None:
+        ranges.append((open_env[1], len(text)))
+    return ranges
+
+
+def _inside(ranges: list[tuple[int, int]], position: int) -> bool:
+    index = bisect.bisect_right(ranges, (position, 1 << 62)) - 1
+    return index >= 0 and ranges[index][0] <= position < ranges[index][1]
 
 
 @dataclass(frozen=True)
@@ -102,16 +218,18 @@ def find_regions(text: str, path: Path, fmt: str) -> list[Region]:
     """Every marked region, checked: known names, closed, not nested."""
     tex = fmt == "tex"
     pattern = _TEX_MARKER if tex else _HTML_MARKER
-    code = [] if tex or fmt != "md" else [m.span() for m in _MD_CODE.finditer(text)]
+    code = tex_verbatim(text) if tex else (markdown_code(text) if fmt == "md" else [])
     regions: list[Region] = []
+    line, counted = 1, 0
     open_name: str | None = None
     open_end = open_line = 0
     open_options: Options = ()
     for match in pattern.finditer(text):
-        if any(a <= match.start() < b for a, b in code):
+        if code and _inside(code, match.start()):
             continue
         closing, name = match.group(1) == "/", match.group(2)
-        line = text.count("\n", 0, match.start()) + 1
+        line += text.count("\n", counted, match.start())  # incremental: linear overall
+        counted = match.start()
         where = f"{path}:{line}"
         if name not in SECTIONS:
             raise InjectError(
@@ -165,6 +283,8 @@ def splice(text: str, regions: list[Region], bodies: dict[tuple[str, Options], s
 
 def read_text(path: Path) -> str:
     try:
+        if path.exists() and not path.is_file():
+            raise InjectError(f"{path}: not a regular file (a FIFO, device or directory)")
         data = path.read_bytes()
     except FileNotFoundError:
         raise InjectError(f"{path}: no such file") from None
@@ -194,6 +314,13 @@ def inject_file(
     if not regions:
         raise InjectError(f"{path}: no pubtrack:{' or pubtrack:'.join(sections)} region")
     bodies = render_sections(sorted({r.spec for r in regions}))
+    for region in regions:
+        if not bodies[region.spec].strip() and text[region.start : region.end].strip():
+            line = text.count("\n", 0, region.start) + 1
+            raise UnsafeWriteError(
+                f"{path}:{line}: pubtrack:{region.section} would become empty (no "
+                f"{region.section} read); nothing written (the file is left as it was)"
+            )
     new_text = splice(text, regions, bodies)
     if new_text == text:
         return False

@@ -27,8 +27,21 @@ _TEXT = str.maketrans(
         "|": r"\textbar{}",
     }
 )
+# In \href a URL can neither run TeX (`^^5c` is a backslash to TeX, so `^` is
+# encoded too) nor break out of its group: every active character is escaped or
+# percent-encoded, control characters are dropped.
 _URL = str.maketrans(
-    {"%": r"\%", "#": r"\#", "\\": "%5C", "{": "%7B", "}": "%7D", " ": "%20", "\n": ""}
+    {
+        "%": r"\%",
+        "#": r"\#",
+        "\\": "%5C",
+        "{": "%7B",
+        "}": "%7D",
+        "^": "%5E",
+        " ": "%20",
+        **{chr(i): "" for i in range(32)},
+        "\x7f": "",
+    }
 )
 _MARKS = {"*": "*", "†": r"\textdagger{}", "‡": r"\textdaggerdbl{}"}
 

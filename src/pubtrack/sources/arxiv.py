@@ -32,6 +32,9 @@ NS = {
 }
 log = logging.getLogger("pubtrack.sources.arxiv")
 _BAD_ID = re.compile(r"incorrect id format for (?P<id>\S+)", re.IGNORECASE)
+# Error feeds in a row that name none of the ids asked: past this, arXiv itself
+# is failing (a persistent error feed), which is a failed source, not "N not found".
+MAX_UNNAMED_ERRORS = 3
 
 
 class Arxiv(Source):
@@ -52,6 +55,11 @@ class Arxiv(Source):
             return parts[0]
         return arxiv_id_from_doi(work.ids.doi)
 
+    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
+        from pubtrack.verify import asked_keys
+
+        return asked_keys(self.name, lookup)
+
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         """As few requests as arXiv allows; a bad id is reported and left out."""
         by_id: dict[str, list[WorkRef]] = {}
@@ -63,6 +71,7 @@ class Arxiv(Source):
         pending = list(by_id)
         size = max(1, self.batch_size)
         queue = [pending[i : i + size] for i in range(0, len(pending), size)]
+        unnamed = 0
         while queue:
             ids = queue.pop(0)
             if not ids:
@@ -72,12 +81,20 @@ class Arxiv(Source):
             if error is not None:
                 bad = self._bad_id(error, ids)
                 if bad is None:
+                    unnamed += 1
+                    if unnamed >= MAX_UNNAMED_ERRORS:
+                        raise SourceError(
+                            f"{self.name}: the API keeps answering with an error feed "
+                            f"({' '.join(error.split())[:80]}); nothing was stored",
+                            source=self.name,
+                        )
                     if len(ids) == 1:
-                        bad = ids[0]
+                        queue.insert(0, ids)  # ask once more: arXiv names a bad id
                     else:  # arXiv did not say which: halve until it does
                         half = len(ids) // 2
                         queue[:0] = [ids[:half], ids[half:]]
-                        continue
+                    continue
+                unnamed = 0
                 log.warning("arxiv rejected the id %s (%s); asking again without it", bad, error)
                 for work in by_id[bad]:
                     results[work.key] = SourceResult(
@@ -89,6 +106,7 @@ class Arxiv(Source):
                 raise SourceError(
                     f"{self.name}: HTTP {response.status} without an error entry", source=self.name
                 )
+            unnamed = 0
             for entry in parse_feed(response.body):
                 for work in by_id.get(entry["arxiv_id"], []):
                     results[work.key] = entry_result(work.key, entry)

@@ -88,6 +88,14 @@ class Source(ABC):
         """Works with no id this source can use (e.g. S2 title match). Default: none."""
         return []
 
+    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
+        """The (kind, value) ids an answer about ``work`` must carry (one is enough).
+
+        sync checks every answer against them before storing or learning
+        anything (verify.py). Default: none, which skips the id check.
+        """
+        return set()
+
 
 def available_sources() -> dict[str, type[Source]]:
     """Every registered source: built-ins and plugins, through one entry-point group."""

@@ -44,13 +44,20 @@ class Crossref(Source):
             return None
         return doi
 
+    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
+        """The DOI asked: Crossref's answer must carry it back."""
+        from pubtrack.verify import asked_keys
+
+        return asked_keys(self.name, lookup)
+
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         """One list query for the batch's DOIs (single lookups where it cannot)."""
         dois = {w.key: self.lookup_id(w) for w in works}
         listable = sorted({d for d in dois.values() if d and "," not in d})
         messages: dict[str, dict[str, Any]] = {}
+        stray = False
         if len(listable) >= 2:
-            messages = self._list(listable)
+            messages, stray = self._list(listable)
         results = []
         for work in works:
             doi = dois[work.key]
@@ -58,11 +65,14 @@ class Crossref(Source):
                 results.append(SourceResult(work.key, "not_found"))
             elif len(listable) >= 2 and doi in listable:
                 message = messages.get(doi)
-                results.append(
-                    message_result(work.key, message)
-                    if message is not None
-                    else SourceResult(work.key, "not_found")
-                )
+                if message is not None:
+                    results.append(message_result(work.key, message))
+                elif stray:
+                    # The answer held a record for a DOI nobody asked about: ask this
+                    # one alone, so that whatever comes back is checked against it.
+                    results.append(self._single(work.key, doi))
+                else:
+                    results.append(SourceResult(work.key, "not_found"))
             else:
                 results.append(self._single(work.key, doi))
         return results
@@ -71,8 +81,9 @@ class Crossref(Source):
         params = {**more, **({"mailto": self.mailto} if self.mailto else {})}
         return params or None
 
-    def _list(self, dois: list[str]) -> dict[str, dict[str, Any]]:
-        """{doi: work message} for the DOIs Crossref knows (matched by its answer's DOI)."""
+    def _list(self, dois: list[str]) -> tuple[dict[str, dict[str, Any]], bool]:
+        """({doi: work message} for the DOIs Crossref knows, matched by its answer's
+        DOI; whether the answer also held records for DOIs not asked about)."""
         response = self.http.request(
             self.name,
             "GET",
@@ -83,11 +94,14 @@ class Crossref(Source):
         )
         wanted = set(dois)
         out: dict[str, dict[str, Any]] = {}
+        stray = False
         for item in response.body["message"]["items"]:
             doi = normalize_doi(item.get("DOI")) if isinstance(item.get("DOI"), str) else None
-            if doi in wanted and doi not in out:
-                out[doi] = item
-        return out
+            if doi in wanted:
+                out.setdefault(doi, item)
+            else:
+                stray = True
+        return out, stray
 
     def _single(self, key: str, doi: str) -> SourceResult:
         response = self.http.request(
@@ -139,8 +153,15 @@ def message_result(key: str, message: dict[str, Any]) -> SourceResult:
         if isinstance(first, list) and first and isinstance(first[0], int):
             year = first[0]
             break
+    people = message.get("author") if isinstance(message.get("author"), list) else []
+    authors = [
+        " ".join(str(p.get(k) or "") for k in ("given", "family")).strip()
+        for p in people
+        if isinstance(p, dict)
+    ]
     data = {
         "title": _first(message.get("title")),
+        "authors": [a for a in authors if a] or None,  # verify.py compares them
         "venue": _first(message.get("container-title")),
         "year": year,
         "type": message.get("type"),
@@ -150,7 +171,7 @@ def message_result(key: str, message: dict[str, Any]) -> SourceResult:
         key=key,
         status="found",
         external_id=doi,
-        citation_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+        citation_count=count,  # as sent: verify.py rejects what is not a count
         external_ids={"doi": doi} if doi else {},
         data={k: v for k, v in data.items() if v not in (None, "")},
     )

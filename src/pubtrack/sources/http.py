@@ -82,13 +82,66 @@ SOURCE_HEADERS: dict[str, dict[str, str]] = {
 _SECRET_QUERY = re.compile(r"(?i)([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&#\s'\"]*")
 
 
+def _secret_forms(secret: str) -> set[str]:
+    """Every spelling a message can show a key in: as is, stripped, URL-encoded,
+    and escaped as repr() and JSON escape it (a key with a newline or a quote)."""
+    import json as _json
+    from urllib.parse import quote, quote_plus
+
+    forms = {secret, secret.strip()}
+    for value in list(forms):
+        forms |= {
+            quote(value, safe=""),
+            quote_plus(value, safe=""),
+            repr(value)[1:-1],
+            _json.dumps(value)[1:-1],
+            value.encode("unicode_escape").decode("ascii"),
+        }
+    return {f for f in forms if len(f) >= 4}
+
+
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     """``text`` with every API key replaced by ``***`` (query values and known secrets)."""
     text = _SECRET_QUERY.sub(r"\1***", text)
     for secret in (*secrets, *(os.environ.get(n, "") for n in SECRET_ENV)):
         if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+            for form in sorted(_secret_forms(secret), key=len, reverse=True):
+                text = text.replace(form, "***")
     return text
+
+
+def _drop_secret_params(url: str) -> str:
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    kept = [(k, v) for k, v in query if k.lower() not in SECRET_PARAMS]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def keep_keys_on_host(session: requests.Session) -> requests.Session:
+    """A redirect to another host never carries an API key.
+
+    requests strips only ``Authorization`` there; ``x-api-key`` (Semantic
+    Scholar) and a key in the query would go along to whatever host the
+    ``Location`` names. This wraps the session's own redirect hook.
+    """
+    original = getattr(session, "rebuild_auth", None)
+    if original is None:  # a test double that never follows redirects
+        return session
+
+    def rebuild_auth(prepared: requests.PreparedRequest, response: requests.Response) -> None:
+        original(prepared, response)
+        previous = response.request.url if response.request is not None else None
+        if previous is None or session.should_strip_auth(previous, prepared.url or ""):
+            for name in list(prepared.headers):
+                if name.lower() in SECRET_HEADERS:
+                    del prepared.headers[name]
+            if prepared.url and _SECRET_QUERY.search(prepared.url):
+                prepared.url = _drop_secret_params(prepared.url)
+
+    session.rebuild_auth = rebuild_auth  # type: ignore[method-assign]
+    return session
 
 
 def user_agent(contact: str = "") -> str:
@@ -232,7 +285,7 @@ class HttpClient:
         )
         self.contact = contact
         self.user_agent = user_agent(contact)
-        self.session = session or requests.Session()
+        self.session = keep_keys_on_host(session or requests.Session())
         self.session.headers["User-Agent"] = self.user_agent
         self.session.headers["Accept-Encoding"] = "gzip, deflate"
         self._sleep = sleep

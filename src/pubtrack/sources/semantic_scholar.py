@@ -69,6 +69,12 @@ class SemanticScholar(Source):
             return f"ARXIV:{arxiv}"
         return None
 
+    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
+        """The id in the batch slot: the paper's externalIds/paperId must hold it."""
+        from pubtrack.verify import asked_keys
+
+        return asked_keys(self.name, lookup)
+
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         """One POST for up to ``batch_size`` works (more are split, 500 at most each)."""
         wanted = [(work, self.lookup_id(work)) for work in works]
@@ -182,8 +188,9 @@ def external_ids(paper: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+def _count(value: Any) -> Any:
+    """As S2 sent it: sync rejects the record when it is not a count (verify.py)."""
+    return value
 
 
 def paper_result(key: str, paper: dict[str, Any]) -> SourceResult:
@@ -208,7 +215,7 @@ def paper_result(key: str, paper: dict[str, Any]) -> SourceResult:
     return SourceResult(
         key=key,
         status="found",
-        external_id=paper.get("paperId"),
+        external_id=paper.get("paperId"),  # verify.py rejects a non-string
         citation_count=_count(paper.get("citationCount")),
         influential=_count(paper.get("influentialCitationCount")),
         external_ids=external_ids(paper),

@@ -109,10 +109,14 @@ def make_demo_project(root: Path, *, history: bool = True) -> Path:
     (root / "bib" / "publications.bib").write_text(PUBLICATIONS, encoding="utf-8")
     (root / "bib" / "talks.bib").write_text(TALKS, encoding="utf-8")
     if history:
+        from pubtrack.bibtex import load_library
+        from pubtrack.config import load_config
         from pubtrack.db import Store
         from pubtrack.models import CitationCount
 
         with Store.open(root / "data" / "pubtrack.db") as store:
+            # What `pubtrack sync` does first: mirror the bib (render only reads).
+            store.sync_library(load_library(load_config(root / "pubtrack.toml")))
             store.record_citations(
                 CitationCount(key, source, count, f"{day}T03:00:00Z")
                 for (key, source), counts in HISTORY.items()

@@ -45,7 +45,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,8 @@ S2_TOO_MANY = (
     "limits. https://www.semanticscholar.org/product/api#api-key-form"
 )
 ARXIV_NS = "http://arxiv.org/schemas/atom"
+# Faults that answer 200 with a well-formed body that lies (see ``lie``).
+ADVERSARIAL = ("other_paper", "other_doi", "huge_ints", "wrong_types", "future_dates")
 FAULT_KINDS = (
     "429",
     "status",
@@ -123,6 +125,12 @@ FAULT_KINDS = (
     "error_feed",
     "down",
     "zero_counts",
+    "other_paper",
+    "other_doi",
+    "huge_ints",
+    "wrong_types",
+    "future_dates",
+    "redirect",
 )
 
 
@@ -781,6 +789,95 @@ def crossref_message(paper: FakePaper) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------
+# Adversarial answers: well-formed, status 200, and wrong
+# --------------------------------------------------------------------------
+
+
+def _other(catalogue: Catalogue, paper: FakePaper | None) -> FakePaper:
+    """Another paper of the catalogue (the next one), to answer in its place."""
+    papers = catalogue.papers
+    index = papers.index(paper) if paper in papers else -1
+    return papers[(index + 1) % len(papers)]
+
+
+def _by_s2_id(catalogue: Catalogue, item: dict[str, Any]) -> FakePaper | None:
+    return catalogue.by_s2(str(item.get("paperId", ""))) if isinstance(item, dict) else None
+
+
+def _lie_s2(kind: str, item: Any, catalogue: Catalogue) -> Any:
+    if not isinstance(item, dict):
+        return item
+    item = dict(item)
+    if kind == "other_paper":
+        other = _other(catalogue, _by_s2_id(catalogue, item))
+        fields = [f for f in item if f in S2_FIELDS]
+        swapped = s2_paper(other, fields or ["paperId", "externalIds", "title"])
+        item.update(swapped)
+    elif kind == "other_doi":
+        ext = dict(item.get("externalIds") or {})
+        ext["DOI"] = f"10.9999/other.{item.get('paperId', 'x')[:8]}"
+        ext.pop("ArXiv", None)
+        item["externalIds"] = ext
+    elif kind == "huge_ints":
+        item["citationCount"] = 10**20
+    elif kind == "wrong_types":
+        item["paperId"] = {"id": item.get("paperId")}
+        item["citationCount"] = "many"
+    return item
+
+
+def _lie_openalex(kind: str, record: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
+    record = dict(record)
+    if kind == "huge_ints":
+        record["cited_by_count"] = 10**20
+    elif kind == "wrong_types":
+        record["cited_by_count"] = "12"
+    elif kind == "future_dates":
+        record["counts_by_year"] = [{"year": 2999, "cited_by_count": 5}]
+    elif kind in ("other_doi", "other_paper"):
+        record["doi"] = "https://doi.org/10.9999/other"
+        record["ids"] = {"openalex": record.get("id"), "doi": record["doi"]}
+        record["id"] = "https://openalex.org/W9999999999"
+        record["locations"] = []
+        record["primary_location"] = None
+    return record
+
+
+def _lie_crossref(kind: str, message: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
+    message = dict(message)
+    if kind == "other_paper":
+        other = _other(catalogue, catalogue.by_doi(str(message.get("DOI", ""))))
+        message["DOI"] = other.doi or "10.9999/other"
+        message["title"] = [other.title]
+    elif kind == "other_doi":
+        message["DOI"] = "10.9999/other." + str(message.get("DOI", ""))[-6:]
+    elif kind == "huge_ints":
+        message["is-referenced-by-count"] = 10**20
+    elif kind == "wrong_types":
+        message["is-referenced-by-count"] = {"value": 3}
+    return message
+
+
+def lie(api: str, kind: str, obj: Any, catalogue: Catalogue) -> Any:
+    """The answer ``obj`` of ``api`` turned into the adversarial ``kind``."""
+    if api == "semantic_scholar":
+        if isinstance(obj, list):
+            return [_lie_s2(kind, item, catalogue) for item in obj]
+        if isinstance(obj, dict) and isinstance(obj.get("data"), list):
+            return {**obj, "data": [_lie_s2(kind, i, catalogue) for i in obj["data"]]}
+        return _lie_s2(kind, obj, catalogue)
+    if api == "openalex" and isinstance(obj, dict) and isinstance(obj.get("results"), list):
+        return {**obj, "results": [_lie_openalex(kind, r, catalogue) for r in obj["results"]]}
+    if api == "crossref" and isinstance(obj, dict) and isinstance(obj.get("message"), dict):
+        message = obj["message"]
+        if isinstance(message.get("items"), list):  # a list query (filter=doi:…)
+            items = [_lie_crossref(kind, i, catalogue) for i in message["items"]]
+            return {**obj, "message": {**message, "items": items}}
+        return {**obj, "message": _lie_crossref(kind, message, catalogue)}
+    return obj
+
+
+# --------------------------------------------------------------------------
 # Faults
 # --------------------------------------------------------------------------
 
@@ -794,8 +891,14 @@ class Fault:
     seconds), 'reset' (close the socket with a RST, no answer), 'truncate'
     (Content-Length larger than what is sent), 'malformed' (invalid
     JSON/XML with status 200), 'error_feed' (arXiv's HTTP 400 error entry),
-    'down' (close every connection without an answer), 'zero_counts' (the
-    normal JSON answer with every citation count 0).
+    'down' (close every connection without an answer).
+    Adversarial answers (status 200, a well-formed body that lies): 'other_paper'
+    (each slot describes a different paper of the catalogue), 'other_doi' (the
+    DOI is another one), 'huge_ints' (counts of 10**20), 'wrong_types' (an id
+    that is an object, counts that are strings), 'future_dates' (counts per
+    year in the year 2999); 'redirect' (307 to the same server under the host
+    name ``localhost``: a key that follows it shows in ``RequestRecord.api_key``);
+    'zero_counts' (the normal JSON answer with every citation count 0).
     ``times``: how many requests it hits (None: until cleared);
     ``probability``: a standing rule that hits requests at random.
     """
@@ -1080,6 +1183,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         if getattr(self, "zero_counts", False):
             obj = _zeroed(obj)
+        adversary = getattr(self, "_adversary", None)
+        current = getattr(self, "_current", None)
+        if adversary and status == 200 and current is not None:
+            obj = lie(current[0], adversary, obj, self.fake.catalogue)
         self._send(status, json.dumps(obj), "application/json", headers)
 
     def _drop(self, reset: bool) -> None:
@@ -1158,11 +1265,15 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         self.zero_counts = False  # per request (a kept-alive handler serves several)
         fault = fake._next_fault(api)
+        self._adversary: str | None = None
         if fault is not None:
             record.fault = fault.kind
-            done = self._fault(api, fault, query)
-            if done is not None:
-                return done
+            if fault.kind in ADVERSARIAL:
+                self._adversary = fault.kind  # the normal answer, then made to lie
+            else:
+                done = self._fault(api, fault, query)
+                if done is not None:
+                    return done
         if api == "arxiv" and concurrent and fake.enforce_limits:
             self._send(503, "Rate exceeded.\n", "text/plain")
             return 503
@@ -1243,6 +1354,10 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(200, '{"data": [{"paperId": ', "application/json")
             return 200
+        if kind == "redirect":
+            target = f"http://localhost:{self.fake.port}{self.path}"
+            self._send(307, "", "text/plain", {"Location": target})
+            return 307
         if kind == "error_feed":
             ids = parse_qs(query).get("id_list", [""])[0].split(",")
             self._send(400, arxiv_error_feed(fault.bad_id or ids[0]), "application/atom+xml")
@@ -1346,6 +1461,9 @@ class _Handler(BaseHTTPRequestHandler):
             paper = self.fake.catalogue.by_arxiv(arxiv_id)
             if paper is None or (version is not None and version > paper.arxiv_version):
                 continue
+            if getattr(self, "_adversary", None) == "other_paper":
+                other = _other(self.fake.catalogue, paper)
+                paper = replace(other, arxiv_id=paper.arxiv_id, arxiv_version=paper.arxiv_version)
             entries.append(arxiv_entry(paper, version))
         total = len(entries)
         shown = entries[: max(0, min(max_results, 2000))]
@@ -1388,10 +1506,14 @@ class _Handler(BaseHTTPRequestHandler):
         results: list[dict[str, Any]] = []
         seen: set[str] = set()
         values: list[str] = []
+        openalex_ids: list[str] = []
         for clause in ",".join(params.get("filter", [])).split(","):
             name, _, value = clause.partition(":")
             if name.strip() == "doi":
                 values += [v for v in value.split("|") if v]
+            elif name.strip() in ("ids.openalex", "openalex"):
+                openalex_ids += [v for v in value.split("|") if v]
+        values += [f"openalex:{v.rsplit('/', 1)[-1].upper()}" for v in openalex_ids]
         record.ids = len(values)
         if len(values) > 100:
             self._json(
@@ -1403,6 +1525,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return 400
         for value in values:
+            if value.startswith("openalex:"):
+                paper = fake.catalogue.by_any(value[len("openalex:") :])
+                if paper is not None:
+                    work = openalex_work(paper)
+                    if work["id"] not in seen:
+                        seen.add(work["id"])
+                        results.append(work)
+                continue
             doi = normalize_doi(value)
             paper = fake.catalogue.by_doi(doi) if doi else None
             if paper is None:

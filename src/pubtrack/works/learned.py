@@ -29,7 +29,7 @@ def learned_by_source(config: Config) -> dict[str, dict[str, dict[str, str]]]:
     except PubtrackError:
         return {}
     try:
-        return store.learned_ids()
+        return store.learned_ids_by_source()
     except Exception:  # noqa: BLE001 - a database from before any sync: nothing learned
         return {}
     finally:
@@ -134,7 +134,7 @@ def suggestions(config: Config, library: Library | None = None) -> list[Suggesti
         return out
     try:
         statuses = store.source_statuses()
-        learned = store.learned_ids()
+        learned = store.learned_ids_by_source()
     except Exception:  # noqa: BLE001 - no sync yet: nothing learned
         return out
     finally:
