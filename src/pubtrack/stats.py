@@ -87,7 +87,7 @@ def open_store(config: Config) -> Iterator[Store]:
 class _History:
     """What the reports need besides the counts: titles, years, per-year counts and
     profiles (all bounded by the number of works). The counts themselves stream
-    from the Store (``_iter_series``), never held whole."""
+    from the Store (``Store.iter_spans``, ``Store.paper_counts``), never held whole."""
 
     titles: dict[str, str]
     years: dict[str, int | None]
