@@ -7,19 +7,22 @@ server (pubtrack.testing.fake_api) enforcing the real services' limits
 OpenAlex 10/s), and reports:
 
 - requests sent per source (counted by the server) against the lower bound:
-  S2 ceil(N/500), arXiv ceil(N_arxiv/batch), OpenAlex ceil(N/100);
+  S2 ceil(N/500), arXiv ceil(N_arxiv/batch), OpenAlex ceil(N/100), Crossref
+  ceil(N_doi/50) (its ``/works?filter=doi:…`` list query);
+- requests sent by a second sync right after (a no-op resync: 0 expected);
 - wall time (median of --repeat runs) against the rate-limit floor: the sum
   over sources of (lower-bound requests - 1) x the source's minimum interval
   (sources run one after another, each at its own limit);
 - in the same run, a naive client that sends one request per paper and per
-  source (S2 GET /paper/{id}, arXiv id_list=<one id>, OpenAlex filter=doi:<one>),
+  source (S2 GET /paper/{id}, arXiv id_list=<one id>, OpenAlex filter=doi:<one>,
+  Crossref GET /works/{doi}: what pubtrack sent to Crossref before batching),
   through the same HTTP layer at the same limits, on a sample of works;
   its time for N works is EXTRAPOLATED linearly from the sample (5,000 naive
   arXiv requests at 3 s each would take over four hours).
 
-Crossref is left out: its API has no batch lookup in pubtrack (one request per
-DOI, like the naive client), so it would only add the same N x interval to
-both sides. Works without any id (title matches, one request each by API
+Crossref's limit in the polite pool is lower for list queries than for single
+records: pubtrack spaces its list queries 0.4 s apart (the floor uses that).
+Works without any id (title matches, one request each by API
 design) are given ids here, so that the lower bounds are exact.
 
     python scripts/bench_sync.py                      # 1,000 and 5,000 works
@@ -42,9 +45,10 @@ from pubtrack.config import Config
 from pubtrack.sources.http import HttpClient
 from pubtrack.testing.fake_api import FakeApiServer, FakePaper, make_papers, write_bib
 
-SOURCES = ("semantic_scholar", "arxiv", "openalex")
-INTERVALS = {"semantic_scholar": 1.0, "arxiv": 3.0, "openalex": 0.1}  # real limits
-BATCH = {"semantic_scholar": 500, "openalex": 100}
+SOURCES = ("semantic_scholar", "arxiv", "openalex", "crossref")
+# real limits (Crossref: pubtrack's spacing of list queries; single records 0.2 s)
+INTERVALS = {"semantic_scholar": 1.0, "arxiv": 3.0, "openalex": 0.1, "crossref": 0.4}
+BATCH = {"semantic_scholar": 500, "openalex": 100, "crossref": 50}
 OPENALEX_KEY = "bench-dummy-key"
 
 
@@ -62,7 +66,13 @@ def lower_bounds(papers: list[FakePaper], arxiv_batch: int) -> dict[str, int]:
         "semantic_scholar": math.ceil(len(papers) / BATCH["semantic_scholar"]),
         "arxiv": math.ceil(n_arxiv / arxiv_batch),
         "openalex": math.ceil(len(papers) / BATCH["openalex"]),
+        "crossref": math.ceil(len(_crossref_dois(papers)) / BATCH["crossref"]),
     }
+
+
+def _crossref_dois(papers: list[FakePaper]) -> list[str]:
+    """The DOIs Crossref is asked about: journal DOIs (arXiv's are DataCite's)."""
+    return [p.doi for p in papers if p.doi and not p.doi.lower().startswith("10.48550/")]
 
 
 def floor_seconds(bounds: dict[str, int]) -> float:
@@ -99,8 +109,9 @@ def env_for(server: FakeApiServer, root: Path) -> dict[str, str]:
 
 def run_sync_once(
     papers: list[FakePaper], arxiv_batch: int, margin: float
-) -> tuple[float, dict[str, int], int]:
-    """One full sync into a fresh project: (wall seconds, requests per source, 429s)."""
+) -> tuple[float, dict[str, int], int, int]:
+    """One full sync into a fresh project, then a resync at once: (wall seconds,
+    requests per source, 429s, requests of the resync)."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         FakeApiServer(papers, time_scale=1.0, openalex_api_key=OPENALEX_KEY) as server,
@@ -120,7 +131,17 @@ def run_sync_once(
             sys.exit(f"pubtrack sync failed ({result.returncode}):\n{result.stdout}{result.stderr}")
         counts = {s: server.count(s) for s in SOURCES}
         too_many = sum(server.count(s, 429) for s in SOURCES)
-        return wall, counts, too_many
+        again = subprocess.run(
+            [sys.executable, "-m", "pubtrack", "sync", "--quiet"],
+            cwd=root,
+            env=env_for(server, root),
+            capture_output=True,
+            text=True,
+        )
+        if again.returncode != 0:
+            sys.exit(f"the resync failed ({again.returncode}):\n{again.stdout}{again.stderr}")
+        resync = sum(server.count(s) for s in SOURCES) - sum(counts.values())
+        return wall, counts, too_many, resync
 
 
 def run_naive(
@@ -170,6 +191,17 @@ def run_naive(
                     min_interval=INTERVALS["openalex"] * (1 + margin),
                 )
             per_source["openalex"] = time.monotonic() - t0
+            t0 = time.monotonic()
+            for doi in _crossref_dois(papers):
+                http.request(
+                    "crossref",
+                    "GET",
+                    f"{urls['crossref']}/works/{doi}",
+                    params={"mailto": "bench@example.org"},
+                    min_interval=0.2 * (1 + margin),
+                    allow_status=(404,),
+                )
+            per_source["crossref"] = time.monotonic() - t0
         finally:
             http.close()
         return time.monotonic() - started, {s: server.count(s) for s in SOURCES}, per_source
@@ -195,7 +227,8 @@ def main() -> int:
 
     print("pubtrack sync benchmark: fake APIs at the REAL rate limits")
     print(
-        "limits: semantic_scholar 1 req/s, arxiv 1 req/3 s (one connection), openalex 10 req/s;"
+        "limits: semantic_scholar 1 req/s, arxiv 1 req/3 s (one connection), openalex 10 req/s,"
+        " crossref list queries 0.4 s apart;"
         f" arXiv batch {args.arxiv_batch} ids; client interval margin {args.margin:.0%}"
     )
     sample = papers_for(args.naive_sample)
@@ -220,28 +253,39 @@ def main() -> int:
         walls: list[float] = []
         counts: dict[str, int] = {}
         too_many = 0
+        resyncs: list[int] = []
         for _ in range(runs):
-            wall, counts, n429 = run_sync_once(papers, args.arxiv_batch, args.margin)
+            wall, counts, n429, resync = run_sync_once(papers, args.arxiv_batch, args.margin)
             walls.append(wall)
             too_many += n429
+            resyncs.append(resync)
         median = statistics.median(walls)
         n_arxiv = sum(1 for p in papers if p.arxiv_id and "arxiv" in p.bib_ids)
         print()
         print(f"== {n} works ({n_arxiv} with an arXiv id), {runs} run(s)")
+        naive_reqs = {
+            "semantic_scholar": n,
+            "arxiv": n_arxiv,
+            "openalex": n,
+            "crossref": len(_crossref_dois(papers)),
+        }
         print(f"{'source':<18}{'requests':>9}{'lower bound':>13}{'ratio':>8}")
         for s in SOURCES:
             ratio = counts[s] / bounds[s] if bounds[s] else float("nan")
-            print(f"{s:<18}{counts[s]:>9}{bounds[s]:>13}{ratio:>8.2f}")
+            print(
+                f"{s:<18}{counts[s]:>9}{bounds[s]:>13}{ratio:>8.2f}"
+                f"   (one per work: {naive_reqs[s]})"
+            )
         total, total_bound = sum(counts.values()), sum(bounds.values())
         print(f"{'total':<18}{total:>9}{total_bound:>13}{total / total_bound:>8.2f}")
         print(f"429 answers: {too_many}")
+        print(f"no-op resync right after: {max(resyncs)} requests")
         print(
             f"wall time: median {median:.1f} s (runs: {', '.join(f'{w:.1f}' for w in walls)}); "
             f"rate-limit floor {floor:.1f} s; ratio {median / floor:.2f}"
             if floor
             else f"wall time: median {median:.1f} s; rate-limit floor 0 s"
         )
-        naive_reqs = {"semantic_scholar": n, "arxiv": n_arxiv, "openalex": n}
         naive_time = sum(per_work[s] * max(0, naive_reqs[s] - 1) for s in SOURCES)
         print(
             f"naive (extrapolated from {args.naive_sample} works): "

@@ -80,7 +80,12 @@ def test_a_database_from_the_first_release_opens_and_upgrades(tmp_path: Path) ->
     store.close()
     applied = [m.name for m in migrations.applied(sqlite_utils.Database(path))]
     assert applied[:3] == ["m001_initial", "m010_meta", "m030_stats"]
-    assert {"m050_learned_ids", "m060_key_renames"} <= set(applied)
+    assert {
+        "m040_change_only_history",
+        "m044_daily_totals_by_day",
+        "m050_learned_ids",
+        "m060_key_renames",
+    } <= set(applied)
 
 
 def test_only_the_store_talks_to_sqlite3() -> None:

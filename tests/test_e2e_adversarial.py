@@ -11,6 +11,7 @@ import sys
 
 import test_e2e_sync
 from pubtrack.db import Store
+from pubtrack.testing.fake_api import FakeApiServer
 from test_e2e_sync import Project
 
 project = test_e2e_sync.project  # the same fixture: a project and its fake APIs
@@ -29,6 +30,22 @@ def _check(project: Project) -> subprocess.CompletedProcess[str]:
 
 def _truth(project: Project) -> dict[str, int]:
     return {p.key: p.citation_count for p in project.papers}
+
+
+def _crossref_dois(server: FakeApiServer) -> set[str]:
+    """The DOIs Crossref was asked about: /works/{doi}, or a list query's doi filter."""
+    from urllib.parse import parse_qs
+
+    asked: set[str] = set()
+    for r in server.log:
+        if r.api != "crossref":
+            continue
+        if r.path.startswith("/works/"):
+            asked.add(r.path[len("/works/") :].lower())
+        for clause in ",".join(parse_qs(r.query).get("filter", [])).split(","):
+            if clause.startswith("doi:"):
+                asked.add(clause[len("doi:") :].lower())
+    return asked
 
 
 def _learned(project: Project, source: str) -> dict[str, dict[str, str]]:
@@ -53,7 +70,7 @@ def test_s2_answering_with_other_papers_is_a_conflict_and_poisons_nothing(
     assert _learned(project, "semantic_scholar") == {}  # and no id learned from it
     # Crossref and OpenAlex were asked only with the works' own DOIs.
     true_dois = {p.doi.lower() for p in project.papers if p.doi}
-    asked = {r.path[len("/works/") :].lower() for r in server.log if r.api == "crossref"}
+    asked = _crossref_dois(server)
     assert asked <= true_dois
     # (works without any id in the bib are found only through S2's title match)
     with_ids = {p.key: p.citation_count for p in project.papers if p.bib_ids}
@@ -159,6 +176,7 @@ def test_sigterm_records_the_run_as_interrupted_with_its_end_time(project: Proje
     import signal
     import time
 
+    project.crossref_one_by_one()  # a slow source with many requests: mid-run for a while
     project.server.inject("crossref", "slow", times=None, delay=0.3)
     proc = project.popen()
     deadline = time.monotonic() + 30

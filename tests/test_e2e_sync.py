@@ -83,6 +83,21 @@ class Project:
             }
 
     def history_rows(self) -> int:
+        """Checks recorded (one per fetched count, changed or not)."""
+        with Store.open(self.db_path) as store:
+            return store.observation_rows()
+
+    def crossref_one_by_one(self) -> None:
+        """Crossref one DOI per request (batch_size 1): a slow source with many
+        requests, for the tests that need a sync to be mid-run for a while."""
+        toml = self.root / "pubtrack.toml"
+        text = toml.read_text(encoding="utf-8")
+        toml.write_text(
+            text.replace("[sync.crossref]\n", "[sync.crossref]\nbatch_size = 1\n"), encoding="utf-8"
+        )
+
+    def span_rows(self) -> int:
+        """Rows of the change-only citations table."""
         with Store.open(self.db_path) as store:
             return store.citation_rows()
 
@@ -140,7 +155,7 @@ def test_full_sync_then_a_no_op_resync(project: Project) -> None:
     assert server.count("semantic_scholar") == 1 + len(no_ids)
     assert server.count("arxiv") == math.ceil(len(with_arxiv) / 100) + (1 if no_ids else 0)
     assert server.count("openalex") == 1
-    assert server.count("crossref") == len(_with_doi(papers))
+    assert server.count("crossref") == math.ceil(len(_with_doi(papers)) / 50)  # batched
     assert server.count("semantic_scholar", 429) == 0 and server.count("arxiv", 503) == 0
 
     s2 = project.latest("semantic_scholar")
@@ -172,6 +187,7 @@ def test_full_sync_then_a_no_op_resync(project: Project) -> None:
 def test_counts_change_between_runs_and_history_grows(project: Project) -> None:
     assert project.sync().returncode == 0
     rows = project.history_rows()
+    spans = project.span_rows()
     target = project.papers[0]
     old = target.citation_count
     project.server.set_citations({target.s2_id: old + 5})  # updates the paper too
@@ -180,6 +196,7 @@ def test_counts_change_between_runs_and_history_grows(project: Project) -> None:
     assert f"+5 (now {old + 5})" in result.stdout
     assert f"{len(project.papers) - 1} no change" in result.stdout
     assert project.history_rows() == rows + len(project.papers)
+    assert project.span_rows() == spans + 1  # only the count that moved adds a row
     with Store.open(project.db_path) as store:
         history = [
             h["count"]
@@ -253,6 +270,7 @@ def test_a_source_that_is_down_exits_3_and_keeps_earlier_values(project: Project
 
 
 def test_a_sync_killed_mid_run_leaves_a_consistent_database(project: Project) -> None:
+    project.crossref_one_by_one()
     assert project.sync("--source", "arxiv").returncode == 0
     # Crossref answers slowly: the kill lands while it fetches, after S2 committed.
     project.server.inject("crossref", "slow", times=None, delay=0.3)
@@ -289,6 +307,7 @@ def test_a_sync_killed_mid_run_leaves_a_consistent_database(project: Project) ->
 
 
 def test_two_syncs_at_once_never_interleave(project: Project) -> None:
+    project.crossref_one_by_one()
     project.server.inject("crossref", "slow", times=None, delay=0.3)  # ~4 s in all
     first = project.popen()
     deadline = time.monotonic() + 30
@@ -378,5 +397,37 @@ def test_progress_bars_on_a_terminal(project: Project) -> None:
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 0
     assert "\r  semantic_scholar  ━━━━━━━━━━━━━━━━━━━━ 24/24  2 requests" in screen
-    assert "\r  crossref          ━━━━━━━━━━━━━━━━━━━━ 18/18  18 requests" in screen
+    assert "\r  crossref          ━━━━━━━━━━━━━━━━━━━━ 18/18  1 request" in screen
     assert "Updated 24 works." in out
+
+
+def test_a_source_answering_zeros_is_held_then_recovers(project: Project) -> None:
+    """Every Semantic Scholar count drops to 0 in one run: held (exit 3, named in the
+    summary), never the latest value; the next good run carries on; --accept-drops
+    stores a genuine drop."""
+    assert project.sync().returncode == 0
+    good = project.latest("semantic_scholar")
+    assert any(good.values())
+    project.server.inject("semantic_scholar", "zero_counts", times=None)
+    result = project.sync("--all", "--source", "semantic_scholar")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "Held: " in result.stdout and "sharp drop" in result.stdout
+    assert "--accept-drops" in result.stdout
+    assert project.latest("semantic_scholar") == good  # render keeps the last good values
+    with Store.open(project.db_path) as store:
+        held = store.held_citations()
+        runs = store.sync_runs()
+    assert {h["publication_key"] for h in held} == {k for k, n in good.items() if n > 0}
+    assert all(h["count"] == 0 and h["previous_count"] == good[h["publication_key"]] for h in held)
+    assert runs[0]["status"] == "partial"
+
+    project.server.clear_faults()
+    result = project.sync("--all", "--source", "semantic_scholar")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Held" not in result.stdout
+    assert project.latest("semantic_scholar") == good
+
+    project.server.inject("semantic_scholar", "zero_counts", times=None)
+    result = project.sync("--all", "--source", "semantic_scholar", "--accept-drops")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert set(project.latest("semantic_scholar").values()) == {0}

@@ -1,4 +1,4 @@
-"""Crossref: one request per DOI, mailto on every request, 404 = not found."""
+"""Crossref: DOIs in batches (one list query), mailto on every request, unknown = not found."""
 
 from __future__ import annotations
 
@@ -48,9 +48,10 @@ def test_counts_with_mailto_and_404(monkeypatch):
         crossref = source(monkeypatch, server.api_url("crossref"), fast=False, min_interval=0.011)
         works = [ref(p.key, p.doi) for p in with_doi] + [ref("ghost", "10.9999/ghost")]
         results = crossref.fetch_batch(works)
-        assert server.count("crossref") == len(works)
+        assert server.count("crossref") == 1  # one list query for the whole batch
+        assert server.log[0].path == "/works" and server.log[0].ids == len(works)
+        assert "filter=doi%3A" in server.log[0].query
         assert server.count("crossref", 429) == 0
-        assert server.count("crossref", 404) == 1
         assert all("mailto=me%40example.org" in r.query for r in server.log)
         assert all("mailto:me@example.org" in r.user_agent for r in server.log)
     assert results[-1].status == "not_found"
@@ -123,3 +124,62 @@ def test_dois_with_special_characters_are_encoded(monkeypatch):
         (result,) = crossref.fetch_batch([ref("odd", odd.doi)])
     assert result.status == "found"
     assert result.citation_count == 42
+
+
+def test_a_lone_doi_and_a_doi_with_a_comma_use_the_single_record_route(monkeypatch):
+    from pubtrack.testing.fake_api import FakePaper
+
+    papers = [p for p in make_papers(6) if p.doi][:2]
+    comma = FakePaper(
+        s2_id="c" * 40,
+        corpus_id=7,
+        title="Comma",
+        authors=["A B"],
+        year=2001,
+        doi="10.1000/a,b",
+        citation_count=5,
+    )
+    with FakeApiServer([*papers, comma], enforce_limits=False) as server:
+        crossref = source(monkeypatch, server.api_url("crossref"))
+        (alone,) = crossref.fetch_batch([ref("x", papers[0].doi)])
+        assert [r.path for r in server.log] == [f"/works/{papers[0].doi}"]
+        results = crossref.fetch_batch(
+            [
+                ref("p0", papers[0].doi),
+                ref("p1", papers[1].doi),
+                ref("c", comma.doi),
+                ref("dup", papers[1].doi.upper()),
+                ref("none"),
+            ]
+        )
+        paths = [r.path for r in server.log[1:]]
+    assert alone.status == "found"
+    assert sorted(paths) == sorted(["/works", "/works/10.1000/a,b"])
+    assert [r.status for r in results] == ["found", "found", "found", "found", "not_found"]
+    assert results[2].citation_count == 5
+    assert results[3].citation_count == results[1].citation_count  # same DOI, both answered
+
+
+def test_batches_send_one_request_per_fifty_dois(monkeypatch):
+    papers = [p for p in make_papers(160) if p.doi]
+    with FakeApiServer(papers, enforce_limits=False) as server:
+        crossref = source(monkeypatch, server.api_url("crossref"))
+        works = [ref(p.key, p.doi) for p in papers]
+        results = []
+        for i in range(0, len(works), crossref.batch_size):
+            results += crossref.fetch_batch(works[i : i + crossref.batch_size])
+        assert server.count("crossref") == -(-len(works) // 50)
+    assert {r.key: r.citation_count for r in results} == {p.key: p.citation_count for p in papers}
+
+
+def test_the_fake_list_route_refuses_other_filters(monkeypatch):
+    import json
+    import urllib.error
+    import urllib.request
+
+    with FakeApiServer(make_papers(2), enforce_limits=False) as server:
+        url = server.api_url("crossref") + "/works?filter=from-pub-date:2020&rows=5"
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(url)
+        assert info.value.code == 400
+        assert "validation-failure" in json.dumps(json.loads(info.value.read()))

@@ -435,6 +435,13 @@ class _SyncOutput:
     "database and is rewritten after the sync. Default: [sync] history_file.",
 )
 @click.option(
+    "--accept-drops",
+    is_flag=True,
+    default=None,
+    help="Store sharp drops in counts (e.g. a source's counts all 0) as the latest values "
+    "instead of holding them back (exit 3). Default: [sync] accept_drops.",
+)
+@click.option(
     "--relearn",
     is_flag=True,
     help="Forget the ids sources taught (for the KEYs given, else for every work) and "
@@ -454,12 +461,13 @@ def sync(
     wait: float | None,
     no_wait: bool,
     history_file: str | None,
+    accept_drops: bool | None,
     quiet: bool,
 ) -> None:
     """Fetch metadata and citation counts; append them to the history.
 
-    Exit code 0, or 3 when some source failed (the rest is stored and earlier
-    values are kept), 1 when another sync holds the lock.
+    Exit code 0, or 3 when some source failed or a sharp drop was held back (the
+    rest is stored and earlier values are kept), 1 when another sync holds the lock.
     """
     from pubtrack.config import parse_duration
     from pubtrack.sync import SyncOptions, run_sync
@@ -475,6 +483,7 @@ def sync(
         dry_run=dry_run,
         wait=0.0 if no_wait else wait,
         history_file=history_file,
+        accept_drops=accept_drops or None,
         relearn=tuple(keys) if relearn else None,
     )
     output = _SyncOutput(quiet=quiet)
@@ -501,7 +510,7 @@ def sync(
             ln for ln in summary_lines(project.config) if not ln.startswith("Duplicate:")
         ]
     if quiet:
-        keep = ("Failed:", "Duplicate:", "Conflict:", "Rejected:", "Done")
+        keep = ("Failed:", "Held:", "Duplicate:", "Conflict:", "Rejected:", "Done")
         lines = [ln for ln in lines if ln.startswith(keep)]
     for line in lines:
         click.echo(line)
@@ -537,7 +546,13 @@ def history(project: Project, key: str | None, source: str | None, as_json: bool
     from pubtrack.stats import history_report
 
     report = history_report(project.config, key=key, source=source)
-    click.echo(report.to_json() if as_json else report.format_text())
+    if as_json:
+        for chunk in report.iter_json():  # streamed: the history can be long
+            click.echo(chunk, nl=False)
+        click.echo()
+    else:
+        for block in report.iter_text():
+            click.echo(block)
 
 
 @cli.command()

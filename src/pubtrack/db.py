@@ -76,6 +76,23 @@ class _Migrations:
     def pending(self, db: Any) -> Any:
         return self.real().pending(self._db(db))
 
+    def pending_names(self, conn: sqlite3.Connection) -> list[str]:
+        """The migrations a database still needs, read without sqlite-utils (the
+        read-only commands check this on every open)."""
+        names = [fn.__name__ for fn in self.functions]
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+        ).fetchone()
+        if not exists:
+            return names
+        done = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [self.name]
+            )
+        }
+        return [n for n in names if n not in done]
+
 
 migrations = _Migrations("pubtrack")
 
@@ -388,9 +405,545 @@ def m030_stats(db: sqlite_utils.Database) -> None:
     )
 
 
+# The views over the change-only history (m040). A citations row is a *span*:
+# one value seen at every check of its source from ``first_check`` to
+# ``last_check`` (ids in ``citation_checks``); the open span of each work and
+# source has ``last_check`` NULL and lives on in ``citations_latest``.
+HISTORY_VIEWS = """
+    -- Every row of citations with its span closed (the open one from citations_latest).
+    CREATE VIEW IF NOT EXISTS citation_spans AS
+        SELECT c.id, c.publication_key, c.source, c.count, c.influential, c.retrieved_at,
+            c.sync_run_id, c.first_check,
+            COALESCE(c.last_check, l.last_check) AS last_check,
+            COALESCE(c.checked_until, l.checked_until) AS checked_until
+        FROM citations c
+        LEFT JOIN citations_latest l
+            ON c.last_check IS NULL AND l.publication_key = c.publication_key
+            AND l.source = c.source;
+    -- One row per check (what the citations table held before m040).
+    CREATE VIEW IF NOT EXISTS citation_observations AS
+        SELECT s.publication_key, s.source, s.count, s.influential, e.retrieved_at,
+            e.sync_run_id, e.id AS check_id
+        FROM citation_spans s
+        JOIN citation_checks e ON e.source = s.source
+            AND e.id BETWEEN s.first_check AND s.last_check;
+    CREATE VIEW IF NOT EXISTS latest_citations AS
+        SELECT publication_key, source, count, influential, checked_until AS retrieved_at
+        FROM citations_latest;
+    -- Per paper, source and year: citations gained that year. basis
+    -- 'counts_by_year' = the source's own per-year counts (OpenAlex), else
+    -- 'history' = last count of the year minus last count of the previous
+    -- checked year (first year tracked: minus its first count).
+    CREATE VIEW IF NOT EXISTS paper_citations_per_year AS
+        WITH check_years AS (
+            SELECT DISTINCT source, substr(retrieved_at, 1, 4) AS year FROM citation_checks
+        ),
+        span_years AS (
+            SELECT s.id, s.publication_key, s.source, y.year
+            FROM citation_spans s
+            JOIN check_years y ON y.source = s.source
+                AND y.year BETWEEN substr(s.retrieved_at, 1, 4) AND substr(s.checked_until, 1, 4)
+            WHERE y.year = substr(s.retrieved_at, 1, 4)
+                OR y.year = substr(s.checked_until, 1, 4)
+                OR EXISTS (
+                    SELECT 1 FROM citation_checks e
+                    WHERE e.source = s.source AND e.retrieved_at >= y.year
+                        AND e.retrieved_at < printf('%04d', y.year + 1)
+                        AND +e.id BETWEEN s.first_check AND s.last_check)
+        ),
+        per_year AS (
+            SELECT publication_key, source, CAST(year AS INTEGER) AS year,
+                MAX(id) AS last_id, MIN(id) AS first_id
+            FROM span_years GROUP BY publication_key, source, year
+        ),
+        history AS (
+            SELECT p.publication_key, p.source, p.year,
+                l.count - COALESCE(LAG(l.count) OVER (
+                    PARTITION BY p.publication_key, p.source ORDER BY p.year), f.count)
+                    AS citations
+            FROM per_year p
+            JOIN citations l ON l.id = p.last_id
+            JOIN citations f ON f.id = p.first_id
+        )
+        SELECT h.publication_key, h.source, h.year, h.citations, 'history' AS basis
+        FROM history h
+        WHERE NOT EXISTS (
+            SELECT 1 FROM counts_by_year y
+            WHERE y.publication_key = h.publication_key AND y.source = h.source
+        )
+        UNION ALL
+        SELECT publication_key, source, year, count AS citations, 'counts_by_year' AS basis
+        FROM counts_by_year;
+    -- The last count of each day per paper and source (every day it was checked).
+    CREATE VIEW IF NOT EXISTS daily_citations AS
+        WITH check_days AS (
+            SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day FROM citation_checks
+        )
+        SELECT s.publication_key, s.source, d.day, s.count
+        FROM citation_spans s
+        JOIN check_days d ON d.source = s.source
+            AND d.day BETWEEN substr(s.retrieved_at, 1, 10) AND substr(s.checked_until, 1, 10)
+        WHERE EXISTS (
+                SELECT 1 FROM citation_checks e
+                WHERE e.source = s.source AND e.retrieved_at >= d.day
+                    AND e.retrieved_at < date(d.day, '+1 day')
+                    AND +e.id BETWEEN s.first_check AND s.last_check)
+            AND NOT EXISTS (
+                SELECT 1 FROM citations n
+                WHERE n.publication_key = s.publication_key AND n.source = s.source
+                    AND n.id > s.id AND n.retrieved_at < date(d.day, '+1 day'));
+    -- Per source and day: the total over the works in the bib, each with its
+    -- latest count on or before that day (carried forward). Summed from the
+    -- changes: each span adds its difference to the span before it.
+    CREATE VIEW IF NOT EXISTS daily_totals AS
+        WITH days AS (
+            SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day FROM citation_checks
+        ),
+        steps AS (
+            SELECT c.source, substr(c.retrieved_at, 1, 10) AS day,
+                c.count - COALESCE(LAG(c.count) OVER w, 0) AS delta,
+                CASE WHEN LAG(c.count) OVER w IS NULL THEN 1 ELSE 0 END AS new_work
+            FROM citations c
+            JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1
+            WINDOW w AS (PARTITION BY c.publication_key, c.source ORDER BY c.id)
+        ),
+        per_day AS (
+            SELECT source, day, SUM(delta) AS delta, SUM(new_work) AS new_works
+            FROM steps GROUP BY source, day
+        ),
+        running AS (
+            SELECT d.source, d.day,
+                SUM(COALESCE(p.new_works, 0)) OVER w AS works,
+                SUM(COALESCE(p.delta, 0)) OVER w AS total_citations
+            FROM days d LEFT JOIN per_day p ON p.source = d.source AND p.day = d.day
+            WINDOW w AS (PARTITION BY d.source ORDER BY d.day)
+        )
+        SELECT source, day, works, total_citations FROM running WHERE works > 0;
+"""
+
+HISTORY_VIEW_NAMES = (
+    "publication_metrics",
+    "source_totals",
+    "citations_per_year",
+    "paper_citations_per_year",
+    "daily_citations",
+    "daily_totals",
+    "latest_citations",
+    "citation_observations",
+    "citation_spans",
+)
+
+
+def _create_dependent_views(db: sqlite_utils.Database) -> None:
+    """The m001/m030 views that read latest_citations/paper_citations_per_year,
+    unchanged (recreated after the views under them were replaced)."""
+    db.executescript(
+        """
+        CREATE VIEW IF NOT EXISTS publication_metrics AS
+            SELECT p.key, p.title, p.year, p.in_bib,
+                MAX(CASE WHEN l.source = 'semantic_scholar' THEN l.count END) AS semantic_scholar,
+                MAX(CASE WHEN l.source = 'openalex' THEN l.count END) AS openalex,
+                MAX(CASE WHEN l.source = 'crossref' THEN l.count END) AS crossref,
+                MAX(CASE WHEN l.source = 'google_scholar' THEN l.count END) AS google_scholar,
+                MAX(l.count) AS max_citations,
+                MAX(l.retrieved_at) AS last_retrieved_at
+            FROM publications p
+            LEFT JOIN latest_citations l ON l.publication_key = p.key
+            GROUP BY p.key;
+        CREATE VIEW IF NOT EXISTS source_totals AS
+            WITH ranked AS (
+                SELECT l.source, l.count, l.influential, l.retrieved_at,
+                    ROW_NUMBER() OVER w AS rk,
+                    SUM(l.count) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                        AS running
+                FROM latest_citations l
+                JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1
+                WINDOW w AS (PARTITION BY l.source ORDER BY l.count DESC)
+            )
+            SELECT source,
+                COUNT(*) AS works,
+                SUM(count) AS total_citations,
+                COALESCE(MAX(CASE WHEN count >= rk THEN rk END), 0) AS h_index,
+                COALESCE(MAX(CASE WHEN running >= rk * rk THEN rk END), 0) AS g_index,
+                SUM(CASE WHEN count >= 10 THEN 1 ELSE 0 END) AS i10_index,
+                SUM(influential) AS influential_citations,
+                MAX(retrieved_at) AS last_retrieved_at
+            FROM ranked GROUP BY source;
+        CREATE VIEW IF NOT EXISTS citations_per_year AS
+            SELECT c.source, c.year, SUM(c.citations) AS citations,
+                CASE WHEN MIN(c.basis) = MAX(c.basis) THEN MIN(c.basis)
+                    ELSE MIN(c.basis) || '+' || MAX(c.basis) END AS basis
+            FROM paper_citations_per_year c
+            JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1
+            WHERE c.source NOT IN (
+                SELECT g.source FROM profile_cites_per_year g
+                JOIN latest_profile_metrics l
+                    ON l.source = g.source AND l.profile_id = g.profile_id
+            )
+            GROUP BY c.source, c.year
+            UNION ALL
+            SELECT g.source, g.year, g.count AS citations, 'profile' AS basis
+            FROM profile_cites_per_year g
+            JOIN latest_profile_metrics l ON l.source = g.source AND l.profile_id = g.profile_id;
+        """
+    )
+
+
+@migrations()
+def m040_change_only_history(db: sqlite_utils.Database) -> None:
+    """Store a count when it changed, plus the fact that it was checked.
+
+    Before: one citations row per fetch, changed or not. After: one row per
+    *span* of checks that saw the same value (``retrieved_at`` = the first
+    check, ``checked_until`` = the last), the checks themselves in
+    ``citation_checks`` (one row per source and sync), and the open span of
+    each work and source in ``citations_latest`` (an O(works) lookup). Every
+    fetch the old table held is still there (view ``citation_observations``),
+    so "as of" dates, per-day series and every report read the same.
+    """
+    for view in HISTORY_VIEW_NAMES:
+        db.execute(f"DROP VIEW IF EXISTS {view}")
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS citation_checks (
+            id INTEGER PRIMARY KEY,          -- order of the checks (sync order)
+            source TEXT NOT NULL,
+            retrieved_at TEXT NOT NULL,
+            sync_run_id INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_citation_checks_source
+            ON citation_checks (source, retrieved_at, id);
+        CREATE TABLE citations_spans_new (
+            id INTEGER PRIMARY KEY,
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            influential INTEGER,
+            retrieved_at TEXT NOT NULL,      -- the first check that saw this value
+            sync_run_id INTEGER,             -- the run of that first check
+            first_check INTEGER NOT NULL,    -- citation_checks.id
+            last_check INTEGER,              -- NULL while the span is open
+            checked_until TEXT               -- retrieved_at of last_check
+        );
+        CREATE TABLE IF NOT EXISTS citations_latest (
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            citation_id INTEGER NOT NULL,    -- the open span in citations
+            count INTEGER NOT NULL,
+            influential INTEGER,
+            first_check INTEGER NOT NULL,
+            last_check INTEGER NOT NULL,
+            checked_until TEXT NOT NULL,     -- the last check: the "as of" date
+            PRIMARY KEY (publication_key, source)
+        ) WITHOUT ROWID;
+        """
+    )
+    conn = db.conn
+    conn.execute(
+        "INSERT INTO citation_checks (source, retrieved_at, sync_run_id)"
+        " SELECT source, retrieved_at, MIN(sync_run_id) FROM citations"
+        " GROUP BY source, retrieved_at ORDER BY retrieved_at, source"
+    )
+    check_of: dict[tuple[str, str], int] = {}
+    previous: dict[int, int | None] = {}
+    last_of_source: dict[str, int] = {}
+    for check_id, source, retrieved_at in conn.execute(
+        "SELECT id, source, retrieved_at FROM citation_checks ORDER BY id"
+    ):
+        check_of[(source, retrieved_at)] = check_id
+        previous[check_id] = last_of_source.get(source)
+        last_of_source[source] = check_id
+    ts_of = {cid: ts for (_src, ts), cid in check_of.items()}
+
+    spans: list[list[Any]] = []
+    open_span: list[Any] | None = None
+
+    def flush() -> None:
+        """Write the spans gathered so far (in chunks: memory stays bounded)."""
+        conn.executemany(
+            "INSERT INTO citations_spans_new (publication_key, source, count, influential,"
+            " retrieved_at, sync_run_id, first_check, last_check, checked_until)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            spans,
+        )
+        spans.clear()
+
+    rows = conn.execute(
+        "SELECT publication_key, source, count, influential, retrieved_at, sync_run_id"
+        " FROM citations ORDER BY publication_key, source, retrieved_at, id"
+    )
+    for key, source, count, influential, retrieved_at, run_id in rows:
+        check = check_of[(source, retrieved_at)]
+        if (
+            open_span is not None
+            and open_span[0] == key
+            and open_span[1] == source
+            and open_span[2] == count
+            and open_span[3] == influential
+            and open_span[7] == previous[check]
+        ):
+            open_span[7] = check
+            open_span[8] = ts_of[check]
+            continue
+        if open_span is not None:
+            spans.append(open_span)
+            if len(spans) >= 10_000:
+                flush()
+        open_span = [
+            key,
+            source,
+            count,
+            influential,
+            retrieved_at,
+            run_id,
+            check,
+            check,
+            ts_of[check],
+        ]
+    if open_span is not None:
+        spans.append(open_span)
+    flush()
+    db.executescript(
+        """
+        DROP TABLE citations;
+        ALTER TABLE citations_spans_new RENAME TO citations;
+        CREATE INDEX idx_citations_pub_source ON citations (publication_key, source, first_check);
+        CREATE INDEX idx_citations_pub_source_time
+            ON citations (publication_key, source, retrieved_at);
+        INSERT INTO citations_latest (publication_key, source, citation_id, count, influential,
+                first_check, last_check, checked_until)
+            SELECT c.publication_key, c.source, c.id, c.count, c.influential, c.first_check,
+                c.last_check, c.checked_until
+            FROM citations c
+            WHERE c.id = (SELECT c2.id FROM citations c2
+                WHERE c2.publication_key = c.publication_key AND c2.source = c.source
+                ORDER BY c2.first_check DESC, c2.id DESC LIMIT 1);
+        UPDATE citations SET last_check = NULL, checked_until = NULL
+            WHERE id IN (SELECT citation_id FROM citations_latest);
+        -- Append-only: a span's value and first check never change; a span is
+        -- closed once (last_check set from NULL) and never reopened. Nothing is deleted.
+        CREATE TRIGGER citations_no_update
+            BEFORE UPDATE OF id, publication_key, source, count, influential, retrieved_at,
+                sync_run_id, first_check ON citations
+            BEGIN SELECT RAISE(ABORT, 'citations is append-only'); END;
+        CREATE TRIGGER citations_close_once
+            BEFORE UPDATE OF last_check, checked_until ON citations
+            WHEN OLD.last_check IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'citations is append-only'); END;
+        CREATE TRIGGER citations_no_delete BEFORE DELETE ON citations
+            BEGIN SELECT RAISE(ABORT, 'citations is append-only'); END;
+        CREATE TRIGGER citation_checks_no_change BEFORE UPDATE ON citation_checks
+            BEGIN SELECT RAISE(ABORT, 'citation_checks is append-only'); END;
+        """
+    )
+    db.executescript(HISTORY_VIEWS)
+    _create_dependent_views(db)
+
+
+@migrations()
+def m041_held_citations(db: sqlite_utils.Database) -> None:
+    """Counts held back as implausible (a sharp drop): kept, never the latest value."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS held_citations (
+            id INTEGER PRIMARY KEY,
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            influential INTEGER,
+            previous_count INTEGER,          -- the last good value, still published
+            reason TEXT NOT NULL,
+            retrieved_at TEXT NOT NULL,
+            sync_run_id INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS idx_held_citations
+            ON held_citations (publication_key, source, id);
+        CREATE TRIGGER IF NOT EXISTS held_citations_no_update BEFORE UPDATE ON held_citations
+            BEGIN SELECT RAISE(ABORT, 'held_citations is append-only'); END;
+        """
+    )
+
+
+@migrations()
+def m042_citation_years(db: sqlite_utils.Database) -> None:
+    """The first and last count of each calendar year a work was checked in, kept
+    up to date by each sync (one upsert when a count changes or a year begins),
+    so that citations per year read O(works x years) rows, not the history."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS citation_years (
+            publication_key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            first_count INTEGER NOT NULL,    -- at the year's first check
+            last_count INTEGER NOT NULL,     -- at its last check
+            PRIMARY KEY (publication_key, source, year)
+        ) WITHOUT ROWID;
+        INSERT OR REPLACE INTO citation_years
+            WITH check_years AS (
+                SELECT DISTINCT source, substr(retrieved_at, 1, 4) AS year FROM citation_checks
+            ),
+            span_years AS (
+                SELECT s.id, s.publication_key, s.source, y.year
+                FROM citation_spans s
+                JOIN check_years y ON y.source = s.source
+                    AND y.year BETWEEN substr(s.retrieved_at, 1, 4)
+                        AND substr(s.checked_until, 1, 4)
+                WHERE y.year = substr(s.retrieved_at, 1, 4)
+                    OR y.year = substr(s.checked_until, 1, 4)
+                    OR EXISTS (
+                        SELECT 1 FROM citation_checks e
+                        WHERE e.source = s.source AND e.retrieved_at >= y.year
+                            AND e.retrieved_at < printf('%04d', y.year + 1)
+                            AND +e.id BETWEEN s.first_check AND s.last_check)
+            ),
+            per_year AS (
+                SELECT publication_key, source, CAST(year AS INTEGER) AS year,
+                    MAX(id) AS last_id, MIN(id) AS first_id
+                FROM span_years GROUP BY publication_key, source, year
+            )
+            SELECT p.publication_key, p.source, p.year, f.count, l.count
+            FROM per_year p
+            JOIN citations l ON l.id = p.last_id
+            JOIN citations f ON f.id = p.first_id;
+        DROP VIEW IF EXISTS citations_per_year;
+        DROP VIEW IF EXISTS paper_citations_per_year;
+        -- Per paper, source and year: citations gained that year. basis
+        -- 'counts_by_year' = the source's own per-year counts (OpenAlex), else
+        -- 'history' = last count of the year minus last count of the previous
+        -- checked year (first year tracked: minus its first count).
+        CREATE VIEW paper_citations_per_year AS
+            WITH history AS (
+                SELECT publication_key, source, year,
+                    last_count - COALESCE(LAG(last_count) OVER (
+                        PARTITION BY publication_key, source ORDER BY year), first_count)
+                        AS citations
+                FROM citation_years
+            )
+            SELECT h.publication_key, h.source, h.year, h.citations, 'history' AS basis
+            FROM history h
+            WHERE NOT EXISTS (
+                SELECT 1 FROM counts_by_year y
+                WHERE y.publication_key = h.publication_key AND y.source = h.source
+            )
+            UNION ALL
+            SELECT publication_key, source, year, count AS citations, 'counts_by_year' AS basis
+            FROM counts_by_year;
+        """
+    )
+    _create_dependent_views(db)
+
+
+@migrations()
+def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
+    """daily_citations reads closed spans through an index on their last check and
+    the open ones from citations_latest, so one day's rows do not scan the history."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS idx_citations_checked_until
+            ON citations (source, checked_until);
+        DROP VIEW IF EXISTS daily_citations;
+        -- The last count of each day per paper and source (every day it was checked).
+        CREATE VIEW daily_citations AS
+            WITH check_days AS (
+                SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day
+                FROM citation_checks
+            )
+            SELECT c.publication_key, c.source, d.day, c.count
+            FROM check_days d
+            JOIN citations c ON c.source = d.source AND c.checked_until >= d.day
+                AND c.retrieved_at < date(d.day, '+1 day')
+            WHERE EXISTS (
+                    SELECT 1 FROM citation_checks e
+                    WHERE e.source = c.source AND e.retrieved_at >= d.day
+                        AND e.retrieved_at < date(d.day, '+1 day')
+                        AND +e.id BETWEEN c.first_check AND c.last_check)
+                AND NOT EXISTS (
+                    SELECT 1 FROM citations n
+                    WHERE n.publication_key = c.publication_key AND n.source = c.source
+                        AND n.id > c.id AND n.retrieved_at < date(d.day, '+1 day'))
+            UNION ALL
+            SELECT l.publication_key, l.source, d.day, l.count
+            FROM check_days d
+            JOIN citations_latest l ON l.source = d.source AND l.checked_until >= d.day
+            JOIN citations o ON o.id = l.citation_id
+                AND o.retrieved_at < date(d.day, '+1 day')
+            WHERE EXISTS (
+                SELECT 1 FROM citation_checks e
+                WHERE e.source = l.source AND e.retrieved_at >= d.day
+                    AND e.retrieved_at < date(d.day, '+1 day')
+                    AND +e.id BETWEEN l.first_check AND l.last_check);
+        """
+    )
+
+
 # --------------------------------------------------------------------------
 # Store
 # --------------------------------------------------------------------------
+
+
+# daily_totals from per-day sums kept by each sync (m044): the totals over every
+# work, minus what the works not in the bib contributed (read from their own
+# spans, through citations_latest's keys: few rows), carried forward per day.
+DAILY_TOTALS_VIEW = """
+    CREATE VIEW daily_totals AS
+        WITH days AS (
+            SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day FROM citation_checks
+        ),
+        outside AS (
+            SELECT DISTINCT l.publication_key FROM citations_latest l
+            WHERE NOT EXISTS (
+                SELECT 1 FROM publications p WHERE p.key = l.publication_key AND p.in_bib = 1)
+        ),
+        outside_steps AS (
+            SELECT c.source, substr(c.retrieved_at, 1, 10) AS day,
+                c.count - COALESCE(LAG(c.count) OVER w, 0) AS delta,
+                CASE WHEN LAG(c.count) OVER w IS NULL THEN 1 ELSE 0 END AS new_work
+            FROM outside o JOIN citations c ON c.publication_key = o.publication_key
+            WINDOW w AS (PARTITION BY c.publication_key, c.source ORDER BY c.id)
+        ),
+        outside_days AS (
+            SELECT source, day, SUM(delta) AS delta, SUM(new_work) AS new_works
+            FROM outside_steps GROUP BY source, day
+        ),
+        running AS (
+            SELECT d.source, d.day,
+                SUM(COALESCE(t.new_works, 0) - COALESCE(x.new_works, 0)) OVER w AS works,
+                SUM(COALESCE(t.delta, 0) - COALESCE(x.delta, 0)) OVER w AS total_citations
+            FROM days d
+            LEFT JOIN citation_day_totals t ON t.source = d.source AND t.day = d.day
+            LEFT JOIN outside_days x ON x.source = d.source AND x.day = d.day
+            WINDOW w AS (PARTITION BY d.source ORDER BY d.day)
+        )
+        SELECT source, day, works, total_citations FROM running WHERE works > 0;
+"""
+
+
+@migrations()
+def m044_daily_totals_by_day(db: sqlite_utils.Database) -> None:
+    """Per source and day, what the counts of every work changed by (kept by each
+    sync), so daily_totals reads O(days) rows plus the few works not in the bib."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS citation_day_totals (
+            source TEXT NOT NULL,
+            day TEXT NOT NULL,
+            delta INTEGER NOT NULL,      -- sum of (new count - previous count)
+            new_works INTEGER NOT NULL,  -- works counted for the first time
+            PRIMARY KEY (source, day)
+        ) WITHOUT ROWID;
+        INSERT OR REPLACE INTO citation_day_totals (source, day, delta, new_works)
+            SELECT source, day, SUM(delta), SUM(new_work) FROM (
+                SELECT c.source, substr(c.retrieved_at, 1, 10) AS day,
+                    c.count - COALESCE(LAG(c.count) OVER w, 0) AS delta,
+                    CASE WHEN LAG(c.count) OVER w IS NULL THEN 1 ELSE 0 END AS new_work
+                FROM citations c
+                WINDOW w AS (PARTITION BY c.publication_key, c.source ORDER BY c.id)
+            ) GROUP BY source, day;
+        DROP VIEW IF EXISTS daily_totals;
+        """
+    )
+    db.executescript(DAILY_TOTALS_VIEW)
 
 
 @migrations()
@@ -581,6 +1134,14 @@ class Store:
                 )
                 conn.execute("PRAGMA query_only = 1")
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                if migrations.pending_names(conn):
+                    # An older layout we may not upgrade in place: read an upgraded
+                    # copy in memory (the file is never written).
+                    memory = sqlite3.connect(":memory:", isolation_level=None)
+                    conn.backup(memory)
+                    conn.close()
+                    conn = memory
+                    _migrate(conn)
                 return cls(_Connection(conn, path), path)
             except sqlite3.Error as exc:
                 last = exc
@@ -721,35 +1282,329 @@ class Store:
     # -- citations -----------------------------------------------------------
 
     def record_citations(self, counts: Iterable[CitationCount], run_id: int | None = None) -> int:
-        """Append to the history. Callers never pass a failure as a count."""
+        """Add fetched counts to the history. Callers never pass a failure as a count.
+
+        Counts of one source fetched at one time are one *check* (a
+        ``citation_checks`` row). A count equal to the work's open span, which
+        was also seen at the source's previous check, extends that span (only
+        ``citations_latest`` changes); anything else closes the open span and
+        starts a new one. Call inside a transaction (sync holds one per source).
+        """
+        groups: dict[tuple[str, str], list[CitationCount]] = {}
+        for c in counts:
+            groups.setdefault((c.source, c.retrieved_at), []).append(c)
+        with self.transaction():
+            for (source, retrieved_at), group in groups.items():
+                self._record_check(source, retrieved_at, group, run_id)
+        return sum(len(g) for g in groups.values())
+
+    def _record_check(
+        self, source: str, retrieved_at: str, group: list[CitationCount], run_id: int | None
+    ) -> None:
+        conn = self.db.conn
+        previous = conn.execute(
+            "SELECT MAX(id) FROM citation_checks WHERE source = ?", [source]
+        ).fetchone()[0]
+        check = conn.execute(
+            "INSERT INTO citation_checks (source, retrieved_at, sync_run_id) VALUES (?, ?, ?)",
+            [source, retrieved_at, run_id],
+        ).lastrowid
+        latest = self._latest_spans(source, [c.publication_key for c in group])
+        extend: list[tuple[Any, ...]] = []
+        years: list[tuple[Any, ...]] = []  # (key, source, year, count, count) to upsert
+        delta = new_works = 0  # this check's change to the day's totals
+        for c in group:
+            key, count = c.publication_key, int(c.count)
+            open_span = latest.get(key)
+            if (
+                open_span is not None
+                and open_span[1] == count
+                and open_span[2] == c.influential
+                and open_span[3] == previous
+                and retrieved_at >= open_span[4]
+            ):
+                extend.append((check, retrieved_at, key, source))
+                latest[key] = (open_span[0], count, c.influential, check, retrieved_at)
+                if retrieved_at[:4] != open_span[4][:4]:
+                    years.append((key, source, int(retrieved_at[:4]), count, count))
+                continue
+            if open_span is not None:
+                conn.execute(
+                    "UPDATE citations SET last_check = ?, checked_until = ? WHERE id = ?",
+                    [open_span[3], open_span[4], open_span[0]],
+                )
+                delta += count - open_span[1]
+            else:
+                delta += count
+                new_works += 1
+            span_id = conn.execute(
+                "INSERT INTO citations (publication_key, source, count, influential,"
+                " retrieved_at, sync_run_id, first_check) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [key, source, count, c.influential, retrieved_at, run_id, check],
+            ).lastrowid
+            conn.execute(
+                "INSERT INTO citations_latest (publication_key, source, citation_id, count,"
+                " influential, first_check, last_check, checked_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(publication_key, source) DO UPDATE"
+                " SET citation_id = excluded.citation_id, count = excluded.count,"
+                " influential = excluded.influential, first_check = excluded.first_check,"
+                " last_check = excluded.last_check, checked_until = excluded.checked_until",
+                [key, source, span_id, count, c.influential, check, check, retrieved_at],
+            )
+            latest[key] = (span_id, count, c.influential, check, retrieved_at)
+            years.append((key, source, int(retrieved_at[:4]), count, count))
+        conn.executemany(
+            "UPDATE citations_latest SET last_check = ?, checked_until = ?"
+            " WHERE publication_key = ? AND source = ?",
+            extend,
+        )
+        conn.executemany(
+            "INSERT INTO citation_years (publication_key, source, year, first_count, last_count)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(publication_key, source, year)"
+            " DO UPDATE SET last_count = excluded.last_count",
+            years,
+        )
+        self._add_day_totals([(source, retrieved_at[:10], delta, new_works)])
+
+    def _add_day_totals(self, rows: list[tuple[str, str, int, int]]) -> None:
+        self.db.conn.executemany(
+            "INSERT INTO citation_day_totals (source, day, delta, new_works) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(source, day) DO UPDATE SET delta = delta + excluded.delta,"
+            " new_works = new_works + excluded.new_works",
+            rows,
+        )
+
+    def _latest_spans(self, source: str, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+        """{key: (span id, count, influential, last_check, checked_until)} of open spans."""
+        out: dict[str, tuple[Any, ...]] = {}
+        wanted = set(keys)
+        if len(wanted) > 500:  # most of the source: one pass over its latest rows
+            rows = self.db.execute(
+                "SELECT publication_key, citation_id, count, influential, last_check,"
+                " checked_until FROM citations_latest WHERE source = ?",
+                [source],
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT publication_key, citation_id, count, influential, last_check,"
+                " checked_until FROM citations_latest WHERE source = ?"
+                " AND publication_key IN (SELECT value FROM json_each(?))",
+                [source, json.dumps(sorted(wanted))],
+            )
+        for key, *rest in rows.fetchall():
+            if key in wanted:
+                out[key] = tuple(rest)
+        return out
+
+    def latest_citations(self) -> dict[str, dict[str, CitationCount]]:
+        """{publication_key: {source: latest good count}}, "as of" its last check."""
+        result: dict[str, dict[str, CitationCount]] = {}
+        rows = self.db.execute(
+            "SELECT publication_key, source, count, influential, checked_until"
+            " FROM citations_latest"
+        )
+        for key, source, count, influential, retrieved_at in rows:
+            result.setdefault(key, {})[source] = CitationCount(
+                key, source, count, retrieved_at, influential=influential
+            )
+        return result
+
+    def latest_counts(self, source: str) -> dict[str, int]:
+        """{publication_key: latest good count} of one source (the drop check reads it)."""
+        rows = self.db.execute(
+            "SELECT publication_key, count FROM citations_latest WHERE source = ?", [source]
+        )
+        return dict(rows.fetchall())
+
+    def citation_history(self, key: str | None = None) -> list[dict[str, Any]]:
+        """Every check (one row per fetch, as before change-only storage)."""
+        return list(self.iter_observations(key=key, in_bib_only=False))
+
+    def iter_observations(
+        self,
+        *,
+        key: str | None = None,
+        source: str | None = None,
+        in_bib_only: bool = True,
+        source_order: Iterable[str] = (),
+    ) -> Iterator[dict[str, Any]]:
+        """Every check of every count, streamed: per publication_key, then source (in
+        ``source_order`` first, then by name), oldest check first. ``key`` reads only
+        that work's rows (an index range)."""
+        where: list[str] = []
+        params: list[Any] = []
+        sql = (
+            "SELECT s.publication_key, s.source, s.count, s.influential, e.retrieved_at"
+            " FROM citation_spans s"
+        )
+        if in_bib_only:
+            sql += " JOIN publications p ON p.key = s.publication_key AND p.in_bib = 1"
+        sql += (
+            " JOIN citation_checks e ON e.source = s.source"
+            " AND e.id BETWEEN s.first_check AND s.last_check"
+        )
+        if key is not None:
+            where.append("s.publication_key = ?")
+            params.append(key)
+        if source is not None:
+            where.append("s.source = ?")
+            params.append(source)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        order = list(source_order)
+        rank = (
+            "CASE s.source "
+            + " ".join(f"WHEN ? THEN {i}" for i in range(len(order)))
+            + f" ELSE {len(order)} END, "
+            if order
+            else ""
+        )
+        sql += f" ORDER BY s.publication_key, {rank}s.source, s.id, e.id"
+        cursor = self.db.execute(sql, [*params, *order])
+        columns = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(columns, row, strict=True))
+
+    def iter_spans(
+        self, *, key: str | None = None, source: str | None = None, in_bib_only: bool = True
+    ) -> Iterator[tuple[Any, ...]]:
+        """The change-only history, streamed: (publication_key, source, count, influential,
+        retrieved_at, checked_until, first_check, last_check) per span, oldest first
+        per (publication_key, source)."""
+        sql = (
+            "SELECT s.publication_key, s.source, s.count, s.influential, s.retrieved_at,"
+            " s.checked_until, s.first_check, s.last_check FROM citation_spans s"
+        )
+        where: list[str] = []
+        params: list[Any] = []
+        if in_bib_only:
+            sql += " JOIN publications p ON p.key = s.publication_key AND p.in_bib = 1"
+        if key is not None:
+            where.append("s.publication_key = ?")
+            params.append(key)
+        if source is not None:
+            where.append("s.source = ?")
+            params.append(source)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY s.publication_key, s.source, s.id"
+        yield from self.db.execute(sql, params)
+
+    def check_times(self) -> dict[str, tuple[list[int], list[str]]]:
+        """{source: ([check ids], [retrieved_at])} in check order: one entry per source
+        and sync, so small; expands a span into the checks it stands for."""
+        out: dict[str, tuple[list[int], list[str]]] = {}
+        for check_id, source, retrieved_at in self.db.execute(
+            "SELECT id, source, retrieved_at FROM citation_checks ORDER BY id"
+        ):
+            ids, times = out.setdefault(source, ([], []))
+            ids.append(check_id)
+            times.append(retrieved_at)
+        return out
+
+    def counts_at(self, when: str) -> Iterator[tuple[Any, ...]]:
+        """Per (publication_key, source) in the bib: (key, source, latest count, its "as of",
+        count as recorded at or before ``when`` or None, first check after ``when``)."""
+        yield from self.db.execute(
+            "SELECT l.publication_key, l.source, l.count, l.checked_until,"
+            " (SELECT c.count FROM citations c WHERE c.publication_key = l.publication_key"
+            "  AND c.source = l.source AND c.retrieved_at <= :when"
+            "  ORDER BY c.retrieved_at DESC, c.id DESC LIMIT 1),"
+            " (SELECT MIN(c.retrieved_at) FROM citations c"
+            "  WHERE c.publication_key = l.publication_key AND c.source = l.source"
+            "  AND c.retrieved_at > :when)"
+            " FROM citations_latest l"
+            " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+            " ORDER BY l.publication_key, l.source",
+            {"when": when},
+        )
+
+    def sources_with_counts(self) -> set[str]:
+        """Sources holding a count for some work in the bib."""
+        return {
+            row[0]
+            for row in self.db.execute(
+                "SELECT DISTINCT l.source FROM citations_latest l"
+                " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+            )
+        }
+
+    def paper_counts(
+        self, week_ago: str, month_ago: str, *, source: str | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Per work in the bib and source: (key, source, count, influential, as of,
+        count at ``week_ago``, count at ``month_ago``): O(works) index lookups."""
+        at = (
+            "(SELECT c.count FROM citations c WHERE c.publication_key = l.publication_key"
+            " AND c.source = l.source AND c.retrieved_at <= {}"
+            " ORDER BY c.retrieved_at DESC, c.id DESC LIMIT 1)"
+        )
+        sql = (
+            "SELECT l.publication_key, l.source, l.count, l.influential, l.checked_until, "
+            + at.format(":week")
+            + ", "
+            + at.format(":month")
+            + " FROM citations_latest l"
+            " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+        )
+        params: dict[str, Any] = {"week": week_ago, "month": month_ago}
+        if source is not None:
+            sql += " WHERE l.source = :source"
+            params["source"] = source
+        yield from self.db.execute(sql + " ORDER BY l.source, l.publication_key", params)
+
+    def citations_per_year(self, source: str | None = None) -> list[dict[str, Any]]:
+        """The ``citations_per_year`` view (per source and year, works in the bib)."""
+        sql = "SELECT source, year, citations, basis FROM citations_per_year"
+        if "citations_per_year" not in self.db.view_names():  # no profile tables (read-only)
+            sql = (
+                "SELECT c.source, c.year, SUM(c.citations) AS citations,"
+                " CASE WHEN MIN(c.basis) = MAX(c.basis) THEN MIN(c.basis)"
+                " ELSE MIN(c.basis) || '+' || MAX(c.basis) END AS basis"
+                " FROM paper_citations_per_year c"
+                " JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1"
+                " GROUP BY c.source, c.year"
+            )
+            sql = f"SELECT * FROM ({sql})"
+        params: list[Any] = []
+        if source is not None:
+            sql += " WHERE source = ?"
+            params.append(source)
+        return list(self.db.query(sql + " ORDER BY source, year", params))
+
+    def record_held(
+        self,
+        held: Iterable[tuple[CitationCount, int | None, str]],
+        run_id: int | None = None,
+    ) -> int:
+        """Counts held back as implausible: (count, last good value, reason)."""
         rows = [
-            (c.publication_key, c.source, int(c.count), c.influential, c.retrieved_at, run_id)
-            for c in counts
+            (
+                c.publication_key,
+                c.source,
+                int(c.count),
+                c.influential,
+                previous,
+                reason,
+                c.retrieved_at,
+                run_id,
+            )
+            for c, previous, reason in held
         ]
         self.db.conn.executemany(
-            "INSERT INTO citations (publication_key, source, count, influential, retrieved_at,"
-            " sync_run_id) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO held_citations (publication_key, source, count, influential,"
+            " previous_count, reason, retrieved_at, sync_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         return len(rows)
 
-    def latest_citations(self) -> dict[str, dict[str, CitationCount]]:
-        """{publication_key: {source: latest good count}}."""
-        result: dict[str, dict[str, CitationCount]] = {}
-        for row in self.db.query(
-            "SELECT publication_key, source, count, influential, retrieved_at FROM latest_citations"
-        ):
-            result.setdefault(row["publication_key"], {})[row["source"]] = CitationCount(**row)
-        return result
-
-    def citation_history(self, key: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT publication_key, source, count, influential, retrieved_at FROM citations"
+    def held_citations(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM held_citations"
         params: list[Any] = []
-        if key is not None:
-            sql += " WHERE publication_key = ?"
-            params.append(key)
-        sql += " ORDER BY publication_key, source, retrieved_at, id"
-        return list(self.db.query(sql, params))
+        if run_id is not None:
+            sql += " WHERE sync_run_id = ?"
+            params.append(run_id)
+        return list(self.db.query(sql + " ORDER BY id", params))
 
     # -- per-source state (freshness, metadata) -------------------------------
 
@@ -956,27 +1811,9 @@ class Store:
     def citation_series(
         self, *, key: str | None = None, source: str | None = None, in_bib_only: bool = True
     ) -> list[dict[str, Any]]:
-        """Recorded counts, oldest first per (publication_key, source)."""
-        sql = (
-            "SELECT c.publication_key, c.source, c.count, c.influential, c.retrieved_at"
-            " FROM citations c"
-        )
-        where: list[str] = []
-        params: list[Any] = []
-        if in_bib_only:
-            sql += " JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1"
-        if key is not None:
-            where.append("c.publication_key = ?")
-            params.append(key)
-        if source is not None:
-            where.append("c.source = ?")
-            params.append(source)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY c.publication_key, c.source, c.retrieved_at, c.id"
-        cursor = self.db.execute(sql, params)
-        columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor]  # the history can be long
+        """Every check, oldest first per (publication_key, source) (a list: small
+        projects and tests; reports stream ``iter_spans``/``iter_observations``)."""
+        return list(self.iter_observations(key=key, source=source, in_bib_only=in_bib_only))
 
     def counts_by_year_all(self) -> dict[tuple[str, str], dict[int, int]]:
         """{(publication_key, source): {year: count}} as the sources reported them."""
@@ -1046,6 +1883,11 @@ class Store:
             }
             out[row["source"]] = row
         return out
+
+    def publication_title(self, key: str) -> str | None:
+        """The title of one work (removed ones too); None when the key is unknown."""
+        row = self.db.execute("SELECT title FROM publications WHERE key = ?", [key]).fetchone()
+        return None if row is None else (row[0] or "")
 
     def known_publication(self, key: str) -> bool:
         """Whether the key was ever mirrored from the bib (removed works keep history)."""
@@ -1135,10 +1977,21 @@ class Store:
     # -- the citation history as a small diffable file (sync --history-file) ----
 
     def citation_rows(self) -> int:
+        """Spans in the history (0: an empty history)."""
         return int(self.db.execute("SELECT count(*) FROM citations").fetchone()[0])
 
+    def observation_rows(self) -> int:
+        """Checks in the history: one per fetched count (what citations held before m040)."""
+        return int(
+            self.db.execute(
+                "SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(e.id) AS n FROM citation_spans s"
+                " JOIN citation_checks e ON e.source = s.source"
+                " AND e.id BETWEEN s.first_check AND s.last_check GROUP BY s.id)"
+            ).fetchone()[0]
+        )
+
     def compact_history(self) -> list[dict[str, Any]]:
-        """Every row where a count (or influential count) changed, plus each first row.
+        """Every span where a count (or influential count) changed, plus each first one.
 
         This is what the history file holds: unchanged nights add nothing, so a
         scheduled job commits it only when a number moved.
@@ -1149,9 +2002,9 @@ class Store:
                 " SELECT *, LAG(count) OVER w AS prev_count,"
                 " LAG(influential) OVER w AS prev_influential,"
                 " ROW_NUMBER() OVER w AS n FROM citations"
-                " WINDOW w AS (PARTITION BY publication_key, source ORDER BY retrieved_at, id))"
+                " WINDOW w AS (PARTITION BY publication_key, source ORDER BY id))"
                 " WHERE n = 1 OR count != prev_count OR influential IS NOT prev_influential"
-                " ORDER BY publication_key, source, retrieved_at"
+                " ORDER BY publication_key, source, retrieved_at, id"
             )
         )
 
@@ -1191,6 +2044,53 @@ class Store:
             if isinstance(url, str) and url.startswith(("https://", "http://")):
                 out.setdefault(key, url)
         return out
+
+    def _copy_history(self, old: str, new: str) -> None:
+        """Copy one work's citation history (spans, open span, per-year counts) to a
+        new key; the old rows stay (append-only)."""
+        conn = self.db.conn
+        ids: dict[int, int] = {}
+        for span_id, *row in conn.execute(
+            "SELECT id, source, count, influential, retrieved_at, sync_run_id, first_check,"
+            " last_check, checked_until FROM citations WHERE publication_key = ? ORDER BY id",
+            [old],
+        ).fetchall():
+            ids[span_id] = (
+                conn.execute(
+                    "INSERT INTO citations (publication_key, source, count, influential,"
+                    " retrieved_at, sync_run_id, first_check, last_check, checked_until)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [new, *row],
+                ).lastrowid
+                or 0
+            )
+        for source, span_id, *row in conn.execute(
+            "SELECT source, citation_id, count, influential, first_check, last_check,"
+            " checked_until FROM citations_latest WHERE publication_key = ?",
+            [old],
+        ).fetchall():
+            conn.execute(
+                "INSERT OR IGNORE INTO citations_latest (publication_key, source, citation_id,"
+                " count, influential, first_check, last_check, checked_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [new, source, ids[span_id], *row],
+            )
+        conn.execute(
+            "INSERT OR IGNORE INTO citation_years (publication_key, source, year, first_count,"
+            " last_count) SELECT ?, source, year, first_count, last_count FROM citation_years"
+            " WHERE publication_key = ?",
+            [new, old],
+        )
+        steps = conn.execute(
+            "SELECT source, day, SUM(delta), SUM(new_work) FROM ("
+            " SELECT source, substr(retrieved_at, 1, 10) AS day,"
+            " count - COALESCE(LAG(count) OVER w, 0) AS delta,"
+            " CASE WHEN LAG(count) OVER w IS NULL THEN 1 ELSE 0 END AS new_work"
+            " FROM citations WHERE publication_key = ?"
+            " WINDOW w AS (PARTITION BY source ORDER BY id)) GROUP BY source, day",
+            [new],
+        ).fetchall()
+        self._add_day_totals(steps)
 
     def follow_renames(self, library: Library) -> list[tuple[str, str]]:
         """Keys renamed in the bib (a new key with the ids of a key that left): move the
@@ -1232,13 +2132,7 @@ class Store:
         now = utcnow()
         with self.transaction():
             for old, new in renames:
-                self.db.execute(
-                    "INSERT INTO citations (publication_key, source, count, influential,"
-                    " retrieved_at, sync_run_id) SELECT ?, source, count, influential,"
-                    " retrieved_at, sync_run_id FROM citations WHERE publication_key = ?"
-                    " ORDER BY id",
-                    [new, old],
-                )
+                self._copy_history(old, new)
                 for table in (
                     "source_records",
                     "counts_by_year",

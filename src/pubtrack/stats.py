@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import textwrap
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from pubtrack import metrics
@@ -79,38 +82,72 @@ def open_store(config: Config) -> Iterator[Store]:
 
 @dataclass
 class _History:
-    """Everything the reports need, read once from the Store."""
+    """What the reports need besides the counts: titles, years, per-year counts and
+    profiles (all bounded by the number of works). The counts themselves stream
+    from the Store (``Store.iter_spans``, ``Store.paper_counts``), never held whole."""
 
     titles: dict[str, str]
     years: dict[str, int | None]
-    # (key, source) -> [(retrieved_at, count, influential)], oldest first
-    series: dict[tuple[str, str], list[tuple[str, int, int | None]]]
     counts_by_year: dict[tuple[str, str], dict[int, int]]
     profiles: dict[str, dict[str, Any]]
+    sources: set[str]
 
     @classmethod
-    def load(cls, store: Store, *, source: str | None = None) -> _History:
+    def load(cls, store: Store) -> _History:
         pubs = store.publication_list()
-        series: dict[tuple[str, str], list[tuple[str, int, int | None]]] = {}
-        for row in store.citation_series(source=source):
-            series.setdefault((row["publication_key"], row["source"]), []).append(
-                (row["retrieved_at"], row["count"], row["influential"])
-            )
         in_bib = {p["key"] for p in pubs}
         cby = {k: v for k, v in store.counts_by_year_all().items() if k[0] in in_bib}
         return cls(
             titles={p["key"]: p["title"] or "" for p in pubs},
             years={p["key"]: p["year"] for p in pubs},
-            series=series,
             counts_by_year=cby,
             profiles=store.latest_profiles(),
+            sources=store.sources_with_counts(),
         )
 
     def sources_present(self) -> set[str]:
-        return {s for _, s in self.series} | {s for _, s in self.counts_by_year}
+        return self.sources | {s for _, s in self.counts_by_year}
 
-    def plain(self, key: str, src: str) -> list[tuple[str, int]]:
-        return [(ts, count) for ts, count, _ in self.series.get((key, src), [])]
+
+class _Checks:
+    """The times of every check, per source (one per source and sync: small).
+
+    A stored span stands for the checks of its source from ``first_check`` to
+    ``last_check``; these expand it into those checks' times.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.by_source = store.check_times()
+
+    def times(self, source: str, first: int, last: int) -> list[str]:
+        ids, times = self.by_source[source]
+        return times[bisect_left(ids, first) : bisect_right(ids, last)]
+
+    def series(self, source: str, spans: list[tuple[Any, ...]]) -> list[tuple[str, int]]:
+        """[(retrieved_at, count)] for every check of one work and source."""
+        out: list[tuple[str, int]] = []
+        for span in spans:
+            count = span[2]
+            out += [(ts, count) for ts in self.times(source, span[6], span[7])]
+        return out
+
+    def last_days(self, source: str, spans: list[tuple[Any, ...]], n: int) -> list[int]:
+        """The last count of each of the last ``n`` days with a check, oldest first."""
+        days: dict[str, int] = {}
+        for span in reversed(spans):
+            for ts in reversed(self.times(source, span[6], span[7])):
+                day = ts[:10]
+                if day not in days:
+                    if len(days) == n:
+                        return list(reversed(days.values()))
+                    days[day] = span[2]
+        return list(reversed(days.values()))
+
+
+def _grouped(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[str, str, list[tuple[Any, ...]]]]:
+    """(key, source, spans) from spans ordered by key and source."""
+    for (key, source), spans in groupby(rows, key=lambda r: (r[0], r[1])):
+        yield key, source, list(spans)
 
 
 def _source_rank(source: str) -> tuple[int, str]:
@@ -246,11 +283,12 @@ class StatsReport:
 def build_stats(
     store: Store, *, source: str | None = None, now: datetime | None = None
 ) -> StatsReport:
-    """Per-source figures over the latest counts of the works in the bib."""
-    return _build_stats(_History.load(store, source=source), source=source, now=now)
+    """Per-source figures over the latest counts of the works in the bib.
 
-
-def _build_stats(hist: _History, *, source: str | None, now: datetime | None) -> StatsReport:
+    Reads O(works) rows: the latest value of each work (an indexed table), its
+    count a week and a month ago (index lookups), and the per-year view.
+    """
+    hist = _History.load(store)
     moment = now or utcnow_datetime()
     present = hist.sources_present() | set(hist.profiles)
     _check_source(source, present)
@@ -258,27 +296,30 @@ def _build_stats(hist: _History, *, source: str | None, now: datetime | None) ->
     report = StatsReport(
         generated_at=_ts(moment), sources={}, disagreements=[], works_in_bib=len(hist.titles)
     )
+    papers: dict[str, list[PaperStats]] = {}
     latest: dict[str, dict[str, int]] = {}
+    for key, src, count, influential, ts, week, month in store.paper_counts(
+        week_ago, month_ago, source=source
+    ):
+        papers.setdefault(src, []).append(
+            PaperStats(
+                key=key,
+                title=hist.titles.get(key, ""),
+                year=hist.years.get(key),
+                count=count,
+                influential=influential,
+                retrieved_at=ts,
+                change_week=None if week is None else count - week,
+                change_month=None if month is None else count - month,
+            )
+        )
+        latest.setdefault(key, {})[src] = count
+    per_year: dict[str, list[dict[str, Any]]] = {}
+    for row in store.citations_per_year(source):
+        per_year.setdefault(row["source"], []).append(row)
     for src in _report_sources(source, present):
         stats = SourceStats(src)
-        keys = sorted(k for k, s in hist.series if s == src)
-        for key in keys:
-            rows = hist.series[(key, src)]
-            ts, count, influential = rows[-1]
-            plain = hist.plain(key, src)
-            stats.papers.append(
-                PaperStats(
-                    key=key,
-                    title=hist.titles.get(key, ""),
-                    year=hist.years.get(key),
-                    count=count,
-                    influential=influential,
-                    retrieved_at=ts,
-                    change_week=metrics.change_since(plain, week_ago),
-                    change_month=metrics.change_since(plain, month_ago),
-                )
-            )
-            latest.setdefault(key, {})[src] = count
+        stats.papers = papers.get(src, [])
         counts = [p.count for p in stats.papers]
         if counts:
             stats.works = len(counts)
@@ -290,7 +331,10 @@ def _build_stats(hist: _History, *, source: str | None, now: datetime | None) ->
             stats.influential_citations = sum(known) if known else None
             stats.last_retrieved_at = max(p.retrieved_at for p in stats.papers)
         stats.papers.sort(key=lambda p: (-p.count, p.key))
-        _per_year(stats, hist)
+        rows = per_year.get(src, [])
+        stats.citations_per_year = {r["year"]: r["citations"] for r in rows}
+        bases = {part for r in rows for part in r["basis"].split("+")}
+        stats.citations_per_year_basis = "+".join(sorted(bases)) if bases else None
         profile = hist.profiles.get(src)
         if profile is not None:
             stats.profile = {
@@ -317,29 +361,6 @@ def _build_stats(hist: _History, *, source: str | None, now: datetime | None) ->
                 )
             )
     return report
-
-
-def _per_year(stats: SourceStats, hist: _History) -> None:
-    """Citations per year: the profile's, else per-year counts, else the history."""
-    src = stats.source
-    profile = hist.profiles.get(src)
-    if profile and profile.get("cites_per_year"):
-        stats.citations_per_year = dict(sorted(profile["cites_per_year"].items()))
-        stats.citations_per_year_basis = "profile"
-        return
-    totals: dict[int, int] = {}
-    bases: set[str] = set()
-    keys = {k for k, s in hist.series if s == src} | {k for k, s in hist.counts_by_year if s == src}
-    for key in sorted(keys):
-        by_year = hist.counts_by_year.get((key, src))
-        if by_year:
-            metrics.add_years(totals, by_year)
-            bases.add("counts_by_year")
-        else:
-            metrics.add_years(totals, metrics.yearly_increase(hist.plain(key, src)))
-            bases.add("history")
-    stats.citations_per_year = dict(sorted(totals.items()))
-    stats.citations_per_year_basis = "+".join(sorted(bases)) if bases else None
 
 
 def _table(rows: list[list[str]], *, left: int = 1) -> list[str]:
@@ -474,29 +495,45 @@ class PaperHistory:
     title: str
     rows: list[HistoryRow]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "history": [r.to_dict() for r in self.rows]}
+
 
 @dataclass
 class HistoryReport:
+    """Printed paper by paper: memory holds one work's history, never the whole."""
+
     generated_at: str
-    papers: list[PaperHistory]
+    papers_source: Callable[[], Iterator[PaperHistory]]
+
+    @property
+    def papers(self) -> list[PaperHistory]:
+        return list(self.papers_source())
+
+    def iter_json(self) -> Iterator[str]:
+        """The JSON document in pieces (the same text as one json.dumps, indent 2)."""
+        papers = self.papers_source()
+        first = next(papers, None)
+        if first is None:
+            yield json.dumps({"papers": [], "generated_at": self.generated_at}, indent=2)
+            return
+        yield '{\n  "papers": [\n'
+        current = first
+        for paper in papers:
+            yield _indented(current) + ",\n"
+            current = paper
+        yield _indented(current) + "\n"
+        yield f'  ],\n  "generated_at": {json.dumps(self.generated_at)}\n}}'
 
     def to_json(self) -> str:
-        data = {
-            "papers": [
-                {"key": p.key, "title": p.title, "history": [r.to_dict() for r in p.rows]}
-                for p in self.papers
-            ],
-            "generated_at": self.generated_at,
-        }
-        return json.dumps(data, indent=2, ensure_ascii=False)
+        return "".join(self.iter_json())
 
-    def format_text(self) -> str:
-        if not self.papers:
-            return "No citation counts recorded yet: run `pubtrack sync`."
-        lines: list[str] = []
-        for paper in self.papers:
-            if lines:
-                lines.append("")
+    def iter_text(self) -> Iterator[str]:
+        """One block per paper, separated by blank lines."""
+        empty = True
+        for paper in self.papers_source():
+            lines = [] if empty else [""]
+            empty = False
             lines.append(f"{paper.key}  {_short(paper.title, 70)}")
             rows = [
                 [
@@ -508,44 +545,76 @@ class HistoryReport:
                 for r in paper.rows
             ]
             lines += _table(rows, left=2)
-        return "\n".join(lines)
+            yield "\n".join(lines)
+        if empty:
+            yield "No citation counts recorded yet: run `pubtrack sync`."
+
+    def format_text(self) -> str:
+        return "\n".join(self.iter_text())
+
+
+def _indented(paper: PaperHistory) -> str:
+    return textwrap.indent(json.dumps(paper.to_dict(), indent=2, ensure_ascii=False), "    ")
 
 
 def build_history(
     store: Store, *, key: str | None = None, source: str | None = None
 ) -> HistoryReport:
-    """Every recorded count, grouped by paper, then source, oldest first."""
+    """Every recorded check, grouped by paper, then source, oldest first.
+
+    Streams the spans of one work at a time (``KEY`` reads only that work's
+    rows) and expands them into their checks.
+    """
     if key is not None and not store.known_publication(key):
         raise BadInputError(f"no publication with key {key!r} in the database")
-    rows = store.citation_series(key=key, source=source, in_bib_only=key is None)
-    if source is not None and not rows:
+    unknown = source is not None and source not in registry()
+    if unknown and not any(store.iter_spans(key=key, source=source, in_bib_only=key is None)):
         _check_source(source, set())
-    rows.sort(key=lambda r: (r["publication_key"], _source_rank(r["source"])))  # stable
-    titles = {p["key"]: p["title"] or "" for p in store.publication_list(include_removed=True)}
-    papers: dict[str, PaperHistory] = {}
-    previous: dict[tuple[str, str], int] = {}
-    for row in rows:
-        pkey, src = row["publication_key"], row["source"]
-        before = previous.get((pkey, src))
-        previous[(pkey, src)] = row["count"]
-        paper = papers.setdefault(pkey, PaperHistory(pkey, titles.get(pkey, ""), []))
-        paper.rows.append(
-            HistoryRow(
-                retrieved_at=row["retrieved_at"],
-                source=src,
-                count=row["count"],
-                change=None if before is None else row["count"] - before,
-                influential=row["influential"],
-            )
-        )
-    return HistoryReport(generated_at=_ts(utcnow_datetime()), papers=list(papers.values()))
+    if key is not None:  # one work: read only its rows
+        titles = {key: store.publication_title(key) or ""}
+    else:
+        titles = {p["key"]: p["title"] or "" for p in store.publication_list(include_removed=True)}
+    checks = _Checks(store)
+
+    def papers() -> Iterator[PaperHistory]:
+        spans = store.iter_spans(key=key, source=source, in_bib_only=key is None)
+        for pkey, group in groupby(spans, key=lambda r: r[0]):
+            per_source: dict[str, list[tuple[Any, ...]]] = {}
+            for row in group:
+                per_source.setdefault(row[1], []).append(row)
+            rows: list[HistoryRow] = []
+            for src in sorted(per_source, key=_source_rank):
+                before: int | None = None
+                for span in per_source[src]:
+                    for ts in checks.times(src, span[6], span[7]):
+                        rows.append(
+                            HistoryRow(
+                                retrieved_at=ts,
+                                source=src,
+                                count=span[2],
+                                change=None if before is None else span[2] - before,
+                                influential=span[3],
+                            )
+                        )
+                        before = span[2]
+            yield PaperHistory(pkey, titles.get(pkey, ""), rows)
+
+    return HistoryReport(generated_at=_ts(utcnow_datetime()), papers_source=papers)
 
 
 def history_report(
     config: Config, *, key: str | None = None, source: str | None = None
 ) -> HistoryReport:
+    """The report reads the database while it is printed (one work at a time)."""
     with open_store(config) as store:
-        return build_history(store, key=key, source=source)
+        report = build_history(store, key=key, source=source)  # checks key and source
+
+    def papers() -> Iterator[PaperHistory]:
+        with open_store(config) as store:
+            yield from build_history(store, key=key, source=source).papers_source()
+
+    report.papers_source = papers
+    return report
 
 
 # ---------------------------------------------------------------------------
@@ -660,25 +729,29 @@ class ChangesReport:
 
 
 def build_changes(store: Store, *, since: str, now: datetime | None = None) -> ChangesReport:
-    """What moved between ``since`` and now, per paper and source, plus h-index."""
+    """What moved between ``since`` and now, per paper and source, plus h-index.
+
+    O(works): each work's latest value and its count at ``since`` are index lookups.
+    """
     moment = now or utcnow_datetime()
     cutoff = _ts(parse_since(since, moment))
-    hist = _History.load(store)
+    titles = {p["key"]: p["title"] or "" for p in store.publication_list()}
     papers: dict[str, PaperChange] = {}
     before_counts: dict[str, list[int]] = {}
     after_counts: dict[str, list[int]] = {}
-    for key, src in sorted(hist.series, key=lambda ks: (ks[0], _source_rank(ks[1]))):
-        plain = hist.plain(key, src)
-        before = metrics.count_at(plain, cutoff)
-        after = plain[-1][1]
-        if before is not None:
-            before_counts.setdefault(src, []).append(before)
-        after_counts.setdefault(src, []).append(after)
-        if plain[-1][0] <= cutoff or before == after:
-            continue  # nothing recorded since, or the count did not move
-        paper = papers.setdefault(key, PaperChange(key, hist.titles.get(key, ""), []))
-        first = next(ts for ts, _ in plain if ts > cutoff)
-        paper.changes.append(CountChange(src, before, after, first_recorded=first))
+    for key, group in groupby(store.counts_at(cutoff), key=lambda r: r[0]):
+        for _key, src, after, last_ts, before, first_after in sorted(
+            group, key=lambda r: _source_rank(r[1])
+        ):
+            if before is not None:
+                before_counts.setdefault(src, []).append(before)
+            after_counts.setdefault(src, []).append(after)
+            if last_ts <= cutoff or before == after:
+                continue  # nothing recorded since, or the count did not move
+            paper = papers.setdefault(key, PaperChange(key, titles.get(key, ""), []))
+            # first_after: the first change after the cutoff; when there was no
+            # count before it (the only case it is shown), that is the first check.
+            paper.changes.append(CountChange(src, before, after, first_recorded=first_after or ""))
     h_changes: dict[str, tuple[int | None, int]] = {}
     for src, counts in sorted(after_counts.items(), key=lambda kv: _source_rank(kv[0])):
         old = metrics.h_index(before_counts[src]) if src in before_counts else None

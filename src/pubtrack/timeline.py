@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pubtrack import metrics
-from pubtrack.db import Store
 from pubtrack.sources.registry import registry
+from pubtrack.stats import _Checks, _grouped, build_stats
 
 if TYPE_CHECKING:
-    pass
-from pubtrack.stats import _build_stats, _History
+    from pubtrack.db import Store
 
 
 @dataclass
@@ -30,13 +29,18 @@ class Timeline:
 def build_timeline(store: Store, *, source: str | None = None, top: int = 5) -> Timeline:
     """Totals over time per source (carried forward per day) and the ``top`` papers
     of the source with the most citations (or of ``source``)."""
-    hist = _History.load(store, source=source)
-    report = _build_stats(hist, source=source, now=None)
+    report = build_stats(store, source=source)
+    checks = _Checks(store)
+    series: dict[str, list[list[tuple[str, int]]]] = {}
+    wanted: dict[str, list[tuple[str, int]]] = {}
+    for key, src, spans in _grouped(store.iter_spans(source=source)):
+        plain = checks.series(src, spans)
+        series.setdefault(src, []).append(metrics.daily_last(plain))
+        wanted[f"{src}\0{key}"] = plain
     totals: dict[str, list[tuple[str, int]]] = {}
     for src in report.sources:
-        series = [hist.plain(k, s) for k, s in sorted(hist.series) if s == src]
-        if series:
-            totals[src] = [(day, total) for day, _, total in metrics.totals_by_day(series)]
+        if series.get(src):
+            totals[src] = [(day, total) for day, _, total in metrics.totals_by_day(series[src])]
     with_counts = [s for s in report.sources.values() if s.works]
     # Top papers from the source with the longest recorded history, then the most citations.
     main = max(
@@ -47,12 +51,12 @@ def build_timeline(store: Store, *, source: str | None = None, top: int = 5) -> 
     papers: dict[str, list[tuple[str, int]]] = {}
     if main is not None:
         for paper in main.papers[:top]:
-            papers[paper.key] = metrics.daily_last(hist.plain(paper.key, main.source))
+            papers[paper.key] = metrics.daily_last(wanted.get(f"{main.source}\0{paper.key}", []))
     return Timeline(
         totals=totals,
         papers=papers,
         paper_source=main.source if main else None,
-        titles=hist.titles,
+        titles={p["key"]: p["title"] or "" for p in store.publication_list()},
         per_year={
             s: r.citations_per_year for s, r in report.sources.items() if r.citations_per_year
         },
@@ -67,22 +71,23 @@ def paper_sparklines(
 
     For the Markdown render (no image file needed). ``source`` defaults to the
     source with the longest recorded history; a work needs two days to get one.
+    Reads each work's spans once and expands only its last ``points`` days.
     """
-    hist = _History.load(store, source=source)
-    days: dict[str, set[str]] = {}
-    for (_key, src), rows in hist.series.items():
-        days.setdefault(src, set()).update(ts[:10] for ts, _, _ in rows)
+    checks = _Checks(store)
     if source is None:
+        days = {
+            src: len({ts[:10] for ts in times}) for src, (_ids, times) in checks.by_source.items()
+        }
+        present = store.sources_with_counts()
+        days = {src: n for src, n in days.items() if src in present}
         if not days:
             return {}
         order = {name: -i for i, name in enumerate(registry().citation_sources)}
         # the longest history; on a tie the first in the usual column order
-        source = max(sorted(days), key=lambda s: (len(days[s]), order.get(s, -99)))
+        source = max(sorted(days), key=lambda s: (days[s], order.get(s, -99)))
     out: dict[str, str] = {}
-    for key, src in sorted(hist.series):
-        if src != source:
-            continue
-        values = [count for _, count in metrics.daily_last(hist.plain(key, src))][-points:]
+    for key, src, spans in _grouped(store.iter_spans(source=source)):
+        values = checks.last_days(src, spans, points)
         if len(values) >= 2:
             out[key] = metrics.sparkline(values)
     return out

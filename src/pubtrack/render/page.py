@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import groupby
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -55,20 +56,25 @@ SPARK_POINTS = 30  # changes of count shown per paper
 
 def load_series(store: Any, config: Any) -> dict[str, Any]:
     """Each paper's daily counts per source and citations per year per source."""
-    from pubtrack.metrics import daily_last
     from pubtrack.stats import build_stats
 
-    rows: dict[tuple[str, str], list[tuple[str, int]]] = {}
-    for row in store.citation_history():
-        rows.setdefault((row["publication_key"], row["source"]), []).append(
-            (row["retrieved_at"], int(row["count"]))
-        )
     papers: dict[str, dict[str, list[list[Any]]]] = {}
-    for (key, source), series in rows.items():
-        # Change points only: a night that fetched the same count adds nothing, so the
-        # page is unchanged until a count moves.
+    # The history is stored as changes (spans of checks with one value): each span's
+    # first day is where its value starts; a later span the same day overrides it.
+    # Change points only: a night that fetched the same count adds nothing, so the
+    # page is unchanged until a count moves. Streamed: one work at a time.
+    for (key, source), spans in groupby(
+        store.iter_spans(in_bib_only=False), key=lambda r: (r[0], r[1])
+    ):
+        daily: list[tuple[str, int]] = []
+        for span in spans:
+            day, count = span[4][:10], int(span[2])
+            if daily and daily[-1][0] == day:
+                daily[-1] = (day, count)
+            else:
+                daily.append((day, count))
         days: list[tuple[str, int]] = []
-        for day, count in daily_last(series):
+        for day, count in daily:
             if not days or days[-1][1] != count:
                 days.append((day, count))
         papers.setdefault(key, {})[source] = [[d, c] for d, c in days[-SPARK_POINTS:]]

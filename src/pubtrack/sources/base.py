@@ -8,6 +8,7 @@ database and never write files: they turn works into ``SourceResult``s.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -97,7 +98,12 @@ class Source(ABC):
         self.http = http
         # [sync.<name>] in pubtrack.toml, checked when it loaded (a plugin's own
         # settings too: ``settings_class``); unset values keep the class defaults.
-        self.settings = config.sync.tables.get(self.name) or self.settings_class()
+        given = config.sync.tables.get(self.name)
+        if given is None:
+            given = self.settings_class()
+        elif not isinstance(given, self.settings_class):  # built in code as the base class
+            given = self.settings_class(**dataclasses.asdict(given))
+        self.settings = given
         if self.settings.batch_size is not None:
             self.batch_size = self.settings.batch_size
         if self.settings.min_interval is not None:

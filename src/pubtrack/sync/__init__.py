@@ -16,6 +16,7 @@ from pubtrack.sync.history_file import (
 )
 from pubtrack.sync.report import (
     CitationChange,
+    HeldDrop,
     Progress,
     SourceReport,
     SyncEvent,
@@ -28,7 +29,9 @@ from pubtrack.sync.run import (
     SourcePlan,
     SyncOptions,
     SyncRun,
+    accept_drops_setting,
     bib_fingerprint,
+    hold_sharp_drops,
     run_sync,
     select_sources,
 )
@@ -36,6 +39,7 @@ from pubtrack.sync.run import (
 __all__ = [
     "HISTORY_COLUMNS",
     "CitationChange",
+    "HeldDrop",
     "Progress",
     "SourcePlan",
     "SourceReport",
@@ -43,6 +47,8 @@ __all__ = [
     "SyncOptions",
     "SyncReport",
     "SyncRun",
+    "accept_drops_setting",
+    "hold_sharp_drops",
     "bib_fingerprint",
     "export_history",
     "format_summary",

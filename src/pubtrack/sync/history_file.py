@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pubtrack.db import Store
+from pubtrack.db import Store, utcnow_datetime
 from pubtrack.errors import (
     BadInputError,
 )
@@ -56,12 +57,14 @@ def export_history(store: Store, path: Path) -> int:
     return len(rows)
 
 
+FUTURE_SLACK = timedelta(days=1)  # a history row later than now + this is refused
+
+
 _HISTORY_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _history_row(row: dict[str, Any]) -> CitationCount:
     """One CSV row, checked: counts whole numbers in range, a real UTC timestamp."""
-    from datetime import datetime
 
     from pubtrack.verify import MAX_COUNT
 
@@ -88,8 +91,14 @@ def _history_row(row: dict[str, Any]) -> CitationCount:
 
 
 def import_history(store: Store, path: Path) -> int:
-    """Load a history file into an empty database, in one transaction; rows read."""
-    counts: list[CitationCount] = []
+    """Load a history file into an empty database, in one transaction; rows read.
+
+    Every row is checked (count a non-negative integer, retrieved_at a time not in
+    the future): a bad row names FILE:LINE and nothing is imported. Rows are
+    recorded in time order, as the syncs that made them ran.
+    """
+    counts: list[tuple[str, int, CitationCount]] = []
+    latest_ok = (utcnow_datetime() + FUTURE_SLACK).strftime(_HISTORY_TIME)
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
@@ -100,7 +109,10 @@ def import_history(store: Store, path: Path) -> int:
                 )
             for row in reader:
                 try:
-                    counts.append(_history_row(row))
+                    count = _history_row(row)
+                    if count.retrieved_at > latest_ok:
+                        raise ValueError(f"retrieved_at {count.retrieved_at!r} is in the future")
+                    counts.append((count.retrieved_at, len(counts), count))
                 except (TypeError, ValueError, KeyError, AttributeError) as exc:
                     raise BadInputError(
                         f"{path}:{reader.line_num}: bad row in the history file ({exc})"[:300]
@@ -111,6 +123,7 @@ def import_history(store: Store, path: Path) -> int:
         raise BadInputError(f"{path}: cannot read the history file: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise BadInputError(f"{path}: the history file is not UTF-8 text") from None
+    counts.sort(key=lambda item: (item[0], item[1]))
     with store.transaction():
-        store.record_citations(counts)
+        store.record_citations(c for _, _, c in counts)
     return len(counts)

@@ -60,6 +60,18 @@ class CitationChange:
 
 
 @dataclass
+class HeldDrop:
+    """A count held back as implausible: stored in held_citations, not published."""
+
+    key: str
+    title: str
+    source: str
+    before: int
+    after: int
+    reason: str
+
+
+@dataclass
 class SourceReport:
     """One source in one run."""
 
@@ -75,6 +87,7 @@ class SourceReport:
     requests: int = 0
     seconds: float = 0.0
     due_keys: list[str] = field(default_factory=list)
+    held: list[HeldDrop] = field(default_factory=list)  # sharp drops not published
     # Answers about another work (key, why) and records with impossible values:
     # nothing of them is stored; the works keep their earlier values.
     conflicts: list[tuple[str, str]] = field(default_factory=list)
@@ -123,16 +136,21 @@ class SyncReport:
         return sorted(keys - set(self.updated))
 
     @property
+    def held(self) -> list[HeldDrop]:
+        return [h for s in self.sources for h in s.held]
+
+    @property
     def exit_code(self) -> int:
-        """0, or 3 when any source failed (what succeeded is stored, earlier values kept)."""
-        return EXIT_PARTIAL if self.failed_sources else EXIT_OK
+        """0, or 3 when any source failed or a sharp drop was held (what succeeded is
+        stored, earlier values kept)."""
+        return EXIT_PARTIAL if self.failed_sources or self.held else EXIT_OK
 
     @property
     def status(self) -> str:
         if self.dry_run:
             return "dry-run"
         if not self.failed_sources:
-            return "ok"
+            return "partial" if self.held else "ok"
         ran = [s for s in self.sources if not s.skipped]
         return "failed" if all(s.status == "failed" for s in ran) else "partial"
 
@@ -259,6 +277,17 @@ def format_summary(report: SyncReport) -> list[str]:
         lines.append(f"Unresolved (no id and no confident title match): {names}")
     for a, b, reason in report.duplicates:
         lines.append(f"Duplicate: {a} and {b} look like the same work ({reason}); not merged")
+    held = report.held
+    if held:
+        shown = "; ".join(
+            f"{registry().label(h.source)} {_short(h.title or h.key)} {h.before} → {h.after}"
+            for h in held[:SUMMARY_PAPERS]
+        )
+        rest = f"; {len(held) - SUMMARY_PAPERS} more" if len(held) > SUMMARY_PAPERS else ""
+        lines.append(
+            f"Held: {_plural(len(held), 'sharp drop')} not published ({shown}{rest}); "
+            "the last good values stay. `pubtrack sync --accept-drops` stores them if genuine."
+        )
     for s in report.sources:
         for key, why in s.conflicts[:SUMMARY_PAPERS]:
             lines.append(

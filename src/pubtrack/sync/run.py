@@ -25,6 +25,7 @@ The library never prints: progress reaches the CLI as ``SyncEvent``s.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import math
 import os
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from pubtrack.models import Library
 from pubtrack.sync.history_file import export_history, history_path, import_history
 from pubtrack.sync.report import (
+    HeldDrop,
     Progress,
     SourceReport,
     SyncEvent,
@@ -82,14 +84,16 @@ MAX_CONSECUTIVE_FAILURES = 2
 class SyncOptions:
     """The knobs of one run (the CLI flags)."""
 
-    sources: list[str] | None = None  # None: config.sources
+    sources: list[str] | None = None  # None: [sync] sources
     all: bool = False  # ignore freshness
-    max_age: float | None = None  # seconds; None: config.max_age
+    max_age: float | None = None  # seconds; None: [sync] max_age
     dry_run: bool = False
-    wait: float | None = None  # lock wait in seconds; None: config.lock_timeout
+    wait: float | None = None  # lock wait in seconds; None: [sync] lock_timeout
     # The citation history as a small CSV (for CI runners that start empty):
     # read to rebuild an empty database, rewritten after the run.
     history_file: str | None = None  # None: [sync] history_file, "" : none
+    # Store sharp drops as the latest value instead of holding them (None: [sync] accept_drops).
+    accept_drops: bool | None = None
     # --relearn [KEY...]: forget learned ids (of these keys; () = every work) and
     # fetch those works again, so ids are rebuilt from the bib. None: keep them.
     relearn: tuple[str, ...] | None = None
@@ -154,6 +158,9 @@ def run_sync(
                 emit(
                     SyncEvent("notice", message=f"Rebuilt the history from {history} ({rows} rows)")
                 )
+            run.options = dataclasses.replace(
+                options, accept_drops=accept_drops_setting(config, options.accept_drops)
+            )
             report = run.run(store)
             report.problems = problems
             report.duration = time.monotonic() - started
@@ -303,11 +310,19 @@ def bib_fingerprint(ids: Any) -> str:
     return " ".join(sorted(f"{kind}:{value}" for kind, value in id_keys(ids)))
 
 
-def _is_due(record: dict[str, Any] | None, fingerprint: str, cutoff: str, everything: bool) -> bool:
+def _is_due(
+    record: dict[str, Any] | None,
+    fingerprint: str,
+    cutoff: str,
+    everything: bool,
+    now: str | None = None,
+) -> bool:
     if everything or not record or not record.get("fetched_at"):
         return True
     if record["fetched_at"] <= cutoff or record.get("last_error"):
         return True  # stale, or the last attempt failed: try again
+    if now is not None and record["fetched_at"] > now:
+        return True  # "fetched" in the future (clock skew, a bad PUBTRACK_NOW): never fresh
     # The user added or changed an id in the bib since: look the work up again.
     previous = record.get("bib_ids")
     return previous is not None and previous != fingerprint
@@ -428,12 +443,13 @@ class SyncRun:
     def plan(self, source: Source, refs: dict[str, WorkRef] | None = None) -> SourcePlan:
         """The due works of ``refs`` (default: every work) for one source."""
         records = {k: v[source.name] for k, v in self.records.items() if source.name in v}
+        now = utcnow()
         with_id: list[tuple[WorkRef, str]] = []
         without: list[WorkRef] = []
         for ref in (self.refs if refs is None else refs).values():
             record = records.get(ref.key)
             fingerprint = self.fingerprints.get(ref.key, "")
-            if not _is_due(record, fingerprint, self.cutoff, self.options.all):
+            if not _is_due(record, fingerprint, self.cutoff, self.options.all, now):
                 continue
             lookup = source.lookup_id(ref)
             if lookup is None:
@@ -568,7 +584,7 @@ class SyncRun:
         """Plan, fetch, then store in one transaction; the due keys it had no id for."""
         plan = self.plan(source, refs)
         results, failures, no_id = self.fetch(plan, report, emit)
-        self.store(store, source, refs, results, failures)
+        self.store(store, source, report, refs, results, failures)
         return no_id
 
     # -- store --------------------------------------------------------------
@@ -576,6 +592,7 @@ class SyncRun:
         self,
         store: Store,
         source: Source,
+        report: SourceReport,
         refs: dict[str, WorkRef],
         results: dict[str, SourceResult],
         failures: dict[str, str],
@@ -635,6 +652,20 @@ class SyncRun:
                         )
             for key, message in failures.items():
                 store.save_source_error(key, source.name, message)
+            if not self.options.accept_drops:
+                counts, held = hold_sharp_drops(counts, store.latest_counts(source.name))
+                store.record_held(held, run_id)
+                report.held += [
+                    HeldDrop(
+                        c.publication_key,
+                        self.titles.get(c.publication_key, ""),
+                        c.source,
+                        before or 0,
+                        c.count,
+                        reason,
+                    )
+                    for c, before, reason in held
+                ]
             store.record_citations(counts, run_id)
             _store_profile(store, source, fetched_at, run_id)
         for count in counts:
@@ -827,6 +858,42 @@ def _store_result(
     }
     if by_year:
         store.save_counts_by_year(result.key, source.name, by_year, fetched_at)
+
+
+# A drop is "sharp" (held, not published) when a work loses more than half of its
+# count and at least DROP_MIN_LOSS citations, or when every count a source gave
+# in one run that was positive before is 0 (the source answered with zeros:
+# blocked, broken, or describing nothing). Smaller decreases are normal (sources
+# merge duplicates and correct counts) and are stored as usual.
+DROP_MIN_LOSS = 5
+DROP_MAX_KEPT = 0.5
+ZEROED_MIN_WORKS = 2
+
+
+def hold_sharp_drops(
+    counts: list[CitationCount], previous: dict[str, int]
+) -> tuple[list[CitationCount], list[tuple[CitationCount, int | None, str]]]:
+    """Split one source's new counts into (to store, held as (count, last good, reason))."""
+    had = [c for c in counts if previous.get(c.publication_key, 0) > 0]
+    zeroed = len(had) >= ZEROED_MIN_WORKS and all(c.count == 0 for c in had)
+    keep: list[CitationCount] = []
+    held: list[tuple[CitationCount, int | None, str]] = []
+    for c in counts:
+        before = previous.get(c.publication_key)
+        if before is None or c.count >= before:
+            keep.append(c)
+        elif zeroed and c.count == 0:
+            held.append((c, before, "every count of the source dropped to 0"))
+        elif before - c.count >= DROP_MIN_LOSS and c.count < before * DROP_MAX_KEPT:
+            held.append((c, before, f"lost {before - c.count} of {before} citations"))
+        else:
+            keep.append(c)
+    return keep, held
+
+
+def accept_drops_setting(config: Config, option: bool | None) -> bool:
+    """``--accept-drops``, else ``[sync] accept_drops`` (default false)."""
+    return option if option is not None else config.sync.accept_drops
 
 
 def _store_profile(store: Store, source: Source, fetched_at: str, run_id: int) -> None:

@@ -106,6 +106,7 @@ from pubtrack.testing.fake_api.responses import (  # noqa: F401
     s2_paper,
 )
 from pubtrack.testing.fake_api.server import (  # noqa: F401
+    _COUNT_FIELDS,
     EXTRA_HANDLERS,
     OPENALEX_PAGE_CURSORS,
     FakeApiServer,
@@ -126,6 +127,7 @@ from pubtrack.testing.fake_api.server import (  # noqa: F401
     _people,
     _person,
     _s2_fields,
+    _zeroed,
     iter_records,
     main,
     openalex_author_page,

@@ -22,6 +22,7 @@ FAULT_KINDS = (
     "malformed",
     "error_feed",
     "down",
+    "zero_counts",
     "other_paper",
     "other_doi",
     "huge_ints",
@@ -107,7 +108,11 @@ def lie(api: str, kind: str, obj: Any, catalogue: Catalogue) -> Any:
     if api == "openalex" and isinstance(obj, dict) and isinstance(obj.get("results"), list):
         return {**obj, "results": [_lie_openalex(kind, r, catalogue) for r in obj["results"]]}
     if api == "crossref" and isinstance(obj, dict) and isinstance(obj.get("message"), dict):
-        return {**obj, "message": _lie_crossref(kind, obj["message"], catalogue)}
+        message = obj["message"]
+        if isinstance(message.get("items"), list):  # a list query (filter=doi:…)
+            items = [_lie_crossref(kind, i, catalogue) for i in message["items"]]
+            return {**obj, "message": {**message, "items": items}}
+        return {**obj, "message": _lie_crossref(kind, message, catalogue)}
     return obj
 
 
@@ -126,7 +131,8 @@ class Fault:
     DOI is another one), 'huge_ints' (counts of 10**20), 'wrong_types' (an id
     that is an object, counts that are strings), 'future_dates' (counts per
     year in the year 2999); 'redirect' (307 to the same server under the host
-    name ``localhost``: a key that follows it shows in ``RequestRecord.api_key``).
+    name ``localhost``: a key that follows it shows in ``RequestRecord.api_key``);
+    'zero_counts' (the normal JSON answer with every citation count 0).
     ``times``: how many requests it hits (None: until cleared);
     ``probability``: a standing rule that hits requests at random.
     """

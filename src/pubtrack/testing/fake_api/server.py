@@ -230,6 +230,23 @@ def _api_name(api: str) -> str:
     return name
 
 
+_COUNT_FIELDS = frozenset(
+    {"citationCount", "influentialCitationCount", "cited_by_count", "is-referenced-by-count"}
+)
+
+
+def _zeroed(obj: Any) -> Any:
+    """A JSON answer with every citation count 0 (a source answering zeros, e.g. blocked)."""
+    if isinstance(obj, dict):
+        return {
+            k: 0 if k in _COUNT_FIELDS and isinstance(v, int) else _zeroed(v)
+            for k, v in obj.items()
+        }
+    if isinstance(obj, list):
+        return [_zeroed(v) for v in obj]
+    return obj
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in two writes
@@ -278,6 +295,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+        if getattr(self, "zero_counts", False):
+            obj = _zeroed(obj)
         adversary = getattr(self, "_adversary", None)
         current = getattr(self, "_current", None)
         if adversary and status == 200 and current is not None:
@@ -358,6 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
         concurrent: bool,
     ) -> int:
         fake = self.fake
+        self.zero_counts = False  # per request (a kept-alive handler serves several)
         fault = fake._next_fault(api)
         self._adversary: str | None = None
         if fault is not None:
@@ -410,6 +430,9 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "slow":
             self.fake._stopping.wait(fault.delay)
             return None  # then the normal answer (if the client still waits)
+        if kind == "zero_counts":
+            self.zero_counts = True  # the normal answer, every citation count 0
+            return None
         if kind == "429":
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
             if api == "semantic_scholar":
