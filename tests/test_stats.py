@@ -346,3 +346,16 @@ def test_paper_sparklines(store: Store) -> None:
     assert set(lines) == {"p1", "p2", "p3"}
     assert paper_sparklines(store, source="crossref", points=2) == {"p1": "▁▁"}  # 9, 9: flat
     assert paper_sparklines(store, source="google_scholar") == {}  # one day only
+
+
+def test_sparklines_read_only_the_last_days_in_one_query(store: Store) -> None:
+    """Store.recent_daily_counts: each work's last N checked days, oldest first."""
+    statements: list[str] = []
+    store.db._conn.set_trace_callback(statements.append)
+    counts = store.recent_daily_counts("semantic_scholar", 2)
+    store.db._conn.set_trace_callback(None)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    assert counts and all(1 <= len(v) <= 2 for v in counts.values())
+    longer = store.recent_daily_counts("semantic_scholar", 50)
+    for key, values in counts.items():
+        assert longer[key][-len(values) :] == values  # the same days, the latest ones

@@ -1519,6 +1519,25 @@ class Store:
             {"when": when},
         )
 
+    def recent_daily_counts(self, source: str, points: int) -> dict[str, list[int]]:
+        """{key: [count, ...]}: each work's last count on each of the last ``points``
+        days it was checked, oldest first (works in the bib): the sparklines, in one
+        query over ``daily_citations``."""
+        out: dict[str, list[int]] = {}
+        rows = self.db.execute(
+            "SELECT publication_key, count FROM ("
+            " SELECT d.publication_key, d.day, d.count, ROW_NUMBER() OVER"
+            "  (PARTITION BY d.publication_key ORDER BY d.day DESC) AS recent"
+            " FROM daily_citations d"
+            " JOIN publications p ON p.key = d.publication_key AND p.in_bib = 1"
+            " WHERE d.source = ?)"
+            " WHERE recent <= ? ORDER BY publication_key, day",
+            [source, points],
+        )
+        for key, count in rows:
+            out.setdefault(key, []).append(count)
+        return out
+
     def sources_with_counts(self) -> set[str]:
         """Sources holding a count for some work in the bib."""
         return {

@@ -71,10 +71,11 @@ def paper_sparklines(
 
     For the Markdown render (no image file needed). ``source`` defaults to the
     source with the longest recorded history; a work needs two days to get one.
-    Reads each work's spans once and expands only its last ``points`` days.
+    The counts come from one query (``Store.recent_daily_counts``), not from the
+    whole history.
     """
-    checks = _Checks(store)
     if source is None:
+        checks = _Checks(store)
         days = {
             src: len({ts[:10] for ts in times}) for src, (_ids, times) in checks.by_source.items()
         }
@@ -85,9 +86,8 @@ def paper_sparklines(
         order = {name: -i for i, name in enumerate(registry().citation_sources)}
         # the longest history; on a tie the first in the usual column order
         source = max(sorted(days), key=lambda s: (days[s], order.get(s, -99)))
-    out: dict[str, str] = {}
-    for key, src, spans in _grouped(store.iter_spans(source=source)):
-        values = checks.last_days(src, spans, points)
-        if len(values) >= 2:
-            out[key] = metrics.sparkline(values)
-    return out
+    return {
+        key: metrics.sparkline(values)
+        for key, values in store.recent_daily_counts(source, points).items()
+        if len(values) >= 2
+    }
