@@ -501,4 +501,25 @@ def commented_config() -> str:
         "a plugin's own settings go in its table too: see examples/pubtrack-inspire)."
     )
     parts.append("\n".join(commented_section(SourceSettings, "sync.arxiv", doc, example)))
+    # Sources with settings of their own (Crossref's list_interval, a plugin's): those keys.
+    base = {f.name for f in fields(SourceSettings)}
+    for cls in registry():
+        extra = [f for f in fields(cls.settings_class) if f.name not in base]
+        if not extra:
+            continue
+        lines = commented_section(cls.settings_class, f"sync.{cls.name}", f"{cls.label}'s own:")
+        keep = {f"# {f.name} = " for f in extra}
+        parts.append(
+            "\n".join(
+                line
+                for i, line in enumerate(lines)
+                if i <= 1
+                or any(line.startswith(k) for k in keep)
+                or (
+                    line.startswith("#   ")
+                    and i + 1 < len(lines)
+                    and any(lines[i + 1].startswith(k) for k in keep)
+                )
+            )
+        )
     return "\n\n".join(parts) + "\n"
