@@ -124,6 +124,41 @@ def test_an_unchanged_count_reads_as_of_its_last_check() -> None:
     assert {r["count"] for r in daily} == {7}
 
 
+def test_a_new_year_adds_a_year_row_only_for_counts_that_moved() -> None:
+    """The first sync of a year must not add a citation_years row per work: quiet
+    works read as 0 for that year from the view, movers as their increase."""
+    store = Store.memory()
+    days = ["2025-12-30", "2025-12-31", "2026-01-01", "2026-01-02", "2027-01-01"]
+    for i, day in enumerate(days):
+        ts = f"{day}T03:00:00Z"
+        moved = 10 + i if day == "2026-01-02" or day == "2027-01-01" else 10
+        store.record_citations(
+            [
+                CitationCount("quiet", "openalex", 5, ts),
+                CitationCount("mover", "openalex", moved, ts),
+            ]
+        )
+    rows = list(store.db.query("SELECT publication_key, year FROM citation_years ORDER BY 1, 2"))
+    assert [(r["publication_key"], r["year"]) for r in rows] == [
+        ("mover", 2025),
+        ("mover", 2026),
+        ("mover", 2027),
+        ("quiet", 2025),
+    ]
+    per_year = {
+        (r["publication_key"], r["year"]): r["citations"]
+        for r in store.db.query("SELECT * FROM paper_citations_per_year")
+    }
+    assert per_year == {
+        ("quiet", 2025): 0,
+        ("quiet", 2026): 0,
+        ("quiet", 2027): 0,
+        ("mover", 2025): 0,
+        ("mover", 2026): 3,
+        ("mover", 2027): 1,
+    }
+
+
 def test_a_skipped_check_starts_a_new_span() -> None:
     """A work not fetched in a check (not due, failed) must not look checked then."""
     store = Store.memory()

@@ -947,6 +947,58 @@ def m044_daily_totals_by_day(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m045_quiet_years(db: sqlite_utils.Database) -> None:
+    """citation_years gets a row only when a count changes (or a work is first
+    counted), so the first sync of a year adds no row per work; the years a work
+    was checked without a change read as 0 here, as before."""
+    db.executescript(
+        """
+        DROP VIEW IF EXISTS paper_citations_per_year;
+        CREATE VIEW paper_citations_per_year AS
+            WITH history AS (
+                SELECT publication_key, source, year,
+                    last_count - COALESCE(LAG(last_count) OVER (
+                        PARTITION BY publication_key, source ORDER BY year), first_count)
+                        AS citations
+                FROM citation_years
+            ),
+            check_years AS (
+                SELECT DISTINCT source, CAST(substr(retrieved_at, 1, 4) AS INTEGER) AS year
+                FROM citation_checks
+            ),
+            tracked AS (
+                SELECT publication_key, source, MIN(year) AS first_year
+                FROM citation_years GROUP BY publication_key, source
+            ),
+            quiet AS (
+                SELECT t.publication_key, t.source, c.year, 0 AS citations
+                FROM tracked t
+                JOIN citations_latest l
+                    ON l.publication_key = t.publication_key AND l.source = t.source
+                JOIN check_years c ON c.source = t.source AND c.year > t.first_year
+                    AND c.year <= CAST(substr(l.checked_until, 1, 4) AS INTEGER)
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM citation_years y
+                    WHERE y.publication_key = t.publication_key AND y.source = t.source
+                        AND y.year = c.year)
+            ),
+            all_years AS (
+                SELECT * FROM history UNION ALL SELECT * FROM quiet
+            )
+            SELECT h.publication_key, h.source, h.year, h.citations, 'history' AS basis
+            FROM all_years h
+            WHERE NOT EXISTS (
+                SELECT 1 FROM counts_by_year y
+                WHERE y.publication_key = h.publication_key AND y.source = h.source
+            )
+            UNION ALL
+            SELECT publication_key, source, year, count AS citations, 'counts_by_year' AS basis
+            FROM counts_by_year;
+        """
+    )
+
+
+@migrations()
 def m060_key_renames(db: sqlite_utils.Database) -> None:
     """Renamed bib keys (same work, same ids): the history follows the work (issue 10)."""
     db.execute(
@@ -1323,10 +1375,10 @@ class Store:
                 and open_span[3] == previous
                 and retrieved_at >= open_span[4]
             ):
+                # Unchanged: no citation_years row either (a quiet year reads as 0 in
+                # paper_citations_per_year), so a new year does not add a row per work.
                 extend.append((check, retrieved_at, key, source))
                 latest[key] = (open_span[0], count, c.influential, check, retrieved_at)
-                if retrieved_at[:4] != open_span[4][:4]:
-                    years.append((key, source, int(retrieved_at[:4]), count, count))
                 continue
             if open_span is not None:
                 conn.execute(
@@ -1352,7 +1404,10 @@ class Store:
                 [key, source, span_id, count, c.influential, check, check, retrieved_at],
             )
             latest[key] = (span_id, count, c.influential, check, retrieved_at)
-            years.append((key, source, int(retrieved_at[:4]), count, count))
+            # The year's first count: the old value if it was already checked this year.
+            same_year = open_span is not None and open_span[4][:4] == retrieved_at[:4]
+            first = open_span[1] if same_year else count
+            years.append((key, source, int(retrieved_at[:4]), first, count))
         conn.executemany(
             "UPDATE citations_latest SET last_check = ?, checked_until = ?"
             " WHERE publication_key = ? AND source = ?",
