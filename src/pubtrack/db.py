@@ -1405,8 +1405,10 @@ class Store:
             )
             latest[key] = (span_id, count, c.influential, check, retrieved_at)
             # The year's first count: the old value if it was already checked this year.
-            same_year = open_span is not None and open_span[4][:4] == retrieved_at[:4]
-            first = open_span[1] if same_year else count
+            if open_span is not None and open_span[4][:4] == retrieved_at[:4]:
+                first = open_span[1]  # the year's first count: already checked this year
+            else:
+                first = count
             years.append((key, source, int(retrieved_at[:4]), first, count))
         conn.executemany(
             "UPDATE citations_latest SET last_check = ?, checked_until = ?"
