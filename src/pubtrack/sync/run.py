@@ -123,6 +123,10 @@ def run_sync(
 
         library = load_library(config)
     problems = [str(p) for p in library.problems]
+    problems += [
+        f"source plugin {name!r} cannot be loaded ({why}); it is left out"
+        for name, why in registry().broken.items()
+    ]
     for problem in problems:
         emit(SyncEvent("warning", message=problem))
     unknown = [k for k in options.relearn or () if k not in {w.key for w in library.works}]

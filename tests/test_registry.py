@@ -1,0 +1,80 @@
+"""The one list of sources: built from the `pubtrack.sources` entry points."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pubtrack.config import Config
+from pubtrack.sources.registry import api_endpoint, registry, reload
+
+
+def test_builtins_in_listing_and_fetch_order() -> None:
+    reg = registry()
+    assert reg.names[:5] == ("semantic_scholar", "arxiv", "openalex", "crossref", "google_scholar")
+    assert reg.citation_sources[:4] == (
+        "semantic_scholar",
+        "openalex",
+        "crossref",
+        "google_scholar",
+    )
+    assert "arxiv" not in reg.citation_sources  # metadata only
+    assert reg.fetch_order(["crossref", "semantic_scholar", "arxiv"]) == [
+        "arxiv",
+        "semantic_scholar",
+        "crossref",
+    ]
+    assert reg.label("openalex") == "OpenAlex" and reg.label("nope") == "nope"
+    assert reg.default_enabled == ("semantic_scholar", "arxiv", "openalex", "crossref")
+
+
+def test_urls_and_variables_come_from_the_classes(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert api_endpoint("crossref").url_env == "PUBTRACK_CROSSREF_API_URL"
+    assert api_endpoint("orcid").default_url.startswith("https://pub.orcid.org")
+    monkeypatch.setenv("PUBTRACK_CROSSREF_API_URL", "http://127.0.0.1:9/cr/")
+    assert Config(root=Path(".")).api_url("crossref") == "http://127.0.0.1:9/cr"
+
+
+@pytest.fixture
+def broken_plugin(tmp_path: Path) -> Iterator[None]:
+    """A plugin whose module cannot be imported, installed on sys.path."""
+    dist = tmp_path / "broken_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[pubtrack.sources]\nbroken = no_such_module_here:Broken\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        reload()
+        yield
+    finally:
+        sys.path.remove(str(tmp_path))
+        reload()
+
+
+def test_a_plugin_that_cannot_load_is_recorded_not_fatal(broken_plugin: None) -> None:
+    reg = registry()
+    assert "broken" not in reg
+    assert "ModuleNotFoundError" in reg.broken["broken"]
+    assert "semantic_scholar" in reg  # the others load as usual
+
+
+def test_sync_warns_about_a_plugin_that_cannot_load(broken_plugin: None, tmp_path: Path) -> None:
+    from pubtrack.config import DatabaseSettings, SyncSettings
+    from pubtrack.models import Library
+    from pubtrack.sync import SyncEvent, SyncOptions, run_sync
+
+    events: list[SyncEvent] = []
+    config = Config(
+        root=tmp_path,
+        database=DatabaseSettings("data/p.db"),
+        sync=SyncSettings(sources=["crossref"]),
+    )
+    report = run_sync(config, SyncOptions(dry_run=True), progress=events.append, library=Library())
+    warned = [e.message for e in events if e.kind == "warning"]
+    assert any("source plugin 'broken' cannot be loaded" in m for m in warned)
+    assert any("source plugin 'broken'" in p for p in report.problems)
