@@ -214,3 +214,15 @@ def stats_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PUBTRACK_DB", raising=False)
     monkeypatch.setenv("PUBTRACK_NOW", STATS_NOW)
     return root
+
+
+def reference_indices(counts) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
+    """(total, h, g, i10) computed the plain way: the oracle the tests check the
+    database's source_totals view (pubtrack's one implementation) against."""
+    ranked = sorted((int(c) for c in counts), reverse=True)
+    h = sum(1 for rank, c in enumerate(ranked, start=1) if c >= rank)
+    g = 0
+    for rank in range(1, len(ranked) + 1):
+        if sum(ranked[:rank]) >= rank * rank:
+            g = rank
+    return sum(ranked), h, g, sum(1 for c in ranked if c >= 10)

@@ -1576,6 +1576,17 @@ class Store:
             {"when": when},
         )
 
+    def source_totals(self, source: str | None = None) -> dict[str, dict[str, Any]]:
+        """{source: works, total_citations, h_index, g_index, i10_index,
+        influential_citations, last_retrieved_at}: the ``source_totals`` view, the
+        one implementation of these figures (``pubtrack stats`` reads it too)."""
+        sql = "SELECT * FROM source_totals"
+        params: list[Any] = []
+        if source is not None:
+            sql += " WHERE source = ?"
+            params.append(source)
+        return {row["source"]: row for row in self.db.query(sql, params)}
+
     def recent_daily_counts(self, source: str, points: int) -> dict[str, list[int]]:
         """{key: [count, ...]}: each work's last count on each of the last ``points``
         days it was checked, oldest first (works in the bib): the sparklines, in one

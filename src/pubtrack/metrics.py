@@ -1,10 +1,11 @@
 """Bibliometric figures as pure functions: no database, no clock, no I/O.
 
 Everything here takes plain numbers or ``(retrieved_at, count)`` series so the
-same figures can be computed for any source and checked by hand in tests. The
-SQL views in ``db.py`` (``source_totals``, ``citations_per_year``, …) compute
-the same numbers for users who query the database directly; tests keep the
-two in step.
+same figures can be computed for any source and checked by hand in tests.
+Each figure has one implementation: the totals, h-, g- and i10-index of the
+latest counts are the ``source_totals`` view's (db.py: what `pubtrack stats`
+reports and what users query); what is here works on series and snapshots
+the database keeps no view of.
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ def _desc(counts: Iterable[int]) -> list[int]:
     return sorted((max(0, int(c)) for c in counts), reverse=True)
 
 
-def total_citations(counts: Iterable[int]) -> int:
-    return sum(max(0, int(c)) for c in counts)
-
-
 def h_index(counts: Iterable[int]) -> int:
-    """Largest h such that h papers have at least h citations each."""
+    """Largest h such that h papers have at least h citations each.
+
+    For counts the database holds no view of: a sync's before and after, the
+    `changes` report's past date. The current figures (h, g, i10, totals) are the
+    ``source_totals`` view's (db.py), which `pubtrack stats` reads; a test keeps
+    this function and the view in step."""
     h = 0
     for rank, count in enumerate(_desc(counts), start=1):
         if count >= rank:
@@ -41,27 +43,6 @@ def h_index(counts: Iterable[int]) -> int:
         else:
             break
     return h
-
-
-def g_index(counts: Iterable[int]) -> int:
-    """Largest g such that the g most cited papers have at least g² citations together.
-
-    Capped at the number of papers: we do not pad the list with imaginary
-    uncited papers (Egghe's variant), so one paper with 100 citations has g = 1,
-    the same cap the ``source_totals`` view applies.
-    """
-    g = 0
-    running = 0
-    for rank, count in enumerate(_desc(counts), start=1):
-        running += count
-        if running >= rank * rank:
-            g = rank
-    return g
-
-
-def i10_index(counts: Iterable[int]) -> int:
-    """Papers with at least 10 citations (Google Scholar's i10-index)."""
-    return sum(1 for c in counts if int(c) >= 10)
 
 
 def count_at(series: Series, when: str) -> int | None:

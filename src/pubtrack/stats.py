@@ -314,22 +314,23 @@ def build_stats(
             )
         )
         latest.setdefault(key, {})[src] = count
+    totals = store.source_totals(source)
     per_year: dict[str, list[dict[str, Any]]] = {}
     for row in store.citations_per_year(source):
         per_year.setdefault(row["source"], []).append(row)
     for src in _report_sources(source, present):
         stats = SourceStats(src)
         stats.papers = papers.get(src, [])
-        counts = [p.count for p in stats.papers]
-        if counts:
-            stats.works = len(counts)
-            stats.total_citations = metrics.total_citations(counts)
-            stats.h_index = metrics.h_index(counts)
-            stats.g_index = metrics.g_index(counts)
-            stats.i10_index = metrics.i10_index(counts)
-            known = [p.influential for p in stats.papers if p.influential is not None]
-            stats.influential_citations = sum(known) if known else None
-            stats.last_retrieved_at = max(p.retrieved_at for p in stats.papers)
+        figures = totals.get(src)
+        if stats.papers and figures is not None:
+            # The source_totals view computes them (one implementation, in SQL).
+            stats.works = figures["works"]
+            stats.total_citations = figures["total_citations"]
+            stats.h_index = figures["h_index"]
+            stats.g_index = figures["g_index"]
+            stats.i10_index = figures["i10_index"]
+            stats.influential_citations = figures["influential_citations"]
+            stats.last_retrieved_at = figures["last_retrieved_at"]
         stats.papers.sort(key=lambda p: (-p.count, p.key))
         rows = per_year.get(src, [])
         stats.citations_per_year = {r["year"]: r["citations"] for r in rows}
