@@ -166,3 +166,32 @@ def test_unknown_latex_command_is_one_warning_naming_it(
         "'author' (kept as text)",
     ]
     assert "0 error(s), 2 warning(s)" in result.stderr
+
+
+def test_check_mirrors_the_bib_into_an_existing_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A work removed from the bib stops counting (in_bib = 0) after `check`, as after a
+    sync; without a database, check creates none."""
+    from pubtrack.bibtex import load_library
+    from pubtrack.config import load_config
+    from pubtrack.db import Store
+
+    one, two = b"@misc{one, title = {One}, year = {2020}}\n", b"@misc{two, title = {T}}\n"
+    entries = {"a.bib": one + two}
+    root = _project(tmp_path / "p", entries, '[bib]\npublications = ["bib/*.bib"]\ntalks = []\n')
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PUBTRACK_CONFIG", raising=False)
+    monkeypatch.delenv("PUBTRACK_DB", raising=False)
+    assert CliRunner().invoke(cli, ["check"]).exit_code == 0
+    assert not (root / "data" / "pubtrack.db").exists()
+    config = load_config()
+    with Store.open(config.database_path) as store:
+        store.sync_library(load_library(config))
+    (root / "bib" / "a.bib").write_bytes(one)
+    assert CliRunner().invoke(cli, ["check"]).exit_code == 0
+    with Store.open(config.database_path) as store:
+        rows = {
+            r["key"]: r["in_bib"] for r in store.db.query("SELECT key, in_bib FROM publications")
+        }
+    assert rows == {"one": 1, "two": 0}

@@ -24,6 +24,7 @@ def check_project(config: Config) -> Library:
     syncs showed to be one work (an arXiv entry and the journal DOI arXiv
     reports for it). Pairs sharing an id in the bib are already the reader's."""
     library = load_library(config)
+    _mirror(config, library)
     # pubtrack.toml's unknown keys and sections, first (they may explain the rest).
     library.problems[:0] = [
         Problem(file, line or 1, message, "warning") for file, line, message in config.warnings
@@ -37,6 +38,21 @@ def check_project(config: Config) -> Library:
     # Sources that answered about another paper: the user should look at the ids.
     library.problems.extend(conflict_problems(config, library))
     return library
+
+
+def _mirror(config: Config, library: Library) -> None:
+    """Bring the database's copy of the bib (publications, talks, in_bib) up to date,
+    as sync does: what stats and the views count follows the bib after a check.
+    Only an existing database; one that cannot be written is left as it is (check
+    reports the bib either way)."""
+    fingerprint = getattr(library, "fingerprint", None)
+    if fingerprint is None or not config.database_path.is_file():
+        return
+    try:
+        with Store.open(config.database_path, create=False, timeout=2.0) as store:
+            store.sync_library_if_changed(library, str(fingerprint))
+    except PubtrackError:
+        return
 
 
 def learned_ids(config: Config) -> dict[str, list[dict[str, str]]]:

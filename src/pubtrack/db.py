@@ -2047,9 +2047,9 @@ class Store:
     def sync_library_if_changed(self, library: Library, fingerprint: str) -> bool:
         """Mirror the bib files unless this fingerprint was the last one mirrored.
 
-        Render calls this on every run; the fingerprint check keeps an unchanged
-        bib from costing a write. True when the tables were written. A read-only
-        or locked database raises DatabaseError (the caller warns and goes on).
+        `pubtrack check` calls this (sync mirrors on every run); the fingerprint
+        check keeps an unchanged bib from costing a write. True when the tables
+        were written. A read-only or locked database raises DatabaseError.
         """
         try:
             if self.get_meta("library_fingerprint") == fingerprint:
@@ -2057,8 +2057,9 @@ class Store:
             with self.transaction():
                 self.sync_library(library)
                 self.set_meta("library_fingerprint", fingerprint)
-        except sqlite3.Error as exc:
-            raise DatabaseError(f"{self.path}: publications and talks not updated: {exc}") from None
+        except StorageError as exc:
+            why = exc.message.removeprefix(f"{self.path}: ")
+            raise DatabaseError(f"{self.path}: publications and talks not updated: {why}") from None
         return True
 
     # -- the citation history as a small diffable file (sync --history-file) ----
