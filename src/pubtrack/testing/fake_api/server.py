@@ -779,15 +779,17 @@ def main(argv: list[str] | None = None) -> int:
         openalex_api_key=args.openalex_key,
         seed=args.seed,
     )
+    # The handler goes in before the first line is printed: a caller that reads
+    # the URL and stops the server at once must not find the default (kill) action.
+    import signal
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()
     print(server.url, flush=True)
     for name, value in server.env().items():
         print(f"{name}={value}", flush=True)
-    stop = threading.Event()
     try:
-        import signal
-
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         while not stop.wait(0.2):
             pass
     except KeyboardInterrupt:
