@@ -177,7 +177,7 @@ def test_views_match_metrics_on_random_histories() -> None:
         total, h, g, i10 = reference_indices(latest)
         assert (row["total_citations"], row["h_index"]) == (total, h)
         assert (row["g_index"], row["i10_index"]) == (g, i10)
-        assert metrics.h_index(latest) == h
+        assert store.figures_of((source, n) for n in latest)[source]["h_index"] == h
         expected: dict[int, int] = {}
         for (_key, s), points in series.items():
             if s == source:

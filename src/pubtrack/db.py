@@ -1576,6 +1576,19 @@ class Store:
             {"when": when},
         )
 
+    def figures_of(self, counts: Iterable[tuple[str, int]]) -> dict[str, dict[str, Any]]:
+        """{source: works, total_citations, h_index, g_index, i10_index, ...} of a
+        snapshot given as ``(source, count)`` pairs (one per work): ``figures_sql``,
+        the view's query, over counts the database holds no view of (a sync's
+        before and after, the counts at the `changes` cutoff)."""
+        pairs = json.dumps([[source, int(count)] for source, count in counts])
+        sql = figures_sql(
+            "SELECT json_extract(value, '$[0]') AS source,"
+            " json_extract(value, '$[1]') AS count, 0 AS influential,"
+            " NULL AS retrieved_at FROM json_each(?)"
+        )
+        return {row["source"]: row for row in self.db.query(sql, [pairs])}
+
     def source_totals(self, source: str | None = None) -> dict[str, dict[str, Any]]:
         """{source: works, total_citations, h_index, g_index, i10_index,
         influential_citations, last_retrieved_at}: the ``source_totals`` view, the
@@ -2323,3 +2336,53 @@ def m070_record_bookkeeping(db: sqlite_utils.Database) -> None:
         " data = json_remove(data, '$.bib_ids', '$.lookup_id')"
         " WHERE data IS NOT NULL AND json_valid(data)"
     )
+
+
+# --------------------------------------------------------------------------
+# Per-source figures: the one implementation of totals, h-, g- and i10-index.
+# --------------------------------------------------------------------------
+
+
+def figures_sql(counts: str) -> str:
+    """The query computing, per source, works, total, h-, g- and i10-index,
+    influential citations and the last retrieval over ``counts`` (a SELECT of
+    ``source, count, influential, retrieved_at``: one row per work and source).
+
+    The one implementation of these figures: the ``source_totals`` view is this
+    query over the latest counts of the works in the bib; `stats` runs it over
+    the works of the parsed bib, a sync's summary and `changes` over the
+    snapshots before and after (``Store.figures_of``)."""
+    return f"""WITH counts AS ({counts}),
+            ranked AS (
+                SELECT source, count, influential, retrieved_at,
+                    ROW_NUMBER() OVER w AS rk,
+                    SUM(count) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                        AS running
+                FROM counts
+                WINDOW w AS (PARTITION BY source ORDER BY count DESC)
+            )
+            SELECT source,
+                COUNT(*) AS works,
+                SUM(count) AS total_citations,
+                COALESCE(MAX(CASE WHEN count >= rk THEN rk END), 0) AS h_index,
+                COALESCE(MAX(CASE WHEN running >= rk * rk THEN rk END), 0) AS g_index,
+                SUM(CASE WHEN count >= 10 THEN 1 ELSE 0 END) AS i10_index,
+                SUM(influential) AS influential_citations,
+                MAX(retrieved_at) AS last_retrieved_at
+            FROM ranked GROUP BY source"""
+
+
+# The source_totals view: figures_sql over the latest counts of the works in the
+# bib as of the last sync (publications.in_bib).
+SOURCE_TOTALS_VIEW = "CREATE VIEW source_totals AS " + figures_sql(
+    "SELECT l.source, l.count, l.influential, l.retrieved_at FROM latest_citations l"
+    " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+)
+
+
+@migrations()
+def m080_source_totals_from_figures_sql(db: sqlite_utils.Database) -> None:
+    """The ``source_totals`` view is rebuilt from ``figures_sql`` (same figures as
+    before), so the view and every other caller share one implementation."""
+    db.execute("DROP VIEW IF EXISTS source_totals")
+    db.execute(SOURCE_TOTALS_VIEW)

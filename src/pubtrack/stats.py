@@ -753,10 +753,13 @@ def build_changes(store: Store, *, since: str, now: datetime | None = None) -> C
             # first_after: the first change after the cutoff; when there was no
             # count before it (the only case it is shown), that is the first check.
             paper.changes.append(CountChange(src, before, after, first_recorded=first_after or ""))
+    # The h-index of both snapshots: the source_totals view's query (figures_of).
+    then_figures = store.figures_of((s, n) for s, ns in before_counts.items() for n in ns)
+    now_figures = store.figures_of((s, n) for s, ns in after_counts.items() for n in ns)
     h_changes: dict[str, tuple[int | None, int]] = {}
-    for src, counts in sorted(after_counts.items(), key=lambda kv: _source_rank(kv[0])):
-        old = metrics.h_index(before_counts[src]) if src in before_counts else None
-        new = metrics.h_index(counts)
+    for src in sorted(after_counts, key=_source_rank):
+        old = then_figures[src]["h_index"] if src in before_counts else None
+        new = now_figures[src]["h_index"]
         if old != new:
             h_changes[src] = (old, new)
     return ChangesReport(
