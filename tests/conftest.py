@@ -168,6 +168,18 @@ STATS_DAYS = [
 ]
 
 
+# The bib of the stats project: p1..p3 (p4 was removed before the last sync).
+STATS_BIB = "".join(
+    f"@article{{{key},\n  author = {{Test Owner}},\n  title = {{{title}}},\n"
+    f"  year = {{{year}}},\n}}\n\n"
+    for key, title, year in (
+        ("p1", "Alpha: Learning Things", 2022),
+        ("p2", "Beta Networks", 2023),
+        ("p3", "Gamma Rays", 2024),
+    )
+)
+
+
 def fill_stats_db(path: Path) -> None:
     """Three works in the bib (p1..p3), one removed (p4), five days of counts,
     OpenAlex counts_by_year for p1 and a Google Scholar profile."""
@@ -208,6 +220,8 @@ def stats_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "statsproject"
     (root / "data").mkdir(parents=True)
     (root / "pubtrack.toml").write_text('[owner]\nname = "Test Owner"\n', encoding="utf-8")
+    (root / "bib").mkdir()
+    (root / "bib" / "publications.bib").write_text(STATS_BIB, encoding="utf-8")
     fill_stats_db(root / "data" / "pubtrack.db")
     monkeypatch.chdir(root)
     monkeypatch.delenv("PUBTRACK_CONFIG", raising=False)

@@ -193,6 +193,19 @@ def test_the_view_is_figures_sql_over_the_latest_counts() -> None:
     assert " ".join(stored.split()) == " ".join(SOURCE_TOTALS_VIEW.split())
 
 
+def test_the_per_year_view_is_the_query_stats_runs() -> None:
+    from pubtrack.db import CITATIONS_PER_YEAR_VIEW
+
+    (stored,) = (
+        Store.memory()
+        .db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'citations_per_year'"
+        )
+        .fetchone()
+    )
+    assert " ".join(stored.split()) == " ".join(CITATIONS_PER_YEAR_VIEW.split())
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_view_and_snapshot_agree_with_the_definitions(seed: int) -> None:
     import random

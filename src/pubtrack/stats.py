@@ -2,8 +2,9 @@
 
 Data comes from the Store (no SQL here), figures from ``metrics`` (pure
 functions), and each report knows how to print itself as text or JSON so the
-CLI stays a parse-call-print layer. Only works still in the bib count, except
-for ``history KEY`` which also shows a removed work's history.
+CLI stays a parse-call-print layer. Only works in the bib as parsed now count
+(``open_store``), except for ``history KEY`` which also shows a removed work's
+history.
 """
 
 from __future__ import annotations
@@ -58,12 +59,20 @@ def _short(text: str, width: int) -> str:
 @contextmanager
 def open_store(config: Config) -> Iterator[Store]:
     """The project database, opened read-only: reading never changes it, and a
-    read-only file or directory works."""
+    read-only file or directory works.
+
+    Which works count comes from the parsed bib (as for render), not from the
+    database's copy of the last sync: an entry removed since stops counting at
+    once, without a write."""
+    from pubtrack.bibtex import load_library
+
     path = config.database_path
     if not path.exists():
         raise DatabaseError(f"{path}: no database yet (run `pubtrack sync` first)")
+    keys = [work.key for work in load_library(config).works]
     store = Store.open_readonly(path, timeout=10.0)
     try:
+        store.count_only(keys)
         yield store
     except StorageError as exc:
         why = exc.message.removeprefix(f"{path}: ")
