@@ -168,6 +168,18 @@ STATS_DAYS = [
 ]
 
 
+# The bib of the stats project: p1..p3 (p4 was removed before the last sync).
+STATS_BIB = "".join(
+    f"@article{{{key},\n  author = {{Test Owner}},\n  title = {{{title}}},\n"
+    f"  year = {{{year}}},\n}}\n\n"
+    for key, title, year in (
+        ("p1", "Alpha: Learning Things", 2022),
+        ("p2", "Beta Networks", 2023),
+        ("p3", "Gamma Rays", 2024),
+    )
+)
+
+
 def fill_stats_db(path: Path) -> None:
     """Three works in the bib (p1..p3), one removed (p4), five days of counts,
     OpenAlex counts_by_year for p1 and a Google Scholar profile."""
@@ -208,6 +220,8 @@ def stats_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "statsproject"
     (root / "data").mkdir(parents=True)
     (root / "pubtrack.toml").write_text('[owner]\nname = "Test Owner"\n', encoding="utf-8")
+    (root / "bib").mkdir()
+    (root / "bib" / "publications.bib").write_text(STATS_BIB, encoding="utf-8")
     fill_stats_db(root / "data" / "pubtrack.db")
     monkeypatch.chdir(root)
     monkeypatch.delenv("PUBTRACK_CONFIG", raising=False)
@@ -226,3 +240,34 @@ def reference_indices(counts) -> tuple[int, int, int, int]:  # type: ignore[no-u
         if sum(ranked[:rank]) >= rank * rank:
             g = rank
     return sum(ranked), h, g, sum(1 for c in ranked if c >= 10)
+
+
+def yearly_increase(series) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Citations gained in each calendar year, from the recorded history.
+
+    For every year with a record: the last count of that year minus the last
+    count of the previous recorded year (or, for the first year tracked, minus
+    the first count of that year: what happened before tracking began is not
+    known). Net changes: a source that merges duplicates can lower a count.
+    The plain oracle the tests check the ``paper_citations_per_year`` view against.
+    """
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for retrieved_at, count in series:
+        year = int(retrieved_at[:4])
+        first.setdefault(year, count)
+        last[year] = count
+    out: dict[int, int] = {}
+    previous: int | None = None
+    for year in sorted(last):
+        base = previous if previous is not None else first[year]
+        out[year] = last[year] - base
+        previous = last[year]
+    return out
+
+
+def add_years(total, more) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Sum per-year dicts in place (and return the result)."""
+    for year, count in more.items():
+        total[int(year)] = total.get(int(year), 0) + int(count)
+    return total

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import yearly_increase
 from pubtrack import metrics
 from pubtrack.db import Store
 from pubtrack.models import CitationCount
@@ -21,6 +22,13 @@ def _view(counts: list[int]) -> dict[str, int]:
         [CitationCount(f"p{i}", "s", c, "2026-11-01T00:00:00Z") for i, c in enumerate(counts)]
     )
     row = store.source_totals().get("s")
+    names = ("total_citations", "h_index", "g_index", "i10_index")
+    return {n: row[n] for n in names} if row else dict.fromkeys(names, 0)
+
+
+def _snapshot(counts: list[int]) -> dict[str, int]:
+    """The same figures of ``counts`` from ``Store.figures_of`` (no publications table)."""
+    row = Store.memory().figures_of(("s", c) for c in counts).get("s")
     names = ("total_citations", "h_index", "g_index", "i10_index")
     return {n: row[n] for n in names} if row else dict.fromkeys(names, 0)
 
@@ -57,17 +65,18 @@ def test_indices(counts: list[int], h: int, g: int, i10: int, total: int) -> Non
     figures = _view(counts)
     assert (figures["h_index"], figures["g_index"]) == (h, g)
     assert (figures["i10_index"], figures["total_citations"]) == (i10, total)
-    assert metrics.h_index(counts) == h  # the snapshot function agrees with the view
+    # figures_of (the summary's and `changes`' snapshots) runs the view's query
+    assert _snapshot(counts) == figures
 
 
 def test_many_papers() -> None:
     # 50 papers with 50 citations each: h = 50 (every one of 50 has >= 50);
     # g: sum of top g = 50 g >= g^2 for every g <= 50 -> 50 (capped).
-    assert metrics.h_index([50] * 50) == 50
+    assert _snapshot([50] * 50)["h_index"] == 50
     assert _view([50] * 50)["g_index"] == 50
     # 1..100: h = 50 (the 50th most cited has 51 >= 50, the 51st has 50 < 51).
     counts = list(range(1, 101))
-    assert metrics.h_index(counts) == 50 == _view(counts)["h_index"]
+    assert _snapshot(counts)["h_index"] == 50 == _view(counts)["h_index"]
     # g: top g sum = sum_{k=0}^{g-1} (100 - k) = 100 g - g(g-1)/2 >= g^2
     #  <=> 100 - (g-1)/2 >= g <=> g <= 67 -> 67
     assert _view(counts)["g_index"] == 67
@@ -96,16 +105,16 @@ def test_count_at_and_change_since() -> None:
 
 def test_yearly_increase() -> None:
     # 2025: first year tracked: 8 - 8 = 0; 2026: 25 - 8 (last of 2025) = 17
-    assert metrics.yearly_increase(SERIES) == {2025: 0, 2026: 17}
+    assert yearly_increase(SERIES) == {2025: 0, 2026: 17}
     # a gap year: 2024 last 5, nothing in 2025, 2026 last 9 -> all 4 go to 2026
     gap = [("2024-03-01T00:00:00Z", 2), ("2024-12-01T00:00:00Z", 5), ("2026-02-01T00:00:00Z", 9)]
-    assert metrics.yearly_increase(gap) == {2024: 3, 2026: 4}
+    assert yearly_increase(gap) == {2024: 3, 2026: 4}
     # a source lowering a count (merged duplicates) gives a net negative year
-    assert metrics.yearly_increase([("2025-06-01T00:00:00Z", 10), ("2026-06-01T00:00:00Z", 7)]) == {
+    assert yearly_increase([("2025-06-01T00:00:00Z", 10), ("2026-06-01T00:00:00Z", 7)]) == {
         2025: 0,
         2026: -3,
     }
-    assert metrics.yearly_increase([]) == {}
+    assert yearly_increase([]) == {}
 
 
 def test_daily_last_and_totals_by_day() -> None:
@@ -161,3 +170,81 @@ def test_sparkline() -> None:
 
 def test_format_change() -> None:
     assert [metrics.format_change(c) for c in (3, 0, -2, None)] == ["+3", "0", "-2", "–"]
+
+
+def _oracle_h(counts: list[int]) -> int:
+    """Hirsch's definition, read literally: the largest h with h papers >= h."""
+    return max((h for h in range(len(counts) + 1) if sum(c >= h for c in counts) >= h), default=0)
+
+
+def _oracle_g(counts: list[int]) -> int:
+    """Egghe's g, capped at the paper count: the top g papers have >= g² citations."""
+    top = sorted(counts, reverse=True)
+    return max((g for g in range(len(top) + 1) if sum(top[:g]) >= g * g), default=0)
+
+
+def test_the_view_is_figures_sql_over_the_latest_counts() -> None:
+    # One implementation: the view stored in a migrated database is figures_sql's text.
+    from pubtrack.db import SOURCE_TOTALS_VIEW
+
+    store = Store.memory()
+    (stored,) = store.db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'source_totals'"
+    ).fetchone()
+    assert " ".join(stored.split()) == " ".join(SOURCE_TOTALS_VIEW.split())
+
+
+def test_the_per_year_view_is_the_query_stats_runs() -> None:
+    from pubtrack.db import CITATIONS_PER_YEAR_VIEW
+
+    (stored,) = (
+        Store.memory()
+        .db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'citations_per_year'"
+        )
+        .fetchone()
+    )
+    assert " ".join(stored.split()) == " ".join(CITATIONS_PER_YEAR_VIEW.split())
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_view_and_snapshot_agree_with_the_definitions(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    counts = [rng.choice([0, 1, 2, 3, 5, 8, 9, 10, 11, 40, 200]) for _ in range(rng.randint(0, 30))]
+    view, snapshot = _view(counts), _snapshot(counts)
+    assert view == snapshot
+    assert snapshot["h_index"] == _oracle_h(counts)
+    assert snapshot["g_index"] == _oracle_g(counts)
+    assert snapshot["i10_index"] == sum(c >= 10 for c in counts)
+    assert snapshot["total_citations"] == sum(counts)
+
+
+def test_figures_of_keeps_sources_apart() -> None:
+    figures = Store.memory().figures_of([("a", 5), ("b", 1), ("a", 5), ("a", 1), ("b", 1)])
+    assert {s: f["h_index"] for s, f in figures.items()} == {"a": 2, "b": 1}
+    assert {s: f["works"] for s, f in figures.items()} == {"a": 3, "b": 2}
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_sync_summary_h_index_agrees_with_the_definition(seed: int) -> None:
+    import random
+
+    from pubtrack.sync.report import _h_index_changes
+
+    rng = random.Random(seed)
+    keys = [f"k{i}" for i in range(rng.randint(1, 15))]
+    before = {
+        k: {"s": CitationCount(k, "s", rng.randint(0, 20), "2026-11-01T00:00:00Z")}
+        for k in keys
+        if rng.random() < 0.7
+    }
+    new_counts = {(k, "s"): rng.randint(0, 25) for k in keys if rng.random() < 0.5}
+    in_bib = {k for k in keys if rng.random() < 0.9}
+    old = {k: c["s"].count for k, c in before.items() if k in in_bib}
+    new = {**old, **{k: n for (k, _), n in new_counts.items() if k in in_bib}}
+    was = _oracle_h(list(old.values())) if old else None
+    now = _oracle_h(list(new.values()))
+    expected = {"s": (was, now)} if new_counts and was != now else {}
+    assert _h_index_changes(Store.memory(), before, new_counts, in_bib) == expected

@@ -1143,6 +1143,17 @@ class Store:
     def __init__(self, db: _Connection, path: Path | None) -> None:
         self.db = db
         self.path = path
+        # Which works count, as SQL over ``publications p``: those in the bib at
+        # the last sync, until ``count_only`` names the parsed bib's works.
+        self._in_bib = "p.in_bib = 1"
+
+    def count_only(self, keys: Iterable[str]) -> None:
+        """Reads count the works ``keys`` (the parsed bib's, as render does) instead
+        of ``publications.in_bib``: an entry removed from the bib stops counting
+        without a sync. Written into the SQL as a JSON literal, so a read-only
+        connection needs no table; the views keep reading ``in_bib``."""
+        literal = json.dumps(sorted(set(keys))).replace("'", "''")  # ASCII: json escapes
+        self._in_bib = f"p.key IN (SELECT value FROM json_each('{literal}'))"
 
     @classmethod
     def open(cls, path: str | Path, *, create: bool = True, timeout: float = 30.0) -> Store:
@@ -1495,7 +1506,7 @@ class Store:
             " FROM citation_spans s"
         )
         if in_bib_only:
-            sql += " JOIN publications p ON p.key = s.publication_key AND p.in_bib = 1"
+            sql += f" JOIN publications p ON p.key = s.publication_key AND {self._in_bib}"
         sql += (
             " JOIN citation_checks e ON e.source = s.source"
             " AND e.id BETWEEN s.first_check AND s.last_check"
@@ -1535,7 +1546,7 @@ class Store:
         where: list[str] = []
         params: list[Any] = []
         if in_bib_only:
-            sql += " JOIN publications p ON p.key = s.publication_key AND p.in_bib = 1"
+            sql += f" JOIN publications p ON p.key = s.publication_key AND {self._in_bib}"
         if key is not None:
             where.append("s.publication_key = ?")
             params.append(key)
@@ -1571,16 +1582,31 @@ class Store:
             "  WHERE c.publication_key = l.publication_key AND c.source = l.source"
             "  AND c.retrieved_at > :when)"
             " FROM citations_latest l"
-            " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+            f" JOIN publications p ON p.key = l.publication_key AND {self._in_bib}"
             " ORDER BY l.publication_key, l.source",
             {"when": when},
         )
+
+    def figures_of(self, counts: Iterable[tuple[str, int]]) -> dict[str, dict[str, Any]]:
+        """{source: works, total_citations, h_index, g_index, i10_index, ...} of a
+        snapshot given as ``(source, count)`` pairs (one per work): ``figures_sql``,
+        the view's query, over counts the database holds no view of (a sync's
+        before and after, the counts at the `changes` cutoff)."""
+        pairs = json.dumps([[source, int(count)] for source, count in counts])
+        sql = figures_sql(
+            "SELECT json_extract(value, '$[0]') AS source,"
+            " json_extract(value, '$[1]') AS count, 0 AS influential,"
+            " NULL AS retrieved_at FROM json_each(?)"
+        )
+        return {row["source"]: row for row in self.db.query(sql, [pairs])}
 
     def source_totals(self, source: str | None = None) -> dict[str, dict[str, Any]]:
         """{source: works, total_citations, h_index, g_index, i10_index,
         influential_citations, last_retrieved_at}: the ``source_totals`` view, the
         one implementation of these figures (``pubtrack stats`` reads it too)."""
         sql = "SELECT * FROM source_totals"
+        if self._in_bib != "p.in_bib = 1":  # the parsed bib's works: the view's query
+            sql = "SELECT * FROM (" + figures_sql(_latest_counts(self._in_bib)) + ")"
         params: list[Any] = []
         if source is not None:
             sql += " WHERE source = ?"
@@ -1597,7 +1623,7 @@ class Store:
             " SELECT d.publication_key, d.day, d.count, ROW_NUMBER() OVER"
             "  (PARTITION BY d.publication_key ORDER BY d.day DESC) AS recent"
             " FROM daily_citations d"
-            " JOIN publications p ON p.key = d.publication_key AND p.in_bib = 1"
+            f" JOIN publications p ON p.key = d.publication_key AND {self._in_bib}"
             " WHERE d.source = ?)"
             " WHERE recent <= ? ORDER BY publication_key, day",
             [source, points],
@@ -1612,7 +1638,7 @@ class Store:
             row[0]
             for row in self.db.execute(
                 "SELECT DISTINCT l.source FROM citations_latest l"
-                " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+                f" JOIN publications p ON p.key = l.publication_key AND {self._in_bib}"
             )
         }
 
@@ -1632,7 +1658,7 @@ class Store:
             + ", "
             + at.format(":month")
             + " FROM citations_latest l"
-            " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+            f" JOIN publications p ON p.key = l.publication_key AND {self._in_bib}"
         )
         params: dict[str, Any] = {"week": week_ago, "month": month_ago}
         if source is not None:
@@ -1643,13 +1669,16 @@ class Store:
     def citations_per_year(self, source: str | None = None) -> list[dict[str, Any]]:
         """The ``citations_per_year`` view (per source and year, works in the bib)."""
         sql = "SELECT source, year, citations, basis FROM citations_per_year"
-        if "citations_per_year" not in self.db.view_names():  # no profile tables (read-only)
+        if self._in_bib != "p.in_bib = 1" and "citations_per_year" in self.db.view_names():
+            # The parsed bib's works: the view's own query (citations_per_year_sql).
+            sql = f"SELECT * FROM ({citations_per_year_sql(self._in_bib)})"
+        elif "citations_per_year" not in self.db.view_names():  # no profile tables (read-only)
             sql = (
                 "SELECT c.source, c.year, SUM(c.citations) AS citations,"
                 " CASE WHEN MIN(c.basis) = MAX(c.basis) THEN MIN(c.basis)"
                 " ELSE MIN(c.basis) || '+' || MAX(c.basis) END AS basis"
                 " FROM paper_citations_per_year c"
-                " JOIN publications p ON p.key = c.publication_key AND p.in_bib = 1"
+                f" JOIN publications p ON p.key = c.publication_key AND {self._in_bib}"
                 " GROUP BY c.source, c.year"
             )
             sql = f"SELECT * FROM ({sql})"
@@ -1891,8 +1920,8 @@ class Store:
     def publication_list(self, *, include_removed: bool = False) -> list[dict[str, Any]]:
         """key, title, year, in_bib of each work, in bib order of keys."""
         sql = "SELECT key, title, year, in_bib FROM publications"
-        if not include_removed:
-            sql += " WHERE in_bib = 1"
+        if not include_removed:  # p: the alias self._in_bib names
+            sql += f" p WHERE {self._in_bib}"
         return list(self.db.query(sql + " ORDER BY key"))
 
     def citation_series(
@@ -2323,3 +2352,96 @@ def m070_record_bookkeeping(db: sqlite_utils.Database) -> None:
         " data = json_remove(data, '$.bib_ids', '$.lookup_id')"
         " WHERE data IS NOT NULL AND json_valid(data)"
     )
+
+
+# --------------------------------------------------------------------------
+# Per-source figures: the one implementation of totals, h-, g- and i10-index.
+# --------------------------------------------------------------------------
+
+
+def figures_sql(counts: str) -> str:
+    """The query computing, per source, works, total, h-, g- and i10-index,
+    influential citations and the last retrieval over ``counts`` (a SELECT of
+    ``source, count, influential, retrieved_at``: one row per work and source).
+
+    The one implementation of these figures: the ``source_totals`` view is this
+    query over the latest counts of the works in the bib; `stats` runs it over
+    the works of the parsed bib, a sync's summary and `changes` over the
+    snapshots before and after (``Store.figures_of``)."""
+    return f"""WITH counts AS ({counts}),
+            ranked AS (
+                SELECT source, count, influential, retrieved_at,
+                    ROW_NUMBER() OVER w AS rk,
+                    SUM(count) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                        AS running
+                FROM counts
+                WINDOW w AS (PARTITION BY source ORDER BY count DESC)
+            )
+            SELECT source,
+                COUNT(*) AS works,
+                SUM(count) AS total_citations,
+                COALESCE(MAX(CASE WHEN count >= rk THEN rk END), 0) AS h_index,
+                COALESCE(MAX(CASE WHEN running >= rk * rk THEN rk END), 0) AS g_index,
+                SUM(CASE WHEN count >= 10 THEN 1 ELSE 0 END) AS i10_index,
+                SUM(influential) AS influential_citations,
+                MAX(retrieved_at) AS last_retrieved_at
+            FROM ranked GROUP BY source"""
+
+
+# The source_totals view: figures_sql over the latest counts of the works in the
+# bib as of the last sync (publications.in_bib).
+SOURCE_TOTALS_VIEW = "CREATE VIEW source_totals AS " + figures_sql(
+    "SELECT l.source, l.count, l.influential, l.retrieved_at FROM latest_citations l"
+    " JOIN publications p ON p.key = l.publication_key AND p.in_bib = 1"
+)
+
+
+def _latest_counts(in_bib: str) -> str:
+    """The latest counts of the works ``in_bib`` (SQL over ``publications p``) selects."""
+    return (
+        "SELECT l.source, l.count, l.influential, l.retrieved_at FROM latest_citations l"
+        f" JOIN publications p ON p.key = l.publication_key AND {in_bib}"
+    )
+
+
+@migrations()
+def m080_source_totals_from_figures_sql(db: sqlite_utils.Database) -> None:
+    """The ``source_totals`` view is rebuilt from ``figures_sql`` (same figures as
+    before), so the view and every other caller share one implementation."""
+    db.execute("DROP VIEW IF EXISTS source_totals")
+    db.execute(SOURCE_TOTALS_VIEW)
+
+
+def citations_per_year_sql(in_bib: str) -> str:
+    """Per source and year, the citations gained by the works ``in_bib`` (SQL over
+    ``publications p``) selects, or a Scholar profile's own per-year counts (all
+    works on the profile). The ``citations_per_year`` view is this with the bib of
+    the last sync (``p.in_bib = 1``); `stats` runs it with the parsed bib's works."""
+    return f"""SELECT c.source, c.year, SUM(c.citations) AS citations,
+                CASE WHEN MIN(c.basis) = MAX(c.basis) THEN MIN(c.basis)
+                    ELSE MIN(c.basis) || '+' || MAX(c.basis) END AS basis
+            FROM paper_citations_per_year c
+            JOIN publications p ON p.key = c.publication_key AND {in_bib}
+            WHERE c.source NOT IN (
+                SELECT g.source FROM profile_cites_per_year g
+                JOIN latest_profile_metrics l
+                    ON l.source = g.source AND l.profile_id = g.profile_id
+            )
+            GROUP BY c.source, c.year
+            UNION ALL
+            SELECT g.source, g.year, g.count AS citations, 'profile' AS basis
+            FROM profile_cites_per_year g
+            JOIN latest_profile_metrics l ON l.source = g.source AND l.profile_id = g.profile_id"""
+
+
+CITATIONS_PER_YEAR_VIEW = "CREATE VIEW citations_per_year AS " + citations_per_year_sql(
+    "p.in_bib = 1"
+)
+
+
+@migrations()
+def m081_citations_per_year_from_sql(db: sqlite_utils.Database) -> None:
+    """The ``citations_per_year`` view is rebuilt from ``citations_per_year_sql`` (same
+    rows as before), the query `stats` runs over the parsed bib's works."""
+    db.execute("DROP VIEW IF EXISTS citations_per_year")
+    db.execute(CITATIONS_PER_YEAR_VIEW)

@@ -2,10 +2,10 @@
 
 Everything here takes plain numbers or ``(retrieved_at, count)`` series so the
 same figures can be computed for any source and checked by hand in tests.
-Each figure has one implementation: the totals, h-, g- and i10-index of the
-latest counts are the ``source_totals`` view's (db.py: what `pubtrack stats`
-reports and what users query); what is here works on series and snapshots
-the database keeps no view of.
+Each figure has one implementation: totals, h-, g- and i10-index are SQL
+(``db.figures_sql``: the ``source_totals`` view, and ``Store.figures_of`` for
+any other snapshot, e.g. a sync's before and after or the `changes` cutoff);
+what is here works on citation series.
 """
 
 from __future__ import annotations
@@ -23,26 +23,6 @@ DISAGREEMENT_RATIO = 1.5
 DISAGREEMENT_MIN_DIFF = 5
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
-
-
-def _desc(counts: Iterable[int]) -> list[int]:
-    return sorted((max(0, int(c)) for c in counts), reverse=True)
-
-
-def h_index(counts: Iterable[int]) -> int:
-    """Largest h such that h papers have at least h citations each.
-
-    For counts the database holds no view of: a sync's before and after, the
-    `changes` report's past date. The current figures (h, g, i10, totals) are the
-    ``source_totals`` view's (db.py), which `pubtrack stats` reads; a test keeps
-    this function and the view in step."""
-    h = 0
-    for rank, count in enumerate(_desc(counts), start=1):
-        if count >= rank:
-            h = rank
-        else:
-            break
-    return h
 
 
 def count_at(series: Series, when: str) -> int | None:
@@ -67,37 +47,6 @@ def change_since(series: Series, when: str) -> int | None:
     if before is None:
         return None
     return series[-1][1] - before
-
-
-def yearly_increase(series: Series) -> dict[int, int]:
-    """Citations gained in each calendar year, from the recorded history.
-
-    For every year with a record: the last count of that year minus the last
-    count of the previous recorded year (or, for the first year tracked, minus
-    the first count of that year: what happened before tracking began is not
-    known). Net changes: a source that merges duplicates can lower a count.
-    Mirrors the ``paper_citations_per_year`` view.
-    """
-    first: dict[int, int] = {}
-    last: dict[int, int] = {}
-    for retrieved_at, count in series:
-        year = int(retrieved_at[:4])
-        first.setdefault(year, count)
-        last[year] = count
-    out: dict[int, int] = {}
-    previous: int | None = None
-    for year in sorted(last):
-        base = previous if previous is not None else first[year]
-        out[year] = last[year] - base
-        previous = last[year]
-    return out
-
-
-def add_years(total: dict[int, int], more: Mapping[int, int]) -> dict[int, int]:
-    """Sum per-year dicts in place (and return the result)."""
-    for year, count in more.items():
-        total[int(year)] = total.get(int(year), 0) + int(count)
-    return total
 
 
 def daily_last(series: Series) -> list[tuple[str, int]]:

@@ -2,8 +2,9 @@
 
 Data comes from the Store (no SQL here), figures from ``metrics`` (pure
 functions), and each report knows how to print itself as text or JSON so the
-CLI stays a parse-call-print layer. Only works still in the bib count, except
-for ``history KEY`` which also shows a removed work's history.
+CLI stays a parse-call-print layer. Only works in the bib as parsed now count
+(``open_store``), except for ``history KEY`` which also shows a removed work's
+history.
 """
 
 from __future__ import annotations
@@ -58,12 +59,20 @@ def _short(text: str, width: int) -> str:
 @contextmanager
 def open_store(config: Config) -> Iterator[Store]:
     """The project database, opened read-only: reading never changes it, and a
-    read-only file or directory works."""
+    read-only file or directory works.
+
+    Which works count comes from the parsed bib (as for render), not from the
+    database's copy of the last sync: an entry removed since stops counting at
+    once, without a write."""
+    from pubtrack.bibtex import load_library
+
     path = config.database_path
     if not path.exists():
         raise DatabaseError(f"{path}: no database yet (run `pubtrack sync` first)")
+    keys = [work.key for work in load_library(config).works]
     store = Store.open_readonly(path, timeout=10.0)
     try:
+        store.count_only(keys)
         yield store
     except StorageError as exc:
         why = exc.message.removeprefix(f"{path}: ")
@@ -753,10 +762,13 @@ def build_changes(store: Store, *, since: str, now: datetime | None = None) -> C
             # first_after: the first change after the cutoff; when there was no
             # count before it (the only case it is shown), that is the first check.
             paper.changes.append(CountChange(src, before, after, first_recorded=first_after or ""))
+    # The h-index of both snapshots: the source_totals view's query (figures_of).
+    then_figures = store.figures_of((s, n) for s, ns in before_counts.items() for n in ns)
+    now_figures = store.figures_of((s, n) for s, ns in after_counts.items() for n in ns)
     h_changes: dict[str, tuple[int | None, int]] = {}
-    for src, counts in sorted(after_counts.items(), key=lambda kv: _source_rank(kv[0])):
-        old = metrics.h_index(before_counts[src]) if src in before_counts else None
-        new = metrics.h_index(counts)
+    for src in sorted(after_counts, key=_source_rank):
+        old = then_figures[src]["h_index"] if src in before_counts else None
+        new = now_figures[src]["h_index"]
         if old != new:
             h_changes[src] = (old, new)
     return ChangesReport(

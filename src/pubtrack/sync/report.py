@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pubtrack import metrics
 from pubtrack.errors import (
     EXIT_OK,
     EXIT_PARTIAL,
@@ -18,7 +17,7 @@ from pubtrack.models import (
 from pubtrack.sources.registry import registry
 
 if TYPE_CHECKING:
-    pass
+    from pubtrack.db import Store
 
 
 # The summary lists at most this many papers by name.
@@ -192,22 +191,30 @@ def _changes(
 
 
 def _h_index_changes(
+    store: Store,
     before: dict[str, dict[str, CitationCount]],
     new_counts: dict[tuple[str, str], int],
     in_bib: set[str],
 ) -> dict[str, tuple[int | None, int]]:
-    """Per source, the h-index of the works in the bib before and after this run."""
+    """Per source, the h-index of the works in the bib before and after this run
+    (``Store.figures_of``: the source_totals view's query over both snapshots)."""
     old: dict[str, dict[str, int]] = {}
     for key, per_source in before.items():
         if key in in_bib:
             for source, count in per_source.items():
                 old.setdefault(source, {})[key] = count.count
-    moved: dict[str, tuple[int | None, int]] = {}
+    new: dict[str, dict[str, int]] = {}
     for source in sorted({s for _, s in new_counts}):
-        new = dict(old.get(source, {}))
-        new.update({k: n for (k, s), n in new_counts.items() if s == source and k in in_bib})
-        was = metrics.h_index(list(old[source].values())) if source in old else None
-        now = metrics.h_index(list(new.values()))
+        new[source] = dict(old.get(source, {}))
+        new[source].update(
+            {k: n for (k, s), n in new_counts.items() if s == source and k in in_bib}
+        )
+    was_figures = store.figures_of((s, n) for s in new if s in old for n in old[s].values())
+    now_figures = store.figures_of((s, n) for s, counts in new.items() for n in counts.values())
+    moved: dict[str, tuple[int | None, int]] = {}
+    for source in new:
+        was = was_figures[source]["h_index"] if source in old else None
+        now = now_figures[source]["h_index"] if source in now_figures else 0
         if was != now:
             moved[source] = (was, now)
     return moved

@@ -574,7 +574,7 @@ class SyncRun:
             changes=changes,
             unchanged=unchanged,
             duplicates=find_duplicate_works(library.works, self.learned),
-            h_index_changes=_h_index_changes(before, self.new_counts, keys),
+            h_index_changes=_h_index_changes(store, before, self.new_counts, keys),
         )
 
     def sync_source(
