@@ -92,3 +92,19 @@ def test_plot_drops_an_entry_removed_after_the_sync(stats_project: Path) -> None
     text = plotted()
     assert "Alpha: Learning Things" not in text
     assert "Beta Networks" in text or "Gamma Rays" in text  # the next one leads
+
+
+def test_one_works_history_does_not_read_the_bib(stats_project: Path, monkeypatch) -> None:
+    """`history KEY` shows removed works too, so it has no reason to parse the bib
+    (at lab scale that parse would be most of its time)."""
+    import pubtrack.bibtex
+
+    def no_parse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("history KEY parsed the bib")
+
+    monkeypatch.setattr(pubtrack.bibtex, "load_library", no_parse)
+    one = CliRunner().invoke(cli, ["history", "p1"])
+    assert one.exit_code == 0, one.output
+    assert "p1" in one.output
+    every = CliRunner().invoke(cli, ["history"])
+    assert isinstance(every.exception, AssertionError)  # the whole list follows the bib

@@ -56,23 +56,34 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
+def bib_keys(config: Config) -> list[str]:
+    """The keys of the works in the bib as it is now (the parse cache makes a
+    repeated call cheap)."""
+    from pubtrack.bibtex import load_library
+
+    return [work.key for work in load_library(config).works]
+
+
 @contextmanager
-def open_store(config: Config) -> Iterator[Store]:
+def open_store(
+    config: Config, *, keys: list[str] | None = None, follow_bib: bool = True
+) -> Iterator[Store]:
     """The project database, opened read-only: reading never changes it, and a
     read-only file or directory works.
 
     Which works count comes from the parsed bib (as for render), not from the
     database's copy of the last sync: an entry removed since stops counting at
-    once, without a write."""
-    from pubtrack.bibtex import load_library
-
+    once, without a write. ``keys`` passes keys already read; ``follow_bib=False``
+    (one work's history, which shows removed works too) skips reading the bib."""
     path = config.database_path
     if not path.exists():
         raise DatabaseError(f"{path}: no database yet (run `pubtrack sync` first)")
-    keys = [work.key for work in load_library(config).works]
+    if follow_bib and keys is None:
+        keys = bib_keys(config)
     store = Store.open_readonly(path, timeout=10.0)
     try:
-        store.count_only(keys)
+        if follow_bib and keys is not None:
+            store.count_only(keys)
         yield store
     except StorageError as exc:
         why = exc.message.removeprefix(f"{path}: ")
@@ -615,12 +626,15 @@ def build_history(
 def history_report(
     config: Config, *, key: str | None = None, source: str | None = None
 ) -> HistoryReport:
-    """The report reads the database while it is printed (one work at a time)."""
-    with open_store(config) as store:
+    """The report reads the database while it is printed (one work at a time).
+    One work's history needs no bib (a removed work keeps its history)."""
+    follow_bib = key is None
+    keys = bib_keys(config) if follow_bib else None
+    with open_store(config, keys=keys, follow_bib=follow_bib) as store:
         report = build_history(store, key=key, source=source)  # checks key and source
 
     def papers() -> Iterator[PaperHistory]:
-        with open_store(config) as store:
+        with open_store(config, keys=keys, follow_bib=follow_bib) as store:
             yield from build_history(store, key=key, source=source).papers_source()
 
     report.papers_source = papers
