@@ -235,7 +235,8 @@ def build_context(
         external_ids=stored.external_ids,
         learned=stored.learned,
         pdfs=stored.pdfs,
-        preference=source_preference(settings.citation_source),
+        # The order needs the source registry (entry points): only read when there are counts.
+        preference=source_preference(settings.citation_source) if stored.citations else (),
         citation_date=_citation_date(options.citation_date or settings.citation_date or "day"),
         year_in_venue=options.group_by != "year",
     )
