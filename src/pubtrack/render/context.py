@@ -261,6 +261,7 @@ _PUBSTATE = {
     "underreview": "under review",
     "prepublished": "in press",
 }
+_PUBSTATE_SPACE = re.compile(r"[\s_-]+")
 # Sorted first, in this order: what a reader should see before the published record.
 STATUS_ORDER = ("under review", "to appear", "in press")
 
@@ -269,7 +270,7 @@ def publication_status(work: Work) -> str | None:
     """ "to appear" / "under review" / "in press" from biblatex ``pubstate``, or those
     words in ``year``, ``note`` or the venue; None for a published work."""
     f = work.fields
-    pubstate = re.sub(r"[\s_-]+", "", plain(f.get("pubstate", "")).lower())
+    pubstate = _PUBSTATE_SPACE.sub("", plain(f.get("pubstate", "")).lower())
     if pubstate in _PUBSTATE:
         return _PUBSTATE[pubstate]
     for text in (f.get("year", ""), f.get("note", ""), work.venue):
@@ -414,6 +415,8 @@ def citation_views(
     date_format: Callable[[str], str] = format_day,
 ) -> dict[str, CitationView]:
     """Counts in preference order (sources outside it after, by name)."""
+    if not counts:
+        return {}  # most works before a sync
     rest = sorted(s for s in counts if s not in preference)
     order = [s for s in preference if s in counts] + rest
     return {
@@ -520,9 +523,11 @@ def learned_ids_and_links(
     Returns where each id came from ("bib" or a source). An arXiv DOI a source
     reports is the arXiv id, never the DOI.
     """
+    origin = {kind: "bib" for kind, value in ids.items() if value}
+    if not learned and not pdf:
+        return origin  # every id is the bib's: nothing to fill or link
     from pubtrack.identity import arxiv_id_from_doi, normalize_id
 
-    origin = {kind: "bib" for kind, value in ids.items() if value}
     sources = sorted(learned, key=lambda s: _LEARNED_ORDER.index(s) if s in _LEARNED_ORDER else 9)
     for source in sources:
         for kind, raw in learned[source].items():
