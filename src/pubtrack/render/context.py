@@ -367,11 +367,13 @@ def venue_lines(work: Work, *, with_year: bool = True) -> tuple[str, str]:
     if "abbr" in work.fields:
         line = _join(venue, year, " ")
         return line, line
-    return _join(venue, year, ", "), _join(venue, year, ", ")
+    line = _join(venue, year, ", ")
+    return line, line
 
 
 def _join(a: str, b: str, sep: str) -> str:
-    return sep.join(x for x in (a, b) if x)
+    """``sep.join`` of the non-empty ones of a and b (called per entry: no generator)."""
+    return f"{a}{sep}{b}" if a and b else (a or b)
 
 
 def truncate_authors(
@@ -585,9 +587,11 @@ def marks_legend(
     seen: list[str] = []
     for p in pubs:
         for a in p.authors:
-            for mark in a.author.marks if a.author else ():
-                if mark not in seen:
-                    seen.append(mark)
+            author = a.author
+            if author is not None and author.marks:  # few authors carry marks
+                for mark in author.marks:
+                    if mark not in seen:
+                        seen.append(mark)
     return [(m, meanings[m]) for m in sorted(seen, key=list(meanings).index) if m in meanings]
 
 
