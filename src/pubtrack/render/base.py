@@ -119,9 +119,10 @@ class Format:
         short = style == "short"
         cache = self._author_cache
         parts = []
+        append = parts.append  # render's hot loop: about seven authors per work
         for a in authors:
             if a.is_ellipsis:
-                parts.append(self.ellipsis)
+                append(self.ellipsis)
                 continue
             author = a.author
             assert author is not None  # only the ellipsis has none
@@ -144,7 +145,7 @@ class Format:
                 if len(cache) > _CACHE_LIMIT:
                     cache.clear()
                 cache[key] = done
-            parts.append(done)
+            append(done)
         return self.join(parts, ", ")
 
     def links(self, links: list[Link], sep: str | None = None, lower: bool = False) -> str:

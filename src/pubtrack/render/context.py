@@ -464,8 +464,11 @@ def build_publications(
         chosen, key=lambda w: _publication_order(w, statuses[w.key]), reverse=True
     )
     out: list[PublicationView] = []
+    learned = learned or {}
+    pdfs = pdfs or {}
     for number, work in enumerate(ordered_works, start=1):
-        counts = citation_views(citations.get(work.key, {}), preference, citation_date)
+        stored_counts = citations.get(work.key)
+        counts = citation_views(stored_counts, preference, citation_date) if stored_counts else {}
         ordered = list(counts.values())
         status = statuses[work.key]
         venue_line, venue_short = venue_lines(work, with_year=year_in_venue)
@@ -474,13 +477,14 @@ def build_publications(
             venue_short = f"{venue_short} ({status})" if venue_short else status.capitalize()
         ids = work.ids.as_dict()
         flags = [is_owner(a) for a in work.authors]
+        found = external_ids.get(work.key)
         for source in ("semantic_scholar", "openalex"):
             if not ids[source]:
                 # The bib lacks it; a sync found it (source_records.external_id).
-                ids[source] = external_ids.get(work.key, {}).get(source)
+                ids[source] = found.get(source) if found else None
         links = list(work.links)
         id_sources = learned_ids_and_links(
-            ids, links, (learned or {}).get(work.key, {}), (pdfs or {}).get(work.key)
+            ids, links, learned.get(work.key, {}), pdfs.get(work.key)
         )
         out.append(
             PublicationView(
