@@ -118,7 +118,7 @@ class Format:
     def authors(self, authors: list[AuthorView], style: str = "full") -> str:
         short = style == "short"
         cache = self._author_cache
-        parts = []
+        parts: list[str] = []
         append = parts.append  # render's hot loop: about seven authors per work
         for a in authors:
             if a.is_ellipsis:
