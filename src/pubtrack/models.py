@@ -21,7 +21,12 @@ _MARKERS = str.maketrans("", "", EM_OPEN + EM_CLOSE + STRONG_OPEN + STRONG_CLOSE
 
 def plain(text: str | None) -> str:
     """Text without emphasis markers."""
-    return text.translate(_MARKERS) if text else ""
+    if not text:
+        return ""
+    # translate() looks up every character: most text has no marker to drop.
+    if EM_OPEN in text or EM_CLOSE in text or STRONG_OPEN in text or STRONG_CLOSE in text:
+        return text.translate(_MARKERS)
+    return text
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pubtrack.config import (  # the [render] choices live with the config
     CITATION_STYLES,
@@ -32,16 +32,10 @@ from pubtrack.errors import (
     UnsafeWriteError,
 )
 from pubtrack.models import CitationCount, Library
-from pubtrack.render.context import (
-    RenderContext,
-    build_publications,
-    build_talks,
-    group_publications,
-    marks_legend,
-    source_preference,
-)
-from pubtrack.render.names import OwnerMatcher
 from pubtrack.util import gc_paused, write_atomic
+
+if TYPE_CHECKING:  # imported where a context is built: a cached render needs neither
+    from pubtrack.render.context import RenderContext
 
 FORMATS = ("md", "html", "tex", "json", "alfolio")
 SECTIONS = ("publications", "talks")
@@ -222,6 +216,16 @@ def build_context(
     settings: RenderSettings | None = None,
 ) -> RenderContext:
     """Everything a template sees, from already resolved options."""
+    from pubtrack.render.context import (
+        RenderContext,
+        build_publications,
+        build_talks,
+        group_publications,
+        marks_legend,
+        source_preference,
+    )
+    from pubtrack.render.names import OwnerMatcher
+
     settings = settings or RenderSettings()
     stored = stored or StoredData()
     pubs = build_publications(
@@ -235,7 +239,8 @@ def build_context(
         external_ids=stored.external_ids,
         learned=stored.learned,
         pdfs=stored.pdfs,
-        preference=source_preference(settings.citation_source),
+        # The order needs the source registry (entry points): only read when there are counts.
+        preference=source_preference(settings.citation_source) if stored.citations else (),
         citation_date=_citation_date(options.citation_date or settings.citation_date or "day"),
         year_in_venue=options.group_by != "year",
     )

@@ -28,6 +28,7 @@ import jinja2
 from pubtrack.errors import BadInputError
 from pubtrack.models import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN, Link, plain
 from pubtrack.render.context import AuthorView, CitationView, PublicationView
+from pubtrack.render.urls import safe_url
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 _CACHE_LIMIT = 200_000  # escaped strings remembered per format (names and venues repeat)
@@ -76,8 +77,6 @@ class Format:
 
     def safe_link(self, label: str, url: str) -> str:
         """``link``, or just the label when the URL may not be linked (see urls.py)."""
-        from pubtrack.render.urls import safe_url
-
         checked = safe_url(url)
         return self.link(label, checked) if checked else self.markup(self.escape(label))
 
@@ -119,10 +118,11 @@ class Format:
     def authors(self, authors: list[AuthorView], style: str = "full") -> str:
         short = style == "short"
         cache = self._author_cache
-        parts = []
+        parts: list[str] = []
+        append = parts.append  # render's hot loop: about seven authors per work
         for a in authors:
             if a.is_ellipsis:
-                parts.append(self.ellipsis)
+                append(self.ellipsis)
                 continue
             author = a.author
             assert author is not None  # only the ellipsis has none
@@ -145,18 +145,18 @@ class Format:
                 if len(cache) > _CACHE_LIMIT:
                     cache.clear()
                 cache[key] = done
-            parts.append(done)
+            append(done)
         return self.join(parts, ", ")
 
     def links(self, links: list[Link], sep: str | None = None, lower: bool = False) -> str:
         """The links a work may show (unsafe URLs are left out, see urls.py), joined."""
-        from pubtrack.render.urls import safe_url
-
-        shown = [(k.label, safe_url(k.url)) for k in links]
-        return self.join(
-            [self.link(_lower(label) if lower else label, url) for label, url in shown if url],
-            self.separator if sep is None else sep,
-        )
+        link = self.link
+        parts = []
+        for k in links:
+            url = safe_url(k.url)
+            if url:
+                parts.append(link(_lower(k.label) if lower else k.label, url))
+        return self.join(parts, self.separator if sep is None else sep)
 
     def cited_by(self, pub: PublicationView, others: bool = True, short: bool = False) -> str:
         c = pub.citation

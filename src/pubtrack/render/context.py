@@ -261,6 +261,7 @@ _PUBSTATE = {
     "underreview": "under review",
     "prepublished": "in press",
 }
+_PUBSTATE_SPACE = re.compile(r"[\s_-]+")
 # Sorted first, in this order: what a reader should see before the published record.
 STATUS_ORDER = ("under review", "to appear", "in press")
 
@@ -269,7 +270,7 @@ def publication_status(work: Work) -> str | None:
     """ "to appear" / "under review" / "in press" from biblatex ``pubstate``, or those
     words in ``year``, ``note`` or the venue; None for a published work."""
     f = work.fields
-    pubstate = re.sub(r"[\s_-]+", "", plain(f.get("pubstate", "")).lower())
+    pubstate = _PUBSTATE_SPACE.sub("", plain(f.get("pubstate", "")).lower())
     if pubstate in _PUBSTATE:
         return _PUBSTATE[pubstate]
     for text in (f.get("year", ""), f.get("note", ""), work.venue):
@@ -366,11 +367,13 @@ def venue_lines(work: Work, *, with_year: bool = True) -> tuple[str, str]:
     if "abbr" in work.fields:
         line = _join(venue, year, " ")
         return line, line
-    return _join(venue, year, ", "), _join(venue, year, ", ")
+    line = _join(venue, year, ", ")
+    return line, line
 
 
 def _join(a: str, b: str, sep: str) -> str:
-    return sep.join(x for x in (a, b) if x)
+    """``sep.join`` of the non-empty ones of a and b (called per entry: no generator)."""
+    return f"{a}{sep}{b}" if a and b else (a or b)
 
 
 def truncate_authors(
@@ -414,6 +417,8 @@ def citation_views(
     date_format: Callable[[str], str] = format_day,
 ) -> dict[str, CitationView]:
     """Counts in preference order (sources outside it after, by name)."""
+    if not counts:
+        return {}  # most works before a sync
     rest = sorted(s for s in counts if s not in preference)
     order = [s for s in preference if s in counts] + rest
     return {
@@ -459,8 +464,11 @@ def build_publications(
         chosen, key=lambda w: _publication_order(w, statuses[w.key]), reverse=True
     )
     out: list[PublicationView] = []
+    learned = learned or {}
+    pdfs = pdfs or {}
     for number, work in enumerate(ordered_works, start=1):
-        counts = citation_views(citations.get(work.key, {}), preference, citation_date)
+        stored_counts = citations.get(work.key)
+        counts = citation_views(stored_counts, preference, citation_date) if stored_counts else {}
         ordered = list(counts.values())
         status = statuses[work.key]
         venue_line, venue_short = venue_lines(work, with_year=year_in_venue)
@@ -469,13 +477,14 @@ def build_publications(
             venue_short = f"{venue_short} ({status})" if venue_short else status.capitalize()
         ids = work.ids.as_dict()
         flags = [is_owner(a) for a in work.authors]
+        found = external_ids.get(work.key)
         for source in ("semantic_scholar", "openalex"):
             if not ids[source]:
                 # The bib lacks it; a sync found it (source_records.external_id).
-                ids[source] = external_ids.get(work.key, {}).get(source)
+                ids[source] = found.get(source) if found else None
         links = list(work.links)
         id_sources = learned_ids_and_links(
-            ids, links, (learned or {}).get(work.key, {}), (pdfs or {}).get(work.key)
+            ids, links, learned.get(work.key, {}), pdfs.get(work.key)
         )
         out.append(
             PublicationView(
@@ -520,9 +529,11 @@ def learned_ids_and_links(
     Returns where each id came from ("bib" or a source). An arXiv DOI a source
     reports is the arXiv id, never the DOI.
     """
+    origin = {kind: "bib" for kind, value in ids.items() if value}
+    if not learned and not pdf:
+        return origin  # every id is the bib's: nothing to fill or link
     from pubtrack.identity import arxiv_id_from_doi, normalize_id
 
-    origin = {kind: "bib" for kind, value in ids.items() if value}
     sources = sorted(learned, key=lambda s: _LEARNED_ORDER.index(s) if s in _LEARNED_ORDER else 9)
     for source in sources:
         for kind, raw in learned[source].items():
@@ -580,9 +591,11 @@ def marks_legend(
     seen: list[str] = []
     for p in pubs:
         for a in p.authors:
-            for mark in a.author.marks if a.author else ():
-                if mark not in seen:
-                    seen.append(mark)
+            author = a.author
+            if author is not None and author.marks:  # few authors carry marks
+                for mark in author.marks:
+                    if mark not in seen:
+                        seen.append(mark)
     return [(m, meanings[m]) for m in sorted(seen, key=list(meanings).index) if m in meanings]
 
 

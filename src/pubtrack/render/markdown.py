@@ -17,6 +17,7 @@ _NEEDS_ESCAPE = re.compile(r"[\\`*_\[\]<>|~$&]|^(?:[#+=-]|\d)")
 _URL_UNSAFE = str.maketrans(
     {c: f"%{ord(c):02X}" for c in ' ()<>\\`"'} | {chr(i): f"%{i:02X}" for i in range(32)}
 )
+_URL_NEEDS_ESCAPE = re.compile(r'[\x00-\x20()<>\\`"]')  # exactly the keys of _URL_UNSAFE
 
 
 def _escape_line_start(m: re.Match[str]) -> str:
@@ -36,7 +37,9 @@ class Markdown(Format):
         return _LINE_START.sub(_escape_line_start, text)
 
     def url(self, url: str) -> str:
-        return url.strip().translate(_URL_UNSAFE)
+        url = url.strip()
+        # translate() with a dict looks up every character: skip it when nothing would change.
+        return url.translate(_URL_UNSAFE) if _URL_NEEDS_ESCAPE.search(url) else url
 
     def strong(self, escaped: str) -> str:
         return f"**{escaped}**"
