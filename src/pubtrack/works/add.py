@@ -131,7 +131,7 @@ def _where(work: Work) -> str:
 
 def load_holdings(config: Config) -> tuple[Library, Holdings]:
     from pubtrack.bibtex import load_library
-    from pubtrack.works.learned import learned_ids
+    from pubtrack.checks import learned_ids
 
     library = load_library(config)
     return library, Holdings(library.works, learned_ids(config))

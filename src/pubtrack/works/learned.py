@@ -36,11 +36,6 @@ def learned_by_source(config: Config) -> dict[str, dict[str, dict[str, str]]]:
         store.close()
 
 
-def learned_ids(config: Config) -> dict[str, list[dict[str, str]]]:
-    """{key: [ids one source reported, …]} for duplicate checks."""
-    return {key: list(per.values()) for key, per in learned_by_source(config).items()}
-
-
 # --------------------------------------------------------------------------
 # Suggestions: what sync learned, per entry, for check, the sync summary and fix.
 # --------------------------------------------------------------------------
