@@ -39,6 +39,7 @@ from pubtrack.bibtex.splitter import FastEntry, FastString, split_fast
 from pubtrack.bibtex.values import (
     PREDEFINED_MACROS,
     Resolved,
+    clean_space,
     day_number,
     month_number,
     parse_date,
@@ -364,18 +365,23 @@ class Reader:
         macros = self.macros
         memo = self._memo
         good = _GOOD_NAMES
+        fast = type(block) is FastEntry
         for f in block.fields:
             name = f.key
             if name in good:
                 # common case inlined: a simple value (or one resolved before), nothing
                 # to report; anything else goes through _field
                 lower = good[name]
-                raw_value = f.value
-                value = memo.get(raw_value)
-                if value is None:
-                    value = quick(raw_value, macros)
-                    if value is not None:
-                        memo[raw_value] = value
+                inner = f.inner if fast else None
+                if inner is not None:
+                    value = clean_space(inner)  # what quick() gives for a plain group
+                else:
+                    raw_value = f.value
+                    value = memo.get(raw_value)
+                    if value is None:
+                        value = quick(raw_value, macros)
+                        if value is not None:
+                            memo[raw_value] = value
                 if type(value) is str and lower not in fields and len(value) <= MAX_FIELD_CHARS:
                     fields[lower] = value
                     field_lines[lower] = f.start_line + 1
