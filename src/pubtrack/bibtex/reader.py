@@ -877,36 +877,46 @@ def _kind(
 
 
 def _links(f: dict[str, str], ids: Identifiers, page_urls: list[str]) -> list[Link]:
-    links: list[Link] = []
-    used: set[str] = set()
-
-    def add(label: str, url: str) -> None:
-        if url and url not in used:
-            used.add(url)
-            links.append(Link(label, url))
-
+    """arXiv, DOI, PDF, Code, Slides, Poster, Recording, Website: each address once."""
+    found: list[tuple[str, str | None]] = []
     if ids.arxiv:
-        add("arXiv", f"https://arxiv.org/abs/{ids.arxiv}")
+        found.append(("arXiv", f"https://arxiv.org/abs/{ids.arxiv}"))
     if ids.doi:
-        add("DOI", f"https://doi.org/{ids.doi}")
-    pdf = linkfields.link(f.get("pdf"))
-    if pdf:
-        add("PDF", pdf)
-    else:
-        add("PDF", next((u for u in page_urls if u.lower().endswith(".pdf")), ""))
-    for name, label in (("code", "Code"), ("slides", "Slides"), ("poster", "Poster")):
-        add(label, linkfields.link(f.get(name)) or "")
-    add("Recording", linkfields.link(f.get("video")) or "")
+        found.append(("DOI", f"https://doi.org/{ids.doi}"))
+    pdf = f.get("pdf")
+    pdf_url = linkfields.link(pdf) if pdf else None
+    if not pdf_url:
+        pdf_url = next((u for u in page_urls if u.lower().endswith(".pdf")), None)
+    found.append(("PDF", pdf_url))
+    for name, label in _LINK_FIELDS:
+        value = f.get(name)
+        if value:  # (most entries have none of these)
+            found.append((label, linkfields.link(value)))
+    website: str | None = None
     for url in page_urls:
         if _same_as_id_link(url, ids):
             continue  # `url = {https://doi.org/... , https://real.page}`: the next one
-        if url not in used:
-            add("Website", url)
+        website = url
         break
     if not page_urls:
         # a relative `url = {paper.html}` (al-folio) is kept; text that is no link is not
-        add("Website", linkfields.link(f.get("url")) or linkfields.link(f.get("html")) or "")
+        website = linkfields.link(f.get("url")) or linkfields.link(f.get("html"))
+    found.append(("Website", website))
+    links: list[Link] = []
+    used: set[str] = set()
+    for label, url in found:
+        if url and url not in used:
+            used.add(url)
+            links.append(Link(label, url))
     return links
+
+
+_LINK_FIELDS = (
+    ("code", "Code"),
+    ("slides", "Slides"),
+    ("poster", "Poster"),
+    ("video", "Recording"),
+)
 
 
 def _same_as_id_link(url: str, ids: Identifiers) -> bool:
