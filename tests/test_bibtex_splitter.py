@@ -32,7 +32,7 @@ def _fast(text: str) -> list[tuple] | None:
     out: list[tuple] = []
     for b in blocks:
         if type(b) is FastEntry:
-            fields = [(f.key, f.value, f.start_line) for f in b.fields]
+            fields = [(name, value, line) for name, value, line, _inner in b.fields]
             out.append(("entry", b.entry_type, b.key, b.start_line, fields))
         else:
             out.append(("string", b.key, b.value, b.start_line))
@@ -115,9 +115,9 @@ def _inner_agrees_with_quick(text: str) -> int:
     for block in split_fast(text) or []:
         if type(block) is not FastEntry:
             continue
-        for f in block.fields:
-            if f.inner is not None:
-                assert quick(f.value, {}) == clean_space(f.inner), (block.key, f.key)
+        for name, value, _line, inner in block.fields:
+            if inner is not None:
+                assert quick(value, {}) == clean_space(inner), (block.key, name)
                 checked += 1
     return checked
 
@@ -127,7 +127,7 @@ def test_plain_values_carry_their_inner_text() -> None:
         '@misc{a, title = {  Spaced\n  out  }, note = "quoted", year = 2020, month = jan,\n'
         '  x = {with {nested}}, y = {a # b}, z = "q # r"}'
     )
-    fields = {f.key: f.inner for f in split_fast(text)[0].fields}  # type: ignore[index, union-attr]
+    fields = {f[0]: f[3] for f in split_fast(text)[0].fields}  # type: ignore[index, union-attr]
     assert fields == {
         "title": "  Spaced\n  out  ",
         "note": "quoted",

@@ -35,7 +35,7 @@ from pubtrack.bibtex import preamble
 from pubtrack.bibtex.encoding import decode_bytes
 from pubtrack.bibtex.latex import decode, unescape_url, unknown_commands
 from pubtrack.bibtex.names import parse_names
-from pubtrack.bibtex.splitter import FastEntry, FastString, split_fast
+from pubtrack.bibtex.splitter import FastEntry, FastField, FastString, split_fast
 from pubtrack.bibtex.values import (
     PREDEFINED_MACROS,
     Resolved,
@@ -243,9 +243,9 @@ class Reader:
                 if isinstance(inner, String):
                     self._string(inner, file)
                 elif isinstance(inner, Entry):
-                    self._entry(inner, file, talk, lines)
+                    self._entry(_as_fast(inner), file, talk, lines)
             elif isinstance(block, Entry):
-                self._guarded(self._entry, block, file, talk, lines)
+                self._guarded(self._entry, _as_fast(block), file, talk, lines)
             elif isinstance(block, String):
                 self._string(block, file)
             elif isinstance(block, Preamble):
@@ -253,7 +253,7 @@ class Reader:
             elif isinstance(block, ParsingFailedBlock):
                 self._failed(block, file)
 
-    def _guarded(self, read: Any, block: Entry | FastEntry, file: str, *args: Any) -> None:
+    def _guarded(self, read: Any, block: FastEntry, file: str, *args: Any) -> None:
         """One entry that trips the reader is a problem at its line; the others are read."""
         try:
             read(block, file, *args)
@@ -339,7 +339,7 @@ class Reader:
                 "warning",
             )
 
-    def _entry(self, block: Entry | FastEntry, file: str, talk: bool, lines: list[str]) -> None:
+    def _entry(self, block: FastEntry, file: str, talk: bool, lines: list[str]) -> None:
         line = (block.start_line or 0) + 1
         key = block.key.strip()
         entry_type = block.entry_type.lower()
@@ -365,18 +365,15 @@ class Reader:
         macros = self.macros
         memo = self._memo
         good = _GOOD_NAMES
-        fast = type(block) is FastEntry
-        for f in block.fields:
-            name = f.key
+        for name, raw_value, start_line, inner in block.fields:
             if name in good:
                 # common case inlined: a simple value (or one resolved before), nothing
                 # to report; anything else goes through _field
                 lower = good[name]
-                inner = f.inner if fast else None
+                value: str | Resolved | None
                 if inner is not None:
                     value = clean_space(inner)  # what quick() gives for a plain group
                 else:
-                    raw_value = f.value
                     value = memo.get(raw_value)
                     if value is None:
                         value = quick(raw_value, macros)
@@ -384,13 +381,13 @@ class Reader:
                             memo[raw_value] = value
                 if type(value) is str and lower not in fields and len(value) <= MAX_FIELD_CHARS:
                     fields[lower] = value
-                    field_lines[lower] = f.start_line + 1
+                    field_lines[lower] = start_line + 1
                     continue
             else:
                 if _FIELD_NAME.match(name):
                     _GOOD_NAMES[name] = name.lower()
                 else:
-                    repaired = self._repair_field_name(key, name, file, (f.start_line or 0) + 1)
+                    repaired = self._repair_field_name(key, name, file, start_line + 1)
                     if repaired is None:
                         continue
                     name = repaired
@@ -398,8 +395,8 @@ class Reader:
             self._field(
                 key,
                 good[name],
-                f.value,
-                (f.start_line or 0) + 1,
+                raw_value,
+                start_line + 1,
                 file,
                 fields,
                 field_lines,
@@ -758,6 +755,12 @@ class Reader:
                     break
 
 
+def _as_fast(entry: Entry) -> FastEntry:
+    """bibtexparser's entry in the fast splitter's shape (the reader reads one shape)."""
+    fields: list[FastField] = [(f.key, f.value, f.start_line or 0, None) for f in entry.fields]
+    return FastEntry(entry.entry_type, entry.key, fields, entry.start_line or 0)
+
+
 def _hint(reason: str, raw: str) -> str:
     """A likelier cause for the splitter's messages about a missing key or comma."""
     if not reason.startswith("Expected comma after entry key, but found ="):
@@ -904,10 +907,10 @@ def _links(f: dict[str, str], ids: Identifiers, page_urls: list[str]) -> list[Li
     found.append(("Website", website))
     links: list[Link] = []
     used: set[str] = set()
-    for label, url in found:
-        if url and url not in used:
-            used.add(url)
-            links.append(Link(label, url))
+    for label, address in found:
+        if address and address not in used:
+            used.add(address)
+            links.append(Link(label, address))
     return links
 
 

@@ -31,18 +31,12 @@ _FIELD = re.compile(
 _CLOSE = re.compile(r"\s*\}")
 
 
-class FastField:
-    """``inner``: the text between the delimiters of a value that is one braced or
-    quoted group with no brace, quote or '#' inside (most values), else None: the
-    reader then needs no macro or brace handling, only white-space cleaning."""
-
-    __slots__ = ("key", "value", "start_line", "inner")
-
-    def __init__(self, key: str, value: str, start_line: int, inner: str | None = None) -> None:
-        self.key = key
-        self.value = value
-        self.start_line = start_line
-        self.inner = inner
+# One field as (name, raw value, 0-based line, inner): ``inner`` is the text between
+# the delimiters of a value that is one braced or quoted group with no brace, quote
+# or '#' inside (most values), else None: the reader then needs no macro or brace
+# handling, only white-space cleaning. Tuples, not objects: a large bib has
+# hundreds of thousands of fields.
+FastField = tuple[str, str, int, str | None]
 
 
 class FastEntry:
@@ -218,7 +212,7 @@ def _split(text: str) -> list[FastEntry | FastString]:
                 equals_at = fm.start(2)
                 line += count("\n", at, equals_at)  # line_of, inlined: once per field
                 at = equals_at
-                fields.append(FastField(name, value, line, inner))
+                fields.append((name, value, line, inner))
                 key_start = fm.end()
                 if end_mark == "}":
                     marks = _MARK.finditer(text, key_start)
@@ -245,7 +239,7 @@ def _split(text: str) -> list[FastEntry | FastString]:
             if name in names:
                 raise _GiveUp  # bibtexparser wraps the entry in a DuplicateFieldKeyBlock
             names.add(name)
-            fields.append(FastField(name, text[equals.end() : end].strip(), field_line))
+            fields.append((name, text[equals.end() : end].strip(), field_line, None))
             if mark == "}":
                 marks = _MARK.finditer(text, end + 1)
                 break
