@@ -35,7 +35,7 @@ from pubtrack.bibtex import preamble
 from pubtrack.bibtex.encoding import decode_bytes
 from pubtrack.bibtex.latex import decode, unescape_url, unknown_commands
 from pubtrack.bibtex.names import parse_names
-from pubtrack.bibtex.splitter import FastEntry, FastField, FastString, split_fast
+from pubtrack.bibtex.splitter import FastEntry, FastField, FastPreamble, FastString, split_fast
 from pubtrack.bibtex.values import (
     PREDEFINED_MACROS,
     Resolved,
@@ -236,6 +236,8 @@ class Reader:
                     self._guarded(self._entry, item, file, talk, lines)
                 elif type(item) is FastString:
                     self._string(item, file)
+                elif isinstance(item, FastPreamble):
+                    self._preamble(item)
             return
         for block in Splitter(text).split().blocks:
             if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
@@ -263,7 +265,7 @@ class Reader:
             line = (block.start_line or 0) + 1
             self._problem(file, line, f"cannot read this entry ({type(exc).__name__})")
 
-    def _preamble(self, block: Preamble) -> None:
+    def _preamble(self, block: Preamble | FastPreamble) -> None:
         """Parameterless macros the bib defines in @preamble (see preamble.py)."""
         text = quick(block.value.strip(), self.macros) or resolve(block.value, self.macros).value
         found = preamble.definitions(text)

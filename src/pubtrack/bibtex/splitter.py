@@ -6,8 +6,8 @@ commas, equals signs and every newline) through several method calls each.
 ``split_fast`` runs the same state machine over the same marks in one
 function, leaves newlines out (line numbers come from counting them between
 marks) and builds plain objects. It handles ``{``-delimited entries,
-``@string`` and ``@comment`` blocks, and gives up (returns None) on anything
-else: a ``(``-delimited block, ``@preamble``, a syntax error, a duplicate field.
+``@string``, ``@preamble`` and ``@comment`` blocks, and gives up (returns None)
+on anything else: a ``(``-delimited block, a syntax error, a duplicate field.
 The reader then splits that file with bibtexparser as before, so every
 problem is still reported exactly as bibtexparser sees it. A test checks that
 both agree, block for block, on every file of the shared corpora.
@@ -62,7 +62,20 @@ class _GiveUp(Exception):
     """Something bibtexparser's splitter would handle differently: use it instead."""
 
 
-def split_fast(text: str) -> list[FastEntry | FastString] | None:
+class FastPreamble:
+    """``@preamble{...}``: the text between the braces, as bibtexparser keeps it."""
+
+    __slots__ = ("value", "start_line")
+
+    def __init__(self, value: str, start_line: int) -> None:
+        self.value = value
+        self.start_line = start_line
+
+
+Block = FastEntry | FastString | FastPreamble
+
+
+def split_fast(text: str) -> list[Block] | None:
     """The entries and @string blocks of ``text`` as bibtexparser's splitter finds
     them (same keys, raw values and 0-based start lines), or None to use bibtexparser."""
     try:
@@ -71,8 +84,8 @@ def split_fast(text: str) -> list[FastEntry | FastString] | None:
         return None
 
 
-def _split(text: str) -> list[FastEntry | FastString]:
-    blocks: list[FastEntry | FastString] = []
+def _split(text: str) -> list[Block]:
+    blocks: list[Block] = []
     marks = _MARK.finditer(text)
     count = text.count
     line = 0  # newlines before ``at``
@@ -175,7 +188,9 @@ def _split(text: str) -> list[FastEntry | FastString]:
             closing_end()
             continue
         if block_type.startswith("preamble"):
-            raise _GiveUp  # rare: bibtexparser's splitter reads it
+            end = closing_end()
+            blocks.append(FastPreamble(text[opening.end() : end], start_line))
+            continue
         if block_type.startswith("string"):
             equals = next(marks, None)
             if equals is None or equals.group() != "=":
