@@ -78,3 +78,13 @@ def test_sync_warns_about_a_plugin_that_cannot_load(broken_plugin: None, tmp_pat
     warned = [e.message for e in events if e.kind == "warning"]
     assert any("source plugin 'broken' cannot be loaded" in m for m in warned)
     assert any("source plugin 'broken'" in p for p in report.problems)
+
+
+def test_learned_ids_are_trusted_in_the_order_the_sources_declare() -> None:
+    from pubtrack.sources.registry import registry
+
+    reg = registry()
+    order = reg.by_id_trust(["openalex", "plugin_x", "semantic_scholar", "crossref", "arxiv"])
+    assert order == ["arxiv", "crossref", "semantic_scholar", "openalex", "plugin_x"]
+    trust = {cls.name: cls.id_trust for cls in reg}
+    assert order[:4] == sorted(order[:4], key=trust.__getitem__)

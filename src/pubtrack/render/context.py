@@ -529,9 +529,6 @@ def build_publications(
     return out
 
 
-_LEARNED_ORDER = ("arxiv", "crossref", "semantic_scholar", "openalex")
-
-
 def learned_ids_and_links(
     ids: dict[str, str | None],
     links: list[Link],
@@ -547,9 +544,9 @@ def learned_ids_and_links(
     if not learned and not pdf:
         return origin  # every id is the bib's: nothing to fill or link
     from pubtrack.identity import arxiv_id_from_doi, normalize_id
+    from pubtrack.sources.registry import registry
 
-    sources = sorted(learned, key=lambda s: _LEARNED_ORDER.index(s) if s in _LEARNED_ORDER else 9)
-    for source in sources:
+    for source in registry().by_id_trust(learned):
         for kind, raw in learned[source].items():
             if kind == "doi" and arxiv_id_from_doi(raw):
                 kind, raw = "arxiv", arxiv_id_from_doi(raw) or raw

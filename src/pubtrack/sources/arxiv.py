@@ -42,6 +42,7 @@ class Arxiv(Source):
     label = "arXiv"
     order = 20
     fetch_order = 10  # first: the DOIs it reports let Crossref and OpenAlex find a preprint
+    id_trust = 10
     default_url = "https://export.arxiv.org/api/query"
     url_env = "PUBTRACK_ARXIV_API_URL"
     default_enabled = True

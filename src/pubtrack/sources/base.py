@@ -82,6 +82,9 @@ class Source(ABC):
     order: ClassVar[int] = 1000
     # Position in a sync run; sources that teach ids to others (arXiv: DOIs) go first.
     fetch_order: ClassVar[int] = 1000
+    # Whose learned ids win when two sources report one (render's links, `fix`):
+    # lower first. arXiv and Crossref are the registries of their ids.
+    id_trust: ClassVar[int] = 1000
     default_url: ClassVar[str] = ""  # API base URL
     url_env: ClassVar[str] = ""  # environment variable overriding it (mirrors, tests)
     key_env: ClassVar[str] = ""  # environment variable holding an API key (never stored)

@@ -46,6 +46,7 @@ class Crossref(Source):
     label = "Crossref"
     order = 40
     fetch_order = 40
+    id_trust = 20
     default_url = "https://api.crossref.org"
     url_env = "PUBTRACK_CROSSREF_API_URL"
     default_enabled = True

@@ -201,6 +201,7 @@ class GoogleScholar(Source):
     label: ClassVar[str] = "Google Scholar"
     order: ClassVar[int] = 50
     fetch_order: ClassVar[int] = 50
+    id_trust: ClassVar[int] = 50
     batch_size: int = 100_000  # the whole profile comes in one fetch
     min_interval: float = 0.0
     timeout: ClassVar[int] = 20

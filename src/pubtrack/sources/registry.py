@@ -74,6 +74,12 @@ class SourceRegistry:
         order = self.fetch_order(self.names)
         return order.index(name) if name in order else len(order)
 
+    def by_id_trust(self, names: Iterable[str]) -> list[str]:
+        """``names`` with the source whose learned ids win first (``Source.id_trust``);
+        unknown names last."""
+        trust = {c.name: c.id_trust for c in self.classes}
+        return sorted(names, key=lambda n: (trust.get(n, 10**9), n))
+
     def rank(self, name: str) -> int:
         """Listing position (unknown names after every known one)."""
         names = self.names

@@ -40,7 +40,6 @@ def learned_by_source(config: Config) -> dict[str, dict[str, dict[str, str]]]:
 # Suggestions: what sync learned, per entry, for check, the sync summary and fix.
 # --------------------------------------------------------------------------
 
-SOURCE_ORDER = ("arxiv", "crossref", "semantic_scholar", "openalex", "google_scholar")
 _TYPES_FROM_CROSSREF = {
     "journal-article": "article",
     "proceedings-article": "inproceedings",
@@ -69,8 +68,9 @@ def _by_source(records: dict[str, dict], name: str) -> dict:
 
 def _learned_value(learned: dict[str, dict[str, str]], kind: str) -> tuple[str, str] | None:
     from pubtrack.identity import arxiv_id_from_doi, normalize_id
+    from pubtrack.sources.registry import registry
 
-    for source in sorted(learned, key=lambda s: SOURCE_ORDER.index(s) if s in SOURCE_ORDER else 9):
+    for source in registry().by_id_trust(learned):
         for k, raw in learned[source].items():
             if k == "doi" and arxiv_id_from_doi(raw):
                 k, raw = "arxiv", arxiv_id_from_doi(raw) or raw
