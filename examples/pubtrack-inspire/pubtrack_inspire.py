@@ -37,6 +37,7 @@ class Inspire(Source):
     label: ClassVar[str] = "INSPIRE-HEP"
     order: ClassVar[int] = 60
     fetch_order: ClassVar[int] = 60  # after arXiv: its DOIs help here too
+    id_trust: ClassVar[int] = 60  # its learned ids count after the built-ins'
     default_url: ClassVar[str] = "https://inspirehep.net/api"
     url_env: ClassVar[str] = "PUBTRACK_INSPIRE_API_URL"
     batch_size: int = 25
