@@ -882,18 +882,24 @@ def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
 # --------------------------------------------------------------------------
 
 
-# daily_totals from per-day sums kept by each sync (m044): the totals over every
-# work, minus what the works not in the bib contributed (read from their own
-# spans, through citations_latest's keys: few rows), carried forward per day.
-DAILY_TOTALS_VIEW = """
-    CREATE VIEW daily_totals AS
-        WITH days AS (
+def daily_totals_sql(in_bib: str) -> str:
+    """Per source and day the source was checked: how many of the works ``in_bib``
+    (SQL over ``publications p``) selects had a count by then, and their total,
+    each work with its latest count on or before that day (carried forward).
+
+    The one implementation of the daily totals: the ``daily_totals`` view is this
+    with the bib of the last sync (``p.in_bib = 1``); `pubtrack plot` runs it with
+    the parsed bib's works (``Store.daily_totals``). It reads the per-day sums each
+    sync keeps (``citation_day_totals``, m044: every work), minus what the works not
+    selected contributed (read from their own spans, through citations_latest's
+    keys: few rows), so it reads O(days) rows plus those few works."""
+    return f"""WITH days AS (
             SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day FROM citation_checks
         ),
         outside AS (
             SELECT DISTINCT l.publication_key FROM citations_latest l
             WHERE NOT EXISTS (
-                SELECT 1 FROM publications p WHERE p.key = l.publication_key AND p.in_bib = 1)
+                SELECT 1 FROM publications p WHERE p.key = l.publication_key AND {in_bib})
         ),
         outside_steps AS (
             SELECT c.source, substr(c.retrieved_at, 1, 10) AS day,
@@ -915,8 +921,11 @@ DAILY_TOTALS_VIEW = """
             LEFT JOIN outside_days x ON x.source = d.source AND x.day = d.day
             WINDOW w AS (PARTITION BY d.source ORDER BY d.day)
         )
-        SELECT source, day, works, total_citations FROM running WHERE works > 0;
-"""
+        SELECT source, day, works, total_citations FROM running WHERE works > 0"""
+
+
+# The daily_totals view (m044): daily_totals_sql over the bib of the last sync.
+DAILY_TOTALS_VIEW = "CREATE VIEW daily_totals AS " + daily_totals_sql("p.in_bib = 1")
 
 
 @migrations()
@@ -1630,6 +1639,36 @@ class Store:
         )
         for key, count in rows:
             out.setdefault(key, []).append(count)
+        return out
+
+    def daily_totals(self, source: str | None = None) -> dict[str, list[tuple[str, int, int]]]:
+        """{source: [(day, works, total_citations), ...]} oldest first: the
+        ``daily_totals`` view, or its query (``daily_totals_sql``) over the parsed
+        bib's works once ``count_only`` named them. `pubtrack plot` draws these."""
+        sql = "SELECT source, day, works, total_citations FROM daily_totals"
+        if self._in_bib != "p.in_bib = 1":  # the parsed bib's works: the view's query
+            sql = f"SELECT * FROM ({daily_totals_sql(self._in_bib)})"
+        params: list[Any] = []
+        if source is not None:
+            sql += " WHERE source = ?"
+            params.append(source)
+        out: dict[str, list[tuple[str, int, int]]] = {}
+        for src, day, works, total in self.db.execute(sql + " ORDER BY source, day", params):
+            out.setdefault(src, []).append((day, works, total))
+        return out
+
+    def daily_counts(self, source: str, keys: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+        """{key: [(day, count), ...]} oldest first: the ``daily_citations`` view (each
+        work's last count of every day its source checked it) for the works ``keys``."""
+        out: dict[str, list[tuple[str, int]]] = {key: [] for key in keys}
+        rows = self.db.execute(
+            "SELECT publication_key, day, count FROM daily_citations WHERE source = ?"
+            " AND publication_key IN (SELECT value FROM json_each(?))"
+            " ORDER BY publication_key, day",
+            [source, json.dumps(sorted(out))],
+        )
+        for key, day, count in rows:
+            out[key].append((day, count))
         return out
 
     def sources_with_counts(self) -> set[str]:
