@@ -130,7 +130,7 @@ def test_configure_limits_reads_the_classes_and_the_config() -> None:
     assert not http.limiter("orcid").exclusive
 
 
-PLUGIN = '''
+PLUGIN = """
 from pubtrack.sources.base import LookupApi
 
 
@@ -142,7 +142,7 @@ class Zenodo(LookupApi):
     key_env = "ZENODO_TOKEN"
     min_interval = 0.25
     headers = {"Accept": "application/vnd.zenodo+json"}
-'''
+"""
 
 
 @pytest.fixture

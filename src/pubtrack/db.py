@@ -1140,10 +1140,58 @@ class _Connection:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Apply the migrations (the one place sqlite-utils is used)."""
+    """Apply the migrations (the one place sqlite-utils is used). A database that
+    was created or upgraded ends with ``publication_metrics`` built from the source
+    registry, as sync keeps it: the migrations' own view names the built-in sources
+    of their day, frozen; a plugin's column is there before the first sync."""
+    if not migrations.pending_names(conn):
+        return
     import sqlite_utils
 
     migrations.apply(sqlite_utils.Database(conn))
+    _use_citation_sources(_Connection(conn, None), _registry_citation_sources())
+
+
+def _registry_citation_sources() -> tuple[str, ...]:
+    """The installed sources that count citations, in column order (the registry,
+    read here only when a database was just migrated)."""
+    from pubtrack.sources.registry import registry
+
+    return registry().citation_sources
+
+
+def publication_metrics_view(sources: Iterable[str]) -> str:
+    """``CREATE VIEW publication_metrics``: per work, the latest count of each of
+    ``sources`` (one column each, in that order), the largest and the last fetch."""
+    columns = "".join(
+        f"\n                MAX(CASE WHEN l.source = '{n}' THEN l.count END) AS {n},"
+        for n in _column_names(sources)
+    )
+    return f"""CREATE VIEW publication_metrics AS
+            SELECT p.key, p.title, p.year, p.in_bib,{columns}
+                MAX(l.count) AS max_citations,
+                MAX(l.retrieved_at) AS last_retrieved_at
+            FROM publications p
+            LEFT JOIN latest_citations l ON l.publication_key = p.key
+            GROUP BY p.key"""
+
+
+def _column_names(sources: Iterable[str]) -> list[str]:
+    """The source names usable as column names, once each, in order."""
+    return [s for s in dict.fromkeys(sources) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s)]
+
+
+def _use_citation_sources(db: _Connection, sources: Iterable[str]) -> None:
+    """Rebuild ``publication_metrics`` for ``sources`` when its columns differ (one
+    transaction); the one place the view is made from the registry's list."""
+    names = _column_names(sources)
+    fixed = ["key", "title", "year", "in_bib", "max_citations", "last_retrieved_at"]
+    current = [r[1] for r in db.execute("PRAGMA table_info(publication_metrics)")]
+    if current == fixed[:4] + names + fixed[4:]:
+        return
+    with db.atomic():
+        db.execute("DROP VIEW IF EXISTS publication_metrics")
+        db.execute(publication_metrics_view(names))
 
 
 class Store:
@@ -1254,26 +1302,7 @@ class Store:
         """``publication_metrics`` has one column per source that counts citations,
         plugins included (the registry's list, given by sync): rebuilt when its
         columns differ, so a newly installed source shows up in the view."""
-        names = [s for s in dict.fromkeys(sources) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s)]
-        fixed = ["key", "title", "year", "in_bib", "max_citations", "last_retrieved_at"]
-        current = [r[1] for r in self.db.execute("PRAGMA table_info(publication_metrics)")]
-        if current == fixed[:4] + names + fixed[4:]:
-            return
-        columns = "".join(
-            f"\n                MAX(CASE WHEN l.source = '{n}' THEN l.count END) AS {n},"
-            for n in names
-        )
-        with self.transaction():
-            self.db.execute("DROP VIEW IF EXISTS publication_metrics")
-            self.db.execute(
-                f"""CREATE VIEW publication_metrics AS
-            SELECT p.key, p.title, p.year, p.in_bib,{columns}
-                MAX(l.count) AS max_citations,
-                MAX(l.retrieved_at) AS last_retrieved_at
-            FROM publications p
-            LEFT JOIN latest_citations l ON l.publication_key = p.key
-            GROUP BY p.key"""
-            )
+        _use_citation_sources(self.db, sources)
 
     # -- bib -> tables ----------------------------------------------------
 
