@@ -154,3 +154,20 @@ def test_region_finder_takes_anything(text: str, fmt: str) -> None:
     assert out.startswith(text[: regions[0].start])
     assert out.endswith(text[regions[-1].end :])
     assert len(CONTROL.findall(out)) <= len(CONTROL.findall(text))
+
+
+DASH_TEXT = st.lists(
+    st.sampled_from(
+        ["-", "--", "---", "a", "Z", "1", " ", "\n", "é", "e\u0301", "&", ";"]
+        + ["amp", "#38", "<", ">", ",", ".", "'", "`", "!", "?"]
+    ),
+    max_size=14,
+).map(lambda parts: "".join(parts) + "--")
+
+
+@SETTINGS
+@given(DASH_TEXT)
+def test_dash_only_values_decode_as_the_full_decoder_does(text: str) -> None:
+    # "{}" is an empty group: it sends the value through the tokenizer without
+    # changing what it says, so both paths must agree.
+    assert decode(text) == decode("{}" + text)

@@ -28,6 +28,9 @@ _DOI_PREFIX = re.compile(
     r"^(?:doi:\s*|(?:https?://)?(?:dx\.|www\.)?doi\.org/|info:doi/|urn:doi:)", re.IGNORECASE
 )
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+# A DOI the slow path would return unchanged (but lower-cased): no prefix, no space,
+# no %-escape, query or fragment, no trailing punctuation.
+_DOI_PLAIN = re.compile(r"10\.\d{4,9}/[^\s%?#]*[^\s%?#.,;]")
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
 
 
@@ -35,6 +38,10 @@ def split_arxiv_id(text: str | None) -> tuple[str, int | None] | None:
     """('2410.12178', 2) from any spelling of an arXiv id; None if it is not one."""
     if not text:
         return None
+    plain = _ARXIV_NEW.fullmatch(text)  # "2410.12178v2" as written: nothing to strip
+    if plain is not None:
+        version = plain.group("version")
+        return plain.group("id"), int(version[1:]) if version else None
     value = _ARXIV_PREFIX.sub("", text.strip())
     if " " in value or "[" in value:
         # "arXiv:2410.12178v2 [cs.LG]", "2410.12178 (2024)": the id is the first word
@@ -65,6 +72,8 @@ def normalize_doi(text: str | None) -> str | None:
     """Canonical DOI: lower case, no resolver prefix; None if it is not a DOI."""
     if not text:
         return None
+    if _DOI_PLAIN.fullmatch(text):
+        return text.lower()  # a bare DOI as written: nothing to strip or decode
     value = _DOI_PREFIX.sub("", text.strip()).strip()
     if "%" in value and value[:3] == "10.":
         value = unquote(value)  # https://doi.org/10.1000%2Fxyz

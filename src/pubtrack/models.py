@@ -53,9 +53,12 @@ class Problem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Author:
-    """A person (or a ``{Corporate Name}``) as written in the bib."""
+    """A person (or a ``{Corporate Name}``) as written in the bib.
+
+    Frozen: the reader hands out one object per distinct spelling, shared by
+    every entry that writes the name so."""
 
     first: str = ""
     von: str = ""

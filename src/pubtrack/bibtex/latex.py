@@ -31,6 +31,7 @@ from pubtrack.models import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN
 
 # Anything worth decoding; values without any of these skip the tokenizer.
 _NEEDS = re.compile(r"[\\{}~$]|--|``|''|<<|>>|[!?]`|<[A-Za-z/]|&#?\w+;")
+_NEEDS_BEYOND_DASHES = re.compile(r"[\\{}~$]|``|''|<<|>>|[!?]`|<[A-Za-z/]|&#?\w+;")
 _SPACES = re.compile(r"[ \t\n\r]+")
 
 _TOKEN = re.compile(
@@ -762,11 +763,17 @@ def _decode(text: str) -> tuple[str, tuple[str, ...]]:
         if "  " in text or "\n" in text or "\t" in text:
             return _SPACES.sub(" ", text).strip(), ()
         return text.strip(), ()
-    decoder = _Decoder(text)
-    try:
-        result = decoder.parse(False, None)
-    except RecursionError:  # thousands of nested groups or accents: hostile input
-        result = _flatten(text)
+    unknown: tuple[str, ...] = ()
+    if not _NEEDS_BEYOND_DASHES.search(text):
+        # Only dashes to set ("12--21" pages, "Cross--Domain"): what the decoder gives.
+        result = text.replace("---", "\u2014").replace("--", "\u2013")
+    else:
+        decoder = _Decoder(text)
+        try:
+            result = decoder.parse(False, None)
+        except RecursionError:  # thousands of nested groups or accents: hostile input
+            result = _flatten(text)
+        unknown = tuple(dict.fromkeys(decoder.unknown))
     result = _SPACES.sub(" ", result).strip()
     for a, b in ((EM_OPEN, EM_CLOSE), (STRONG_OPEN, STRONG_CLOSE)):
         result = result.replace(a + b, "")
@@ -776,7 +783,7 @@ def _decode(text: str) -> tuple[str, tuple[str, ...]]:
         result = _html_markup(result)
     if not result.isascii():
         result = unicodedata.normalize("NFC", result)
-    return result, tuple(dict.fromkeys(decoder.unknown))
+    return result, unknown
 
 
 # `&amp;`, `&#233;` left in titles by web exports (a LaTeX `&` is never followed by `name;`)

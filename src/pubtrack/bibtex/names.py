@@ -44,7 +44,7 @@ _MARK_WRAPPERS = re.compile(
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _EXTENDED_KEYS = ("family", "given", "prefix", "suffix")
 _EXTENDED = re.compile(r"^\s*(?:family|given|prefix|suffix|useprefix|id)\s*=", re.IGNORECASE)
-Parsed = tuple[tuple[str, str, str, str, tuple[str, ...], bool, bool, str], str | None]
+Parsed = tuple[Author, str | None]
 
 # An accent or special letter written without braces (`Mu\~noz`, `Jo\~{a}o`,
 # `\'\i`, `Fran\c cois`, `Bj\o rn`): BibTeX would split the name at the `~` or
@@ -197,15 +197,16 @@ def _extended(name: str) -> dict[str, str] | None:
 
 @lru_cache(maxsize=1 << 15)
 def parse_name(raw: str) -> Parsed:
-    """One name -> ((first, von, last, jr, marks, corporate, is_others), problem or None)."""
+    """One name -> (Author, problem or None). Authors are immutable, so one written the
+    same way in many entries is one object (long lists repeat the same people)."""
     name, marks = split_marks(raw.strip().rstrip(",").strip())
     if name.lower() == "others":
-        return ("", "", "", "", marks, False, True, ""), None
+        return Author("", "", "", "", marks, False, True, ""), None
     if _is_corporate(name):
-        return ("", "", decode(name[1:-1]), "", marks, True, False, ""), None
+        return Author("", "", decode(name[1:-1]), "", marks, True, False, ""), None
     extended = _extended(name)
     if extended is not None:
-        return (
+        return Author(
             decode(extended.get("given", "")),
             decode(extended.get("prefix", "")),
             decode(extended.get("family", "")),
@@ -220,12 +221,12 @@ def parse_name(raw: str) -> Parsed:
     try:
         parts = parse_single_name_into_parts(name, strict=True)
     except InvalidNameError as exc:
-        return ("", "", decode(name), "", marks, False, False, ""), (
+        return Author("", "", decode(name), "", marks, False, False, ""), (
             f"name '{name}' cannot be split into first and last name "
             f"({getattr(exc, 'reason', None) or exc}); kept as written"
         )
     except Exception as exc:  # a bug or an odd name in the splitter must not drop the entry
-        return ("", "", decode(name), "", marks, False, False, ""), (
+        return Author("", "", decode(name), "", marks, False, False, ""), (
             f"name '{name}' cannot be split ({exc}); kept as written"
         )
     first = decode(" ".join(parts.first))
@@ -233,10 +234,10 @@ def parse_name(raw: str) -> Parsed:
     last = decode(" ".join(parts.last))
     jr = decode(" ".join(parts.jr))
     if not last and not first:
-        return ("", "", decode(name), "", marks, False, False, ""), problem
+        return Author("", "", decode(name), "", marks, False, False, ""), problem
     if not last:
-        return ("", von, first, jr, marks, False, False, ""), problem
-    return (first, von, last, jr, marks, False, False, initials(parts.first)), problem
+        return Author("", von, first, jr, marks, False, False, ""), problem
+    return Author(first, von, last, jr, marks, False, False, initials(parts.first)), problem
 
 
 def parse_names(value: str) -> tuple[list[Author], list[str]]:
@@ -253,8 +254,8 @@ def parse_names(value: str) -> tuple[list[Author], list[str]]:
     for raw in names:
         if not raw.strip(" ,"):
             continue
-        (first, von, last, jr, marks, corporate, others, abbreviated), problem = parse_name(raw)
-        authors.append(Author(first, von, last, jr, marks, corporate, others, abbreviated))
+        author, problem = parse_name(raw)
+        authors.append(author)
         if problem:
             problems.append(problem)
     return authors, problems

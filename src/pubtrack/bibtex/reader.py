@@ -39,6 +39,7 @@ from pubtrack.bibtex.splitter import FastEntry, FastString, split_fast
 from pubtrack.bibtex.values import (
     PREDEFINED_MACROS,
     Resolved,
+    clean_space,
     day_number,
     month_number,
     parse_date,
@@ -47,7 +48,13 @@ from pubtrack.bibtex.values import (
     year_number,
 )
 from pubtrack.errors import BibError
-from pubtrack.identity import arxiv_id_from_doi, normalize_arxiv_id, normalize_doi, normalize_id
+from pubtrack.identity import (
+    ARXIV_DOI_PREFIX,
+    arxiv_id_from_doi,
+    normalize_arxiv_id,
+    normalize_doi,
+    normalize_id,
+)
 from pubtrack.models import (
     Author,
     Identifiers,
@@ -358,13 +365,24 @@ class Reader:
         macros = self.macros
         memo = self._memo
         good = _GOOD_NAMES
+        fast = type(block) is FastEntry
         for f in block.fields:
             name = f.key
             if name in good:
-                # common case inlined: a value resolved before, nothing to report
+                # common case inlined: a simple value (or one resolved before), nothing
+                # to report; anything else goes through _field
                 lower = good[name]
-                value = memo.get(f.value)
-                if type(value) is str and lower not in fields:
+                inner = f.inner if fast else None
+                if inner is not None:
+                    value = clean_space(inner)  # what quick() gives for a plain group
+                else:
+                    raw_value = f.value
+                    value = memo.get(raw_value)
+                    if value is None:
+                        value = quick(raw_value, macros)
+                        if value is not None:
+                            memo[raw_value] = value
+                if type(value) is str and lower not in fields and len(value) <= MAX_FIELD_CHARS:
                     fields[lower] = value
                     field_lines[lower] = f.start_line + 1
                     continue
@@ -804,7 +822,7 @@ def _identifiers(f: dict[str, str], page_urls: list[str]) -> Identifiers:
             doi = next(filter(None, map(linkfields.doi_in_url, linkfields.urls(f["doi"]))), None)
     if not doi:
         doi = next(filter(None, map(linkfields.doi_in_url, page_urls)), None)
-    if doi and arxiv_id_from_doi(doi):
+    if doi and doi.startswith(ARXIV_DOI_PREFIX) and arxiv_id_from_doi(doi):
         ids.arxiv = ids.arxiv or arxiv_id_from_doi(doi)
         doi = None
     ids.doi = doi

@@ -25,19 +25,24 @@ _MARK = re.compile(r"(?<!\\)[\{\}\",=]|@[\w]*( |\t)*(?=[{(])")
 _PLAIN = r"[^{}\"@\\]*(?:\\[^{}\"\\][^{}\"@\\]*)*"  # unrolled: (?:[^..]|\\[^..])*
 _FIELD = re.compile(
     r"\s*([^\s{}\",=@\\%#]+)\s*(=)\s*"
-    r"(\{" + _PLAIN + r"\}|\"" + _PLAIN + r"\"|[^\s{}\",=@#\\]+)"
+    r"(\{(" + _PLAIN + r")\}|\"(" + _PLAIN + r")\"|[^\s{}\",=@#\\]+)"
     r"\s*([,}])"
 )
 _CLOSE = re.compile(r"\s*\}")
 
 
 class FastField:
-    __slots__ = ("key", "value", "start_line")
+    """``inner``: the text between the delimiters of a value that is one braced or
+    quoted group with no brace, quote or '#' inside (most values), else None: the
+    reader then needs no macro or brace handling, only white-space cleaning."""
 
-    def __init__(self, key: str, value: str, start_line: int) -> None:
+    __slots__ = ("key", "value", "start_line", "inner")
+
+    def __init__(self, key: str, value: str, start_line: int, inner: str | None = None) -> None:
         self.key = key
         self.value = value
         self.start_line = start_line
+        self.inner = inner
 
 
 class FastEntry:
@@ -203,13 +208,19 @@ def _split(text: str) -> list[FastEntry | FastString]:
             # then `,` or the closing brace; anything else goes mark by mark below.
             fm = _FIELD.match(text, key_start)
             if fm is not None:
-                name = fm.group(1)
+                name, value, braced, quoted, end_mark = fm.group(1, 3, 4, 5, 6)
+                inner = braced if braced is not None else quoted
+                if inner is not None and "#" in inner:
+                    inner = None
                 if name in names:
                     raise _GiveUp
                 names.add(name)
-                fields.append(FastField(name, fm.group(3), line_of(fm.start(2))))
+                equals_at = fm.start(2)
+                line += count("\n", at, equals_at)  # line_of, inlined: once per field
+                at = equals_at
+                fields.append(FastField(name, value, line, inner))
                 key_start = fm.end()
-                if fm.group(4) == "}":
+                if end_mark == "}":
                     marks = _MARK.finditer(text, key_start)
                     break
                 continue

@@ -97,12 +97,12 @@ def quick(raw: str, macros: dict[str, str], strip: bool = True) -> str | None:
             inner = raw[1:-1]
             # No brace inside: the outer pair matches (the common case, checked cheaply).
             if ("{" not in inner and "}" not in inner) or _match_brace(raw, 0) == len(raw) - 1:
-                return _clean(inner, strip)
+                return clean_space(inner, strip)
     elif first == '"':
         if raw[-1] == '"' and len(raw) > 1 and raw.count('"') == 2 and "#" not in raw:
             inner = raw[1:-1]
             if ("{" not in inner and "}" not in inner) or _balanced(inner):
-                return _clean(inner, strip)
+                return clean_space(inner, strip)
     elif raw.isdigit():
         return raw
     elif _MACRO.fullmatch(raw):
@@ -204,11 +204,11 @@ def resolve(raw: str, macros: dict[str, str], strip: bool = True) -> Resolved:
                 (offset, f"unexpected text after the value: {rest.splitlines()[0][:40]!r}")
             )
         break
-    result.value = _clean("".join(parts), strip)
+    result.value = clean_space("".join(parts), strip)
     return result
 
 
-def _clean(value: str, strip: bool = True) -> str:
+def clean_space(value: str, strip: bool = True) -> str:
     """BibTeX collapses white space (newlines included) to single spaces.
 
     @string values keep their outer spaces (``" Symposium"`` is concatenated).

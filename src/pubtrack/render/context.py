@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pubtrack.bibtex.latex import decode  # (this module is not imported by a cached render)
 from pubtrack.models import Author, CitationCount, Link, Talk, Work, plain
 from pubtrack.render.urls import safe_url
 
@@ -270,11 +271,15 @@ def publication_status(work: Work) -> str | None:
     """ "to appear" / "under review" / "in press" from biblatex ``pubstate``, or those
     words in ``year``, ``note`` or the venue; None for a published work."""
     f = work.fields
-    pubstate = _PUBSTATE_SPACE.sub("", plain(f.get("pubstate", "")).lower())
-    if pubstate in _PUBSTATE:
-        return _PUBSTATE[pubstate]
+    given = f.get("pubstate")
+    if given:
+        pubstate = _PUBSTATE_SPACE.sub("", plain(given).lower())
+        if pubstate in _PUBSTATE:
+            return _PUBSTATE[pubstate]
     for text in (f.get("year", ""), f.get("note", ""), work.venue):
-        match = _STATUS_WORDS.search(plain(text or ""))
+        if not text or text.isdigit():
+            continue  # most years and notes: nothing to search
+        match = _STATUS_WORDS.search(plain(text))
         if match:
             word = " ".join(match.group(1).lower().split())
             return _STATUS_LABELS.get(word, word)
@@ -296,12 +301,13 @@ _THESIS_LABELS = {
 
 def _field(work: Work, *names: str) -> str:
     """The first of ``names`` the entry has, LaTeX decoded (venue parts a CV shows)."""
-    from pubtrack.bibtex.latex import decode
-
+    fields = work.fields
     for name in names:
-        value = work.fields.get(name, "").strip()
+        value = fields.get(name)
         if value:
-            return decode(value)
+            value = value.strip()
+            if value:
+                return decode(value)
     return ""
 
 
@@ -312,11 +318,12 @@ def _type_label(work: Work, default: str) -> str:
     return _THESIS_LABELS.get(plain(given).lower().replace(" ", ""), given)
 
 
-def _pages(work: Work) -> str:
-    from pubtrack.bibtex.latex import decode
+_PAGE_DASH = re.compile(r"\s*-+\s*")
 
+
+def _pages(work: Work) -> str:
     raw = work.fields.get("pages", "").strip()
-    return decode(re.sub(r"\s*-+\s*", "--", raw)) if raw else ""
+    return decode(_PAGE_DASH.sub("--", raw)) if raw else ""
 
 
 def venue_details(work: Work) -> str:
