@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from conftest import daily_last, reference_daily_totals
-from pubtrack.db import DAILY_TOTALS_VIEW, Store
+from pubtrack.db import DAILY_CITATIONS_VIEW, DAILY_TOTALS_VIEW, Store, daily_citations_sql
 from pubtrack.models import CitationCount, Library, Work
 from pubtrack.timeline import build_timeline
 
@@ -90,14 +90,41 @@ def test_the_view_and_the_store_query_agree_on_random_histories(seed: int) -> No
         }
 
 
-def test_the_view_is_daily_totals_sql_over_the_last_sync() -> None:
-    # One implementation: the view stored in a migrated database is the query's text.
+@pytest.mark.parametrize(
+    ("view", "text"),
+    [("daily_totals", DAILY_TOTALS_VIEW), ("daily_citations", DAILY_CITATIONS_VIEW)],
+)
+def test_the_views_are_the_builders_queries(view: str, text: str) -> None:
+    # One implementation: the view stored in a migrated database is the builder's text.
     (stored,) = (
         Store.memory()
-        .db.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'daily_totals'")
+        .db.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", [view])
         .fetchone()
     )
-    assert " ".join(stored.split()) == " ".join(DAILY_TOTALS_VIEW.split())
+    assert " ".join(stored.split()) == " ".join(text.split())
+
+
+def test_a_few_works_days_read_only_their_own_spans() -> None:
+    """Store.daily_counts: the view's rows for those works, through the key index."""
+    store, series = _random_history(7)
+    keys = sorted({k for k, _ in series})[:3]
+    for source in SOURCES:
+        view: dict[str, list[tuple[str, int]]] = {k: [] for k in keys}
+        for r in store.db.query(
+            "SELECT publication_key, day, count FROM daily_citations WHERE source = ?"
+            " ORDER BY publication_key, day",
+            [source],
+        ):
+            if r["publication_key"] in view:
+                view[r["publication_key"]].append((r["day"], r["count"]))
+        assert store.daily_counts(source, keys) == view
+    plan = " ".join(
+        str(row)
+        for row in store.db.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM (" + daily_citations_sql("SELECT 'w1'") + ")"
+        )
+    )
+    assert "idx_citations_checked_until" not in plan  # not every span of every day
 
 
 def test_the_timeline_draws_the_store_queries() -> None:

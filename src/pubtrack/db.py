@@ -834,25 +834,28 @@ def m042_citation_years(db: sqlite_utils.Database) -> None:
     _create_dependent_views(db)
 
 
-@migrations()
-def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
-    """daily_citations reads closed spans through an index on their last check and
-    the open ones from citations_latest, so one day's rows do not scan the history."""
-    db.executescript(
-        """
-        CREATE INDEX IF NOT EXISTS idx_citations_checked_until
-            ON citations (source, checked_until);
-        DROP VIEW IF EXISTS daily_citations;
-        -- The last count of each day per paper and source (every day it was checked).
-        CREATE VIEW daily_citations AS
-            WITH check_days AS (
+def daily_citations_sql(works: str | None = None) -> str:
+    """Per work, source and day the source checked the work: the day's last count.
+    Closed spans are read through an index on their last check, the open ones from
+    citations_latest, so one day's rows do not scan the history.
+
+    The one implementation of each work's daily counts: the ``daily_citations``
+    view is this over every work; with ``works`` (a SELECT of publication keys) it
+    reads only those works' spans, an index range each (`pubtrack plot`'s top
+    papers: ``Store.daily_counts``)."""
+    closed, only_c, only_l = "c.checked_until", "", ""
+    if works is not None:
+        closed = "+c.checked_until"  # walk the works' own spans, not every span of a day
+        only_c = f"\n                AND c.publication_key IN ({works})"
+        only_l = f"\n                AND l.publication_key IN ({works})"
+    return f"""WITH check_days AS (
                 SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day
                 FROM citation_checks
             )
             SELECT c.publication_key, c.source, d.day, c.count
             FROM check_days d
-            JOIN citations c ON c.source = d.source AND c.checked_until >= d.day
-                AND c.retrieved_at < date(d.day, '+1 day')
+            JOIN citations c ON c.source = d.source AND {closed} >= d.day
+                AND c.retrieved_at < date(d.day, '+1 day'){only_c}
             WHERE EXISTS (
                     SELECT 1 FROM citation_checks e
                     WHERE e.source = c.source AND e.retrieved_at >= d.day
@@ -865,16 +868,32 @@ def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
             UNION ALL
             SELECT l.publication_key, l.source, d.day, l.count
             FROM check_days d
-            JOIN citations_latest l ON l.source = d.source AND l.checked_until >= d.day
+            JOIN citations_latest l ON l.source = d.source AND l.checked_until >= d.day{only_l}
             JOIN citations o ON o.id = l.citation_id
                 AND o.retrieved_at < date(d.day, '+1 day')
             WHERE EXISTS (
                 SELECT 1 FROM citation_checks e
                 WHERE e.source = l.source AND e.retrieved_at >= d.day
                     AND e.retrieved_at < date(d.day, '+1 day')
-                    AND +e.id BETWEEN l.first_check AND l.last_check);
+                    AND +e.id BETWEEN l.first_check AND l.last_check)"""
+
+
+# The daily_citations view (m043): daily_citations_sql over every work.
+DAILY_CITATIONS_VIEW = "CREATE VIEW daily_citations AS " + daily_citations_sql()
+
+
+@migrations()
+def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
+    """daily_citations reads closed spans through an index on their last check and
+    the open ones from citations_latest, so one day's rows do not scan the history."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS idx_citations_checked_until
+            ON citations (source, checked_until);
+        DROP VIEW IF EXISTS daily_citations;
         """
     )
+    db.executescript(DAILY_CITATIONS_VIEW)
 
 
 # --------------------------------------------------------------------------
@@ -1687,14 +1706,15 @@ class Store:
         return out
 
     def daily_counts(self, source: str, keys: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
-        """{key: [(day, count), ...]} oldest first: the ``daily_citations`` view (each
-        work's last count of every day its source checked it) for the works ``keys``."""
+        """{key: [(day, count), ...]} oldest first: the ``daily_citations`` view's query
+        (each work's last count of every day its source checked it) over the works
+        ``keys`` only (``daily_citations_sql``: their own spans, not the whole history)."""
         out: dict[str, list[tuple[str, int]]] = {key: [] for key in keys}
+        works = daily_citations_sql("SELECT value FROM json_each(:keys)")
         rows = self.db.execute(
-            "SELECT publication_key, day, count FROM daily_citations WHERE source = ?"
-            " AND publication_key IN (SELECT value FROM json_each(?))"
+            f"SELECT publication_key, day, count FROM ({works}) WHERE source = :source"
             " ORDER BY publication_key, day",
-            [source, json.dumps(sorted(out))],
+            {"source": source, "keys": json.dumps(sorted(out))},
         )
         for key, day, count in rows:
             out[key].append((day, count))
