@@ -140,13 +140,22 @@ def measure(args: list[str], env: dict[str, str], runs: int) -> tuple[float, int
 def bench(label: str, bib: Path, work: Path, runs: int, profile: bool) -> None:
     config_path = make_project(work / label, bib)
     prepare_database(config_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBTRACK_")}
+    # Bytecode is written and used, as for an installed package (an editable install
+    # under PYTHONDONTWRITEBYTECODE would otherwise recompile every changed module).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PUBTRACK_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env["PUBTRACK_CONFIG"] = str(config_path)
     raw_args = [sys.executable, "-c", f"import bibtexparser; bibtexparser.parse_file({str(bib)!r})"]
     render_args = [sys.executable, "-m", "pubtrack", "render", "--format", "md"]
+    cold_env = {**env, "PUBTRACK_NO_CACHE": "1"}
 
+    measure(raw_args, env, 1)  # one untimed run each first: bytecode, page cache
+    measure(render_args, cold_env, 1)
     raw, raw_mem = measure(raw_args, env, runs)
-    cold, cold_mem = measure(render_args, {**env, "PUBTRACK_NO_CACHE": "1"}, runs)
+    cold, cold_mem = measure(render_args, cold_env, runs)
     measure(render_args, env, 1)  # fill the parse and output caches
     warm, warm_mem = measure(render_args, env, runs)
 

@@ -5,23 +5,37 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bibtexparser.model import DuplicateBlockKeyBlock, Entry, String
+from bibtexparser.model import DuplicateBlockKeyBlock, Entry, Preamble, String
 from bibtexparser.splitter import Splitter
 
 from conftest import CORPORA_BIB
-from pubtrack.bibtex.splitter import FastEntry, split_fast
+from pubtrack.bibtex.splitter import FastEntry, FastString, split_fast
+
+
+def _real_line(text: str) -> list[int]:
+    """bibtexparser's line number -> the real one. Its splitter does not count a
+    newline right after a backslash (its marks skip escaped characters); the fast
+    splitter counts every newline, so FILE:LINE stays right after such a line."""
+    real = [0]
+    for i, line in enumerate(text.split("\n")[:-1]):
+        if not line.endswith("\\"):
+            real.append(i + 1)
+    return real
 
 
 def _reference(text: str) -> list[tuple]:
     out: list[tuple] = []
+    fix = _real_line(text)
     for block in Splitter(text).split().blocks:
         if isinstance(block, DuplicateBlockKeyBlock):
             block = block.ignore_error_block
         if type(block) is Entry:
-            fields = [(f.key, f.value, f.start_line) for f in block.fields]
-            out.append(("entry", block.entry_type, block.key, block.start_line, fields))
+            fields = [(f.key, f.value, fix[f.start_line]) for f in block.fields]
+            out.append(("entry", block.entry_type, block.key, fix[block.start_line], fields))
         elif type(block) is String:
-            out.append(("string", block.key, block.value, block.start_line))
+            out.append(("string", block.key, block.value, fix[block.start_line]))
+        elif type(block) is Preamble:
+            out.append(("preamble", block.value, fix[block.start_line]))
     return out
 
 
@@ -32,10 +46,12 @@ def _fast(text: str) -> list[tuple] | None:
     out: list[tuple] = []
     for b in blocks:
         if type(b) is FastEntry:
-            fields = [(f.key, f.value, f.start_line) for f in b.fields]
+            fields = [(name, value, line) for name, value, line, _inner in b.fields]
             out.append(("entry", b.entry_type, b.key, b.start_line, fields))
-        else:
+        elif type(b) is FastString:
             out.append(("string", b.key, b.value, b.start_line))
+        else:
+            out.append(("preamble", b.value, b.start_line))
     return out
 
 
@@ -51,10 +67,13 @@ SAME = [
     "@misc{k, title = {with = sign}, pages = {1--2}}",
     # A missing comma: one value to both splitters (the reader reports it).
     "@misc{l, title = {x} year = 2020}",
+    # A backslash ending a line: the next field's line is still counted right.
+    '@misc{m, title = "{\\TeX\\\n  output}",\n  year = 1987}',
+    '@preamble{ "\\newcommand{\\x}{y}" }\n@misc{a, title = {x}}',
+    '@PREAMBLE{"\\def\\noopsort#1{}" # "\\def\\z{" # "z}"}\n@misc{b, title = {T}}\n',
 ]
 ASIDE = [
     "@misc(paren, title = {x})",
-    '@preamble{ "\\newcommand{\\x}{y}" }\n@misc{a, title = {x}}',
     "@misc{dup, title = {a}, title = {b}}",
     "@misc{broken, title = {unclosed\n@misc{next, title = {x}}",
     "@misc{nokey title = {x}}",
@@ -115,9 +134,9 @@ def _inner_agrees_with_quick(text: str) -> int:
     for block in split_fast(text) or []:
         if type(block) is not FastEntry:
             continue
-        for f in block.fields:
-            if f.inner is not None:
-                assert quick(f.value, {}) == clean_space(f.inner), (block.key, f.key)
+        for name, value, _line, inner in block.fields:
+            if inner is not None:
+                assert quick(value, {}) == clean_space(inner), (block.key, name)
                 checked += 1
     return checked
 
@@ -127,7 +146,7 @@ def test_plain_values_carry_their_inner_text() -> None:
         '@misc{a, title = {  Spaced\n  out  }, note = "quoted", year = 2020, month = jan,\n'
         '  x = {with {nested}}, y = {a # b}, z = "q # r"}'
     )
-    fields = {f.key: f.inner for f in split_fast(text)[0].fields}  # type: ignore[index, union-attr]
+    fields = {f[0]: f[3] for f in split_fast(text)[0].fields}  # type: ignore[index, union-attr]
     assert fields == {
         "title": "  Spaced\n  out  ",
         "note": "quoted",

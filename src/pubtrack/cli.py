@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -950,7 +950,40 @@ def schedule(
 
 
 def main() -> None:
-    cli(prog_name="pubtrack")
+    try:
+        cli(prog_name="pubtrack")  # standalone mode: it always ends in SystemExit
+    except SystemExit as done:
+        _exit_without_teardown(done)
+
+
+def _exit_without_teardown(done: SystemExit) -> NoReturn:
+    """Leave at once instead of tearing the interpreter down.
+
+    When a command returns, its files are written and closed and its database
+    committed; what teardown adds is freeing the caches object by object (names,
+    decoded LaTeX, templates) and a last full garbage collection: about 35 ms
+    after rendering 10,000 entries, 0.1 s at 50,000, on every nightly run. mypy
+    leaves the same way. Output is flushed first; the ordinary exit runs instead
+    under PUBTRACK_DEBUG, a tracer or coverage, or with a thread still running.
+    """
+    import threading
+
+    code = done.code
+    if (
+        not (code is None or isinstance(code, int))
+        or _debug()
+        or sys.gettrace() is not None
+        or "coverage" in sys.modules
+        or threading.active_count() > 1
+    ):
+        raise done
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise done from None  # a closed pipe: let the ordinary exit report it
+    logging.shutdown()
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,7 +35,7 @@ from pubtrack.bibtex import preamble
 from pubtrack.bibtex.encoding import decode_bytes
 from pubtrack.bibtex.latex import decode, unescape_url, unknown_commands
 from pubtrack.bibtex.names import parse_names
-from pubtrack.bibtex.splitter import FastEntry, FastString, split_fast
+from pubtrack.bibtex.splitter import FastEntry, FastField, FastPreamble, FastString, split_fast
 from pubtrack.bibtex.values import (
     PREDEFINED_MACROS,
     Resolved,
@@ -236,6 +236,8 @@ class Reader:
                     self._guarded(self._entry, item, file, talk, lines)
                 elif type(item) is FastString:
                     self._string(item, file)
+                elif isinstance(item, FastPreamble):
+                    self._preamble(item)
             return
         for block in Splitter(text).split().blocks:
             if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
@@ -243,9 +245,9 @@ class Reader:
                 if isinstance(inner, String):
                     self._string(inner, file)
                 elif isinstance(inner, Entry):
-                    self._entry(inner, file, talk, lines)
+                    self._entry(_as_fast(inner), file, talk, lines)
             elif isinstance(block, Entry):
-                self._guarded(self._entry, block, file, talk, lines)
+                self._guarded(self._entry, _as_fast(block), file, talk, lines)
             elif isinstance(block, String):
                 self._string(block, file)
             elif isinstance(block, Preamble):
@@ -253,7 +255,7 @@ class Reader:
             elif isinstance(block, ParsingFailedBlock):
                 self._failed(block, file)
 
-    def _guarded(self, read: Any, block: Entry | FastEntry, file: str, *args: Any) -> None:
+    def _guarded(self, read: Any, block: FastEntry, file: str, *args: Any) -> None:
         """One entry that trips the reader is a problem at its line; the others are read."""
         try:
             read(block, file, *args)
@@ -263,7 +265,7 @@ class Reader:
             line = (block.start_line or 0) + 1
             self._problem(file, line, f"cannot read this entry ({type(exc).__name__})")
 
-    def _preamble(self, block: Preamble) -> None:
+    def _preamble(self, block: Preamble | FastPreamble) -> None:
         """Parameterless macros the bib defines in @preamble (see preamble.py)."""
         text = quick(block.value.strip(), self.macros) or resolve(block.value, self.macros).value
         found = preamble.definitions(text)
@@ -339,7 +341,7 @@ class Reader:
                 "warning",
             )
 
-    def _entry(self, block: Entry | FastEntry, file: str, talk: bool, lines: list[str]) -> None:
+    def _entry(self, block: FastEntry, file: str, talk: bool, lines: list[str]) -> None:
         line = (block.start_line or 0) + 1
         key = block.key.strip()
         entry_type = block.entry_type.lower()
@@ -365,18 +367,15 @@ class Reader:
         macros = self.macros
         memo = self._memo
         good = _GOOD_NAMES
-        fast = type(block) is FastEntry
-        for f in block.fields:
-            name = f.key
+        for name, raw_value, start_line, inner in block.fields:
             if name in good:
                 # common case inlined: a simple value (or one resolved before), nothing
                 # to report; anything else goes through _field
                 lower = good[name]
-                inner = f.inner if fast else None
+                value: str | Resolved | None
                 if inner is not None:
                     value = clean_space(inner)  # what quick() gives for a plain group
                 else:
-                    raw_value = f.value
                     value = memo.get(raw_value)
                     if value is None:
                         value = quick(raw_value, macros)
@@ -384,13 +383,13 @@ class Reader:
                             memo[raw_value] = value
                 if type(value) is str and lower not in fields and len(value) <= MAX_FIELD_CHARS:
                     fields[lower] = value
-                    field_lines[lower] = f.start_line + 1
+                    field_lines[lower] = start_line + 1
                     continue
             else:
                 if _FIELD_NAME.match(name):
                     _GOOD_NAMES[name] = name.lower()
                 else:
-                    repaired = self._repair_field_name(key, name, file, (f.start_line or 0) + 1)
+                    repaired = self._repair_field_name(key, name, file, start_line + 1)
                     if repaired is None:
                         continue
                     name = repaired
@@ -398,8 +397,8 @@ class Reader:
             self._field(
                 key,
                 good[name],
-                f.value,
-                (f.start_line or 0) + 1,
+                raw_value,
+                start_line + 1,
                 file,
                 fields,
                 field_lines,
@@ -758,6 +757,12 @@ class Reader:
                     break
 
 
+def _as_fast(entry: Entry) -> FastEntry:
+    """bibtexparser's entry in the fast splitter's shape (the reader reads one shape)."""
+    fields: list[FastField] = [(f.key, f.value, f.start_line or 0, None) for f in entry.fields]
+    return FastEntry(entry.entry_type, entry.key, fields, entry.start_line or 0)
+
+
 def _hint(reason: str, raw: str) -> str:
     """A likelier cause for the splitter's messages about a missing key or comma."""
     if not reason.startswith("Expected comma after entry key, but found ="):
@@ -877,36 +882,46 @@ def _kind(
 
 
 def _links(f: dict[str, str], ids: Identifiers, page_urls: list[str]) -> list[Link]:
-    links: list[Link] = []
-    used: set[str] = set()
-
-    def add(label: str, url: str) -> None:
-        if url and url not in used:
-            used.add(url)
-            links.append(Link(label, url))
-
+    """arXiv, DOI, PDF, Code, Slides, Poster, Recording, Website: each address once."""
+    found: list[tuple[str, str | None]] = []
     if ids.arxiv:
-        add("arXiv", f"https://arxiv.org/abs/{ids.arxiv}")
+        found.append(("arXiv", f"https://arxiv.org/abs/{ids.arxiv}"))
     if ids.doi:
-        add("DOI", f"https://doi.org/{ids.doi}")
-    pdf = linkfields.link(f.get("pdf"))
-    if pdf:
-        add("PDF", pdf)
-    else:
-        add("PDF", next((u for u in page_urls if u.lower().endswith(".pdf")), ""))
-    for name, label in (("code", "Code"), ("slides", "Slides"), ("poster", "Poster")):
-        add(label, linkfields.link(f.get(name)) or "")
-    add("Recording", linkfields.link(f.get("video")) or "")
+        found.append(("DOI", f"https://doi.org/{ids.doi}"))
+    pdf = f.get("pdf")
+    pdf_url = linkfields.link(pdf) if pdf else None
+    if not pdf_url:
+        pdf_url = next((u for u in page_urls if u.lower().endswith(".pdf")), None)
+    found.append(("PDF", pdf_url))
+    for name, label in _LINK_FIELDS:
+        value = f.get(name)
+        if value:  # (most entries have none of these)
+            found.append((label, linkfields.link(value)))
+    website: str | None = None
     for url in page_urls:
         if _same_as_id_link(url, ids):
             continue  # `url = {https://doi.org/... , https://real.page}`: the next one
-        if url not in used:
-            add("Website", url)
+        website = url
         break
     if not page_urls:
         # a relative `url = {paper.html}` (al-folio) is kept; text that is no link is not
-        add("Website", linkfields.link(f.get("url")) or linkfields.link(f.get("html")) or "")
+        website = linkfields.link(f.get("url")) or linkfields.link(f.get("html"))
+    found.append(("Website", website))
+    links: list[Link] = []
+    used: set[str] = set()
+    for label, address in found:
+        if address and address not in used:
+            used.add(address)
+            links.append(Link(label, address))
     return links
+
+
+_LINK_FIELDS = (
+    ("code", "Code"),
+    ("slides", "Slides"),
+    ("poster", "Poster"),
+    ("video", "Recording"),
+)
 
 
 def _same_as_id_link(url: str, ids: Identifiers) -> bool:

@@ -6,8 +6,8 @@ commas, equals signs and every newline) through several method calls each.
 ``split_fast`` runs the same state machine over the same marks in one
 function, leaves newlines out (line numbers come from counting them between
 marks) and builds plain objects. It handles ``{``-delimited entries,
-``@string`` and ``@comment`` blocks, and gives up (returns None) on anything
-else: a ``(``-delimited block, ``@preamble``, a syntax error, a duplicate field.
+``@string``, ``@preamble`` and ``@comment`` blocks, and gives up (returns None)
+on anything else: a ``(``-delimited block, a syntax error, a duplicate field.
 The reader then splits that file with bibtexparser as before, so every
 problem is still reported exactly as bibtexparser sees it. A test checks that
 both agree, block for block, on every file of the shared corpora.
@@ -31,18 +31,12 @@ _FIELD = re.compile(
 _CLOSE = re.compile(r"\s*\}")
 
 
-class FastField:
-    """``inner``: the text between the delimiters of a value that is one braced or
-    quoted group with no brace, quote or '#' inside (most values), else None: the
-    reader then needs no macro or brace handling, only white-space cleaning."""
-
-    __slots__ = ("key", "value", "start_line", "inner")
-
-    def __init__(self, key: str, value: str, start_line: int, inner: str | None = None) -> None:
-        self.key = key
-        self.value = value
-        self.start_line = start_line
-        self.inner = inner
+# One field as (name, raw value, 0-based line, inner): ``inner`` is the text between
+# the delimiters of a value that is one braced or quoted group with no brace, quote
+# or '#' inside (most values), else None: the reader then needs no macro or brace
+# handling, only white-space cleaning. Tuples, not objects: a large bib has
+# hundreds of thousands of fields.
+FastField = tuple[str, str, int, str | None]
 
 
 class FastEntry:
@@ -68,7 +62,20 @@ class _GiveUp(Exception):
     """Something bibtexparser's splitter would handle differently: use it instead."""
 
 
-def split_fast(text: str) -> list[FastEntry | FastString] | None:
+class FastPreamble:
+    """``@preamble{...}``: the text between the braces, as bibtexparser keeps it."""
+
+    __slots__ = ("value", "start_line")
+
+    def __init__(self, value: str, start_line: int) -> None:
+        self.value = value
+        self.start_line = start_line
+
+
+Block = FastEntry | FastString | FastPreamble
+
+
+def split_fast(text: str) -> list[Block] | None:
     """The entries and @string blocks of ``text`` as bibtexparser's splitter finds
     them (same keys, raw values and 0-based start lines), or None to use bibtexparser."""
     try:
@@ -77,8 +84,8 @@ def split_fast(text: str) -> list[FastEntry | FastString] | None:
         return None
 
 
-def _split(text: str) -> list[FastEntry | FastString]:
-    blocks: list[FastEntry | FastString] = []
+def _split(text: str) -> list[Block]:
+    blocks: list[Block] = []
     marks = _MARK.finditer(text)
     count = text.count
     line = 0  # newlines before ``at``
@@ -181,7 +188,9 @@ def _split(text: str) -> list[FastEntry | FastString]:
             closing_end()
             continue
         if block_type.startswith("preamble"):
-            raise _GiveUp  # rare: bibtexparser's splitter reads it
+            end = closing_end()
+            blocks.append(FastPreamble(text[opening.end() : end], start_line))
+            continue
         if block_type.startswith("string"):
             equals = next(marks, None)
             if equals is None or equals.group() != "=":
@@ -218,7 +227,7 @@ def _split(text: str) -> list[FastEntry | FastString]:
                 equals_at = fm.start(2)
                 line += count("\n", at, equals_at)  # line_of, inlined: once per field
                 at = equals_at
-                fields.append(FastField(name, value, line, inner))
+                fields.append((name, value, line, inner))
                 key_start = fm.end()
                 if end_mark == "}":
                     marks = _MARK.finditer(text, key_start)
@@ -245,7 +254,7 @@ def _split(text: str) -> list[FastEntry | FastString]:
             if name in names:
                 raise _GiveUp  # bibtexparser wraps the entry in a DuplicateFieldKeyBlock
             names.add(name)
-            fields.append(FastField(name, text[equals.end() : end].strip(), field_line))
+            fields.append((name, text[equals.end() : end].strip(), field_line, None))
             if mark == "}":
                 marks = _MARK.finditer(text, end + 1)
                 break

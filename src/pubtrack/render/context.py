@@ -383,18 +383,16 @@ def _join(a: str, b: str, sep: str) -> str:
     return f"{a}{sep}{b}" if a and b else (a or b)
 
 
-def truncate_authors(
-    authors: list[Author], owner_flags: list[bool], max_authors: int
-) -> list[AuthorView]:
+def truncate_authors(views: list[AuthorView], max_authors: int) -> list[AuthorView]:
     """Keep the first authors, the owner and the last author; "…" marks each gap.
 
     ``max_authors`` <= 0 keeps everyone. "and others" stays last as "et al.".
     """
-    n = len(authors)
+    n = len(views)
     if max_authors <= 0 or n <= max_authors:
-        return [AuthorView(a, owner) for a, owner in zip(authors, owner_flags, strict=True)]
+        return views
     keep = set(range(max(max_authors - 1, 1))) | {n - 1}
-    owner = next((i for i, flag in enumerate(owner_flags) if flag), None)
+    owner = next((i for i, view in enumerate(views) if view.is_owner), None)
     if owner is not None and owner not in keep:
         keep = set(range(max(max_authors - 2, 1))) | {owner, n - 1}
     out: list[AuthorView] = []
@@ -402,7 +400,7 @@ def truncate_authors(
     for i in sorted(keep):
         if i != previous + 1:
             out.append(ELLIPSIS)
-        out.append(AuthorView(authors[i], owner_flags[i]))
+        out.append(views[i])
         previous = i
     return out
 
@@ -473,6 +471,9 @@ def build_publications(
     out: list[PublicationView] = []
     learned = learned or {}
     pdfs = pdfs or {}
+    # The reader hands out one Author per spelling, shared by the entries that write
+    # it so: one view (and one owner check) each. Keyed by id(): the works hold them.
+    views_of: dict[int, AuthorView] = {}
     for number, work in enumerate(ordered_works, start=1):
         stored_counts = citations.get(work.key)
         counts = citation_views(stored_counts, preference, citation_date) if stored_counts else {}
@@ -483,7 +484,13 @@ def build_publications(
             venue_line = f"{venue_line} ({status})" if venue_line else status.capitalize()
             venue_short = f"{venue_short} ({status})" if venue_short else status.capitalize()
         ids = work.ids.as_dict()
-        flags = [is_owner(a) for a in work.authors]
+        views = []
+        for author in work.authors:
+            view = views_of.get(id(author))
+            if view is None:
+                view = views_of[id(author)] = AuthorView(author, is_owner(author))
+            views.append(view)
+        flags = [view.is_owner for view in views]
         found = external_ids.get(work.key)
         for source in ("semantic_scholar", "openalex"):
             if not ids[source]:
@@ -498,7 +505,7 @@ def build_publications(
                 key=work.key,
                 number=number,
                 title=work.title,
-                authors=truncate_authors(work.authors, flags, max_authors),
+                authors=truncate_authors(views, max_authors),
                 owner_flags=flags,
                 year=work.year,
                 month=work.month,

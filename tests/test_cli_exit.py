@@ -1,0 +1,70 @@
+"""`python -m pubtrack` leaves without interpreter teardown: exit codes and output unchanged."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pubtrack.cli import cli
+
+
+def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    # Buffered output, as on a user's machine: a missing flush would lose the tail.
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PUBTRACK_") and k != "PYTHONUNBUFFERED"
+    }
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "pubtrack", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_render_output_arrives_whole_through_a_pipe(example_project: Path, debug: str) -> None:
+    # Many entries: more output than a pipe buffer holds, so a missing flush would show.
+    bib = example_project / "bib" / "publications.bib"
+    many = "".join(
+        f"@misc{{gen{i}, title = {{Generated title number {i}}}, author = {{Liu, Zihang}},"
+        f" year = {{2020}}, url = {{https://example.org/{i}}}}}\n"
+        for i in range(1500)
+    )
+    bib.write_text(bib.read_text(encoding="utf-8") + many, encoding="utf-8")
+    expected = CliRunner().invoke(cli, ["render", "--format", "md"])
+    assert expected.exit_code == 0
+    done = _run(["render", "--format", "md"], example_project, PUBTRACK_DEBUG=debug)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout) > 100_000
+    assert done.stdout == expected.stdout
+
+
+def test_usage_error_keeps_exit_code_2_and_message(example_project: Path) -> None:
+    done = _run(["render", "--format", "nope"], example_project)
+    assert done.returncode == 2
+    assert "Invalid value for '--format'" in done.stderr
+
+
+def test_pubtrack_error_keeps_its_exit_code_and_one_line(example_project: Path) -> None:
+    (example_project / "bib" / "publications.bib").write_text(
+        "@misc{broken, title = {x}\n", encoding="utf-8"
+    )
+    done = _run(["render", "--strict"], example_project)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("Error: ")
+
+
+def test_version_and_help_exit_zero(example_project: Path) -> None:
+    assert _run(["--version"], example_project).stdout.startswith("pubtrack, version")
+    helped = _run(["render", "--help"], example_project)
+    assert helped.returncode == 0 and "--format" in helped.stdout
