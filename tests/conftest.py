@@ -271,3 +271,31 @@ def add_years(total, more) -> dict[int, int]:  # type: ignore[no-untyped-def]
     for year, count in more.items():
         total[int(year)] = total.get(int(year), 0) + int(count)
     return total
+
+
+def daily_last(series) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """The last count of each day, ``[("2026-11-20", 12), ...]``: the plain oracle the
+    tests check the ``daily_citations`` view against."""
+    days: dict[str, int] = {}
+    for retrieved_at, count in series:
+        days[retrieved_at[:10]] = count
+    return sorted(days.items())
+
+
+def reference_daily_totals(all_series, days=None) -> list[tuple[str, int, int]]:  # type: ignore[no-untyped-def]
+    """``(day, works, total)`` for each of ``days`` (default: every day any of the
+    series was recorded) from the first with a count on, each work counted with its
+    latest count on or before that day (carried forward): the plain oracle the tests
+    check the ``daily_totals`` view and its query against."""
+    events: dict[str, list[tuple[int, int]]] = {}
+    for index, series in enumerate(all_series):
+        for day, count in daily_last(series):
+            events.setdefault(day, []).append((index, count))
+    current: dict[int, int] = {}
+    out: list[tuple[str, int, int]] = []
+    for day in sorted(set(events) | set(days or ())):
+        for index, count in events.get(day, []):
+            current[index] = count
+        if current and (days is None or day in days):
+            out.append((day, len(current), sum(current.values())))
+    return out

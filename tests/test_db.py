@@ -138,3 +138,115 @@ def test_sync_bookkeeping_moves_from_the_record_json_to_columns(tmp_path: Path) 
         record = store.all_source_records()["a"]["crossref"]
         assert (record["bib_ids"], record["lookup_id"]) == ("doi:10.1/y", "10.1/y")
         assert record["data"] == {"title": "A"}  # a 'not found' keeps what was found
+
+
+# -- publication_metrics: built from the source registry from the start ---------------
+
+_FIXED = ["key", "title", "year", "in_bib", "max_citations", "last_retrieved_at"]
+
+PLUGIN_SOURCE = """
+from pubtrack.sources.base import Source, SourceResult
+
+
+class Zbmath(Source):
+    name = "zbmath"
+    label = "zbMATH"
+    order = 70
+
+    def lookup_id(self, work):
+        return None
+
+    def fetch_batch(self, works):
+        return [SourceResult(w.key, "not_found") for w in works]
+"""
+
+
+def _columns(store: Store) -> list[str]:
+    return [r[1] for r in store.db.execute("PRAGMA table_info(publication_metrics)")]
+
+
+@pytest.fixture
+def zbmath(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A citation source installed as a plugin (module + entry point on sys.path)."""
+    import sys
+
+    from pubtrack.sources.registry import reload
+
+    plugin = tmp_path / "plugin"
+    plugin.mkdir()
+    (plugin / "pubtrack_zbmath_test.py").write_text(PLUGIN_SOURCE)
+    dist = plugin / "pubtrack_zbmath_test-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: pubtrack-zbmath-test\nVersion: 1.0\n"
+    )
+    (dist / "entry_points.txt").write_text(
+        "[pubtrack.sources]\nzbmath = pubtrack_zbmath_test:Zbmath\n"
+    )
+    sys.path.insert(0, str(plugin))
+    try:
+        reload()
+        yield
+    finally:
+        sys.path.remove(str(plugin))
+        sys.modules.pop("pubtrack_zbmath_test", None)
+        reload()
+
+
+def test_a_new_database_has_the_registry_built_view() -> None:
+    from pubtrack.db import publication_metrics_view
+    from pubtrack.sources.registry import registry
+
+    store = Store.memory()
+    sources = list(registry().citation_sources)
+    assert _columns(store) == _FIXED[:4] + sources + _FIXED[4:]
+    # the view is the builder's query (the one sync's use_citation_sources makes)
+    (sql,) = store.db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'publication_metrics'"
+    ).fetchone()
+    assert " ".join(sql.replace("IF NOT EXISTS ", "").split()) == " ".join(
+        publication_metrics_view(sources).split()
+    )
+    store.use_citation_sources(sources)  # nothing to rebuild
+    assert store.db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'publication_metrics'"
+    ).fetchone() == (sql,)
+
+
+def test_a_plugin_column_is_there_before_the_first_sync(zbmath: None, tmp_path: Path) -> None:
+    from pubtrack.sources.registry import registry
+
+    assert "zbmath" in registry().citation_sources
+    store = Store.open(tmp_path / "new.db")
+    assert "zbmath" in _columns(store)
+    store.sync_library(Library(works=[Work("a", "article", "A")]))
+    store.record_citations([CitationCount("a", "zbmath", 4, "2026-11-01T00:00:00Z")])
+    row = next(store.db.query("SELECT zbmath, max_citations FROM publication_metrics"))
+    assert row == {"zbmath": 4, "max_citations": 4}
+
+
+def test_an_upgraded_database_ends_with_the_registry_built_view(
+    zbmath: None, tmp_path: Path
+) -> None:
+    import sqlite_utils
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m010_meta")  # the schema as first shipped
+    first = [r[1] for r in old.execute("PRAGMA table_info(publication_metrics)").fetchall()]
+    old.close()
+    # the frozen first migration still makes the built-in columns of its day
+    builtins = ["semantic_scholar", "openalex", "crossref", "google_scholar"]
+    assert first == _FIXED[:4] + builtins + _FIXED[4:]
+    with Store.open(path) as store:
+        assert not migrations.pending(store.db)
+        assert _columns(store) == _FIXED[:4] + [*builtins, "zbmath"] + _FIXED[4:]
+
+
+def test_opening_a_current_database_leaves_the_view_to_sync(tmp_path: Path) -> None:
+    """No migration pending: opening does not rebuild (sync keeps the view current)."""
+    path = tmp_path / "p.db"
+    with Store.open(path) as store:
+        store.use_citation_sources(["crossref"])
+    with Store.open(path) as store:
+        assert _columns(store) == _FIXED[:4] + ["crossref"] + _FIXED[4:]

@@ -440,3 +440,51 @@ def test_cassettes_of_both_vcr_dialects_are_read_with_yaml(tmp_path):
     (only,) = read_cassette(ruby_vcr)
     assert (only.method, only.status, only.uri) == ("GET", 404, "https://pub.example/v3/x")
     assert json.loads(only.body) == {"code": 404}
+
+
+# -- the APIs it serves come from the registries ----------------------------------------
+
+
+def test_the_fake_serves_every_registered_builtin_api() -> None:
+    from pubtrack.sources.registry import lookup_apis, registry
+    from pubtrack.testing.fake_api import API_NAMES, builtin_apis, unsupported_apis
+
+    with_url = [c for c in [*registry(), *lookup_apis()] if c.default_url]
+    builtins = [c.name for c in with_url if c.__module__.startswith("pubtrack.")]
+    assert list(API_NAMES) == builtins == [c.name for c in builtin_apis()]
+    assert {"semantic_scholar", "arxiv", "openalex", "crossref", "orcid", "dblp"} <= set(builtins)
+    assert "google_scholar" not in API_NAMES  # no URL: scholarly, not HTTP
+    assert unsupported_apis() == []
+    with FakeApiServer(make_papers(2)) as server:
+        env = server.env()
+        # each advertised variable is the registry's, and points at a prefix it answers
+        assert set(env) == {c.url_env for c in with_url if c.name in builtins}
+        for cls in with_url:
+            if cls.name in builtins:
+                assert env[cls.url_env] == server.api_url(cls.name)
+                answer = requests.get(env[cls.url_env] + "/no/such/endpoint", timeout=5)
+                assert "no fake API at" not in answer.text
+
+
+def test_a_new_builtin_api_cannot_be_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pubtrack.sources.base import LookupApi
+    from pubtrack.sources.registry import LookupRegistry, lookup_apis
+    from pubtrack.testing.fake_api import catalogue, server, unsupported_apis
+
+    class NewApi(LookupApi):
+        name = "newapi"
+        label = "New API"
+        default_url = "https://new.example/v1"
+        url_env = "PUBTRACK_NEWAPI_API_URL"
+
+    NewApi.__module__ = "pubtrack.sources.newapi"  # as a built-in would be
+    monkeypatch.setattr(catalogue, "lookup_apis", lambda: LookupRegistry((*lookup_apis(), NewApi)))
+    assert "newapi" in [c.name for c in catalogue.builtin_apis()]  # on the list at once
+    names = [*server.API_NAMES, "newapi"]
+    assert unsupported_apis(names) == ["newapi"]  # no handler, no limit yet
+    monkeypatch.setattr(server, "API_NAMES", tuple(names))
+    with pytest.raises(RuntimeError, match="cannot speak the registered API.*newapi"):
+        FakeApiServer(make_papers(1))
+    # a plugin (not pubtrack's own module) is not the fake's to serve
+    NewApi.__module__ = "pubtrack_newapi"
+    assert "newapi" not in [c.name for c in catalogue.builtin_apis()]

@@ -395,7 +395,7 @@ def test_a_read_only_database_in_the_old_layout_reads_through_an_upgraded_copy(
 def test_the_page_series_from_spans_equal_the_daily_change_points(tmp_path: Path) -> None:
     """render --standalone's sparklines read the spans (one work at a time): the same
     daily change points as computed from every fetch."""
-    from pubtrack.metrics import daily_last
+    from conftest import daily_last
     from pubtrack.render.page import SPARK_POINTS, load_series
 
     db = lh.write_project(tmp_path)

@@ -92,15 +92,37 @@ SERIES = [
 ]
 
 
-def test_count_at_and_change_since() -> None:
-    assert metrics.count_at(SERIES, "2025-12-01T00:00:00Z") is None
-    assert metrics.count_at(SERIES, "2025-12-20T03:00:00Z") == 8  # inclusive
-    assert metrics.count_at(SERIES, "2026-11-21T12:00:00Z") == 22
-    assert metrics.change_since(SERIES, "2026-11-21T12:00:00Z") == 3
-    assert metrics.change_since(SERIES, "2026-10-29T12:00:00Z") == 15
+def _series_store(series: dict[str, list[tuple[str, int]]]) -> Store:
+    """A database holding ``{key: [(retrieved_at, count), ...]}`` for source "s"."""
+    store = Store.memory()
+    for key in series:
+        store.db.execute("INSERT INTO publications (key, title, in_bib) VALUES (?, 'T', 1)", [key])
+    checks = sorted({t for points in series.values() for t, _ in points})
+    for ts in checks:  # one sync per time, as a real history is written
+        store.record_citations(
+            CitationCount(key, "s", n, ts)
+            for key, points in series.items()
+            for t, n in points
+            if t == ts
+        )
+    return store
+
+
+def test_count_then_and_change_since() -> None:
+    # Store.paper_counts: the count at a cutoff (inclusive) and so the change since.
+    store = _series_store({"p": SERIES})
+
+    def at(when: str) -> int | None:
+        ((_key, _src, count, _infl, _ts, then, _then2),) = store.paper_counts(when, when)
+        assert count == 25
+        return then
+
+    assert at("2025-12-01T00:00:00Z") is None
+    assert at("2025-12-20T03:00:00Z") == 8  # inclusive
+    assert at("2026-11-21T12:00:00Z") == 22  # change since then: 25 - 22 = 3
+    assert at("2026-10-29T12:00:00Z") == 10  # change since then: 15
     # before tracking began: unknown, not "everything is new"
-    assert metrics.change_since(SERIES, "2025-01-01T00:00:00Z") is None
-    assert metrics.change_since([], "2026-01-01T00:00:00Z") is None
+    assert at("2025-01-01T00:00:00Z") is None
 
 
 def test_yearly_increase() -> None:
@@ -117,16 +139,25 @@ def test_yearly_increase() -> None:
     assert yearly_increase([]) == {}
 
 
-def test_daily_last_and_totals_by_day() -> None:
+def test_daily_counts_and_daily_totals() -> None:
     a = [("2026-11-01T01:00:00Z", 1), ("2026-11-01T05:00:00Z", 2), ("2026-11-03T00:00:00Z", 4)]
     b = [("2026-11-02T00:00:00Z", 10)]
-    assert metrics.daily_last(a) == [("2026-11-01", 2), ("2026-11-03", 4)]
+    store = _series_store({"a": a, "b": b})
+    # the daily_citations view: the last count of each day a work was checked
+    assert store.daily_counts("s", ["a", "b", "c"]) == {
+        "a": [("2026-11-01", 2), ("2026-11-03", 4)],
+        "b": [("2026-11-02", 10)],
+        "c": [],
+    }
     # day 1: only a (2); day 2: a carried (2) + b 10; day 3: a 4 + b carried 10
-    assert metrics.totals_by_day([a, b]) == [
-        ("2026-11-01", 1, 2),
-        ("2026-11-02", 2, 12),
-        ("2026-11-03", 2, 14),
-    ]
+    expected = [("2026-11-01", 1, 2), ("2026-11-02", 2, 12), ("2026-11-03", 2, 14)]
+    assert store.daily_totals() == {"s": expected}
+    # only the parsed bib's works (b removed since the last sync): a alone
+    store.count_only(["a"])
+    assert store.daily_totals("s") == {
+        "s": [("2026-11-01", 1, 2), ("2026-11-02", 1, 2), ("2026-11-03", 1, 4)]
+    }
+    assert store.daily_totals("other") == {}
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import add_years, fill_stats_db, reference_indices, yearly_increase
-from pubtrack import metrics
+from conftest import (
+    add_years,
+    fill_stats_db,
+    reference_daily_totals,
+    reference_indices,
+    yearly_increase,
+)
 from pubtrack.db import Store, migrations
 from pubtrack.models import CitationCount, Library, Work
 from pubtrack.stats import build_stats
@@ -187,5 +192,5 @@ def test_views_match_metrics_on_random_histories() -> None:
             r["day"]: (r["works"], r["total_citations"])
             for r in store.db.query("SELECT * FROM daily_totals WHERE source = ?", [source])
         }
-        python = metrics.totals_by_day([p for (k, s), p in sorted(series.items()) if s == source])
+        python = reference_daily_totals([p for (k, s), p in sorted(series.items()) if s == source])
         assert by_day == {day: (works, total) for day, works, total in python}

@@ -440,12 +440,12 @@ def _sync_section(table: Any, located: Located) -> SyncSettings:
         if name not in known:
             hint = did_you_mean(name, known.names) or f" (known: {', '.join(known.names)})"
             raise located.error("sync", "sources", f"unknown source {name!r}{hint}")
-    from pubtrack.sources.registry import api_endpoints
+    from pubtrack.sources.registry import lookup_apis
 
-    lookup_apis = {e.name for e in api_endpoints()}
+    lookups = lookup_apis()
     for name in sorted(subtables):
         cls = known.get(name)
-        if cls is None and name in lookup_apis:  # [sync.orcid] min_interval for add/import
+        if cls is None and name in lookups:  # [sync.orcid] min_interval for add/import
             sync.tables[name] = build_section(SourceSettings, table[name], f"sync.{name}", located)
             continue
         if cls is None:

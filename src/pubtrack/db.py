@@ -834,25 +834,28 @@ def m042_citation_years(db: sqlite_utils.Database) -> None:
     _create_dependent_views(db)
 
 
-@migrations()
-def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
-    """daily_citations reads closed spans through an index on their last check and
-    the open ones from citations_latest, so one day's rows do not scan the history."""
-    db.executescript(
-        """
-        CREATE INDEX IF NOT EXISTS idx_citations_checked_until
-            ON citations (source, checked_until);
-        DROP VIEW IF EXISTS daily_citations;
-        -- The last count of each day per paper and source (every day it was checked).
-        CREATE VIEW daily_citations AS
-            WITH check_days AS (
+def daily_citations_sql(works: str | None = None) -> str:
+    """Per work, source and day the source checked the work: the day's last count.
+    Closed spans are read through an index on their last check, the open ones from
+    citations_latest, so one day's rows do not scan the history.
+
+    The one implementation of each work's daily counts: the ``daily_citations``
+    view is this over every work; with ``works`` (a SELECT of publication keys) it
+    reads only those works' spans, an index range each (`pubtrack plot`'s top
+    papers: ``Store.daily_counts``)."""
+    closed, only_c, only_l = "c.checked_until", "", ""
+    if works is not None:
+        closed = "+c.checked_until"  # walk the works' own spans, not every span of a day
+        only_c = f"\n                AND c.publication_key IN ({works})"
+        only_l = f"\n                AND l.publication_key IN ({works})"
+    return f"""WITH check_days AS (
                 SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day
                 FROM citation_checks
             )
             SELECT c.publication_key, c.source, d.day, c.count
             FROM check_days d
-            JOIN citations c ON c.source = d.source AND c.checked_until >= d.day
-                AND c.retrieved_at < date(d.day, '+1 day')
+            JOIN citations c ON c.source = d.source AND {closed} >= d.day
+                AND c.retrieved_at < date(d.day, '+1 day'){only_c}
             WHERE EXISTS (
                     SELECT 1 FROM citation_checks e
                     WHERE e.source = c.source AND e.retrieved_at >= d.day
@@ -865,16 +868,32 @@ def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
             UNION ALL
             SELECT l.publication_key, l.source, d.day, l.count
             FROM check_days d
-            JOIN citations_latest l ON l.source = d.source AND l.checked_until >= d.day
+            JOIN citations_latest l ON l.source = d.source AND l.checked_until >= d.day{only_l}
             JOIN citations o ON o.id = l.citation_id
                 AND o.retrieved_at < date(d.day, '+1 day')
             WHERE EXISTS (
                 SELECT 1 FROM citation_checks e
                 WHERE e.source = l.source AND e.retrieved_at >= d.day
                     AND e.retrieved_at < date(d.day, '+1 day')
-                    AND +e.id BETWEEN l.first_check AND l.last_check);
+                    AND +e.id BETWEEN l.first_check AND l.last_check)"""
+
+
+# The daily_citations view (m043): daily_citations_sql over every work.
+DAILY_CITATIONS_VIEW = "CREATE VIEW daily_citations AS " + daily_citations_sql()
+
+
+@migrations()
+def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
+    """daily_citations reads closed spans through an index on their last check and
+    the open ones from citations_latest, so one day's rows do not scan the history."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS idx_citations_checked_until
+            ON citations (source, checked_until);
+        DROP VIEW IF EXISTS daily_citations;
         """
     )
+    db.executescript(DAILY_CITATIONS_VIEW)
 
 
 # --------------------------------------------------------------------------
@@ -882,18 +901,24 @@ def m043_daily_citations_by_day(db: sqlite_utils.Database) -> None:
 # --------------------------------------------------------------------------
 
 
-# daily_totals from per-day sums kept by each sync (m044): the totals over every
-# work, minus what the works not in the bib contributed (read from their own
-# spans, through citations_latest's keys: few rows), carried forward per day.
-DAILY_TOTALS_VIEW = """
-    CREATE VIEW daily_totals AS
-        WITH days AS (
+def daily_totals_sql(in_bib: str) -> str:
+    """Per source and day the source was checked: how many of the works ``in_bib``
+    (SQL over ``publications p``) selects had a count by then, and their total,
+    each work with its latest count on or before that day (carried forward).
+
+    The one implementation of the daily totals: the ``daily_totals`` view is this
+    with the bib of the last sync (``p.in_bib = 1``); `pubtrack plot` runs it with
+    the parsed bib's works (``Store.daily_totals``). It reads the per-day sums each
+    sync keeps (``citation_day_totals``, m044: every work), minus what the works not
+    selected contributed (read from their own spans, through citations_latest's
+    keys: few rows), so it reads O(days) rows plus those few works."""
+    return f"""WITH days AS (
             SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day FROM citation_checks
         ),
         outside AS (
             SELECT DISTINCT l.publication_key FROM citations_latest l
             WHERE NOT EXISTS (
-                SELECT 1 FROM publications p WHERE p.key = l.publication_key AND p.in_bib = 1)
+                SELECT 1 FROM publications p WHERE p.key = l.publication_key AND {in_bib})
         ),
         outside_steps AS (
             SELECT c.source, substr(c.retrieved_at, 1, 10) AS day,
@@ -915,8 +940,11 @@ DAILY_TOTALS_VIEW = """
             LEFT JOIN outside_days x ON x.source = d.source AND x.day = d.day
             WINDOW w AS (PARTITION BY d.source ORDER BY d.day)
         )
-        SELECT source, day, works, total_citations FROM running WHERE works > 0;
-"""
+        SELECT source, day, works, total_citations FROM running WHERE works > 0"""
+
+
+# The daily_totals view (m044): daily_totals_sql over the bib of the last sync.
+DAILY_TOTALS_VIEW = "CREATE VIEW daily_totals AS " + daily_totals_sql("p.in_bib = 1")
 
 
 @migrations()
@@ -1131,10 +1159,58 @@ class _Connection:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Apply the migrations (the one place sqlite-utils is used)."""
+    """Apply the migrations (the one place sqlite-utils is used). A database that
+    was created or upgraded ends with ``publication_metrics`` built from the source
+    registry, as sync keeps it: the migrations' own view names the built-in sources
+    of their day, frozen; a plugin's column is there before the first sync."""
+    if not migrations.pending_names(conn):
+        return
     import sqlite_utils
 
     migrations.apply(sqlite_utils.Database(conn))
+    _use_citation_sources(_Connection(conn, None), _registry_citation_sources())
+
+
+def _registry_citation_sources() -> tuple[str, ...]:
+    """The installed sources that count citations, in column order (the registry,
+    read here only when a database was just migrated)."""
+    from pubtrack.sources.registry import registry
+
+    return registry().citation_sources
+
+
+def publication_metrics_view(sources: Iterable[str]) -> str:
+    """``CREATE VIEW publication_metrics``: per work, the latest count of each of
+    ``sources`` (one column each, in that order), the largest and the last fetch."""
+    columns = "".join(
+        f"\n                MAX(CASE WHEN l.source = '{n}' THEN l.count END) AS {n},"
+        for n in _column_names(sources)
+    )
+    return f"""CREATE VIEW publication_metrics AS
+            SELECT p.key, p.title, p.year, p.in_bib,{columns}
+                MAX(l.count) AS max_citations,
+                MAX(l.retrieved_at) AS last_retrieved_at
+            FROM publications p
+            LEFT JOIN latest_citations l ON l.publication_key = p.key
+            GROUP BY p.key"""
+
+
+def _column_names(sources: Iterable[str]) -> list[str]:
+    """The source names usable as column names, once each, in order."""
+    return [s for s in dict.fromkeys(sources) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s)]
+
+
+def _use_citation_sources(db: _Connection, sources: Iterable[str]) -> None:
+    """Rebuild ``publication_metrics`` for ``sources`` when its columns differ (one
+    transaction); the one place the view is made from the registry's list."""
+    names = _column_names(sources)
+    fixed = ["key", "title", "year", "in_bib", "max_citations", "last_retrieved_at"]
+    current = [r[1] for r in db.execute("PRAGMA table_info(publication_metrics)")]
+    if current == fixed[:4] + names + fixed[4:]:
+        return
+    with db.atomic():
+        db.execute("DROP VIEW IF EXISTS publication_metrics")
+        db.execute(publication_metrics_view(names))
 
 
 class Store:
@@ -1245,26 +1321,7 @@ class Store:
         """``publication_metrics`` has one column per source that counts citations,
         plugins included (the registry's list, given by sync): rebuilt when its
         columns differ, so a newly installed source shows up in the view."""
-        names = [s for s in dict.fromkeys(sources) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s)]
-        fixed = ["key", "title", "year", "in_bib", "max_citations", "last_retrieved_at"]
-        current = [r[1] for r in self.db.execute("PRAGMA table_info(publication_metrics)")]
-        if current == fixed[:4] + names + fixed[4:]:
-            return
-        columns = "".join(
-            f"\n                MAX(CASE WHEN l.source = '{n}' THEN l.count END) AS {n},"
-            for n in names
-        )
-        with self.transaction():
-            self.db.execute("DROP VIEW IF EXISTS publication_metrics")
-            self.db.execute(
-                f"""CREATE VIEW publication_metrics AS
-            SELECT p.key, p.title, p.year, p.in_bib,{columns}
-                MAX(l.count) AS max_citations,
-                MAX(l.retrieved_at) AS last_retrieved_at
-            FROM publications p
-            LEFT JOIN latest_citations l ON l.publication_key = p.key
-            GROUP BY p.key"""
-            )
+        _use_citation_sources(self.db, sources)
 
     # -- bib -> tables ----------------------------------------------------
 
@@ -1630,6 +1687,37 @@ class Store:
         )
         for key, count in rows:
             out.setdefault(key, []).append(count)
+        return out
+
+    def daily_totals(self, source: str | None = None) -> dict[str, list[tuple[str, int, int]]]:
+        """{source: [(day, works, total_citations), ...]} oldest first: the
+        ``daily_totals`` view, or its query (``daily_totals_sql``) over the parsed
+        bib's works once ``count_only`` named them. `pubtrack plot` draws these."""
+        sql = "SELECT source, day, works, total_citations FROM daily_totals"
+        if self._in_bib != "p.in_bib = 1":  # the parsed bib's works: the view's query
+            sql = f"SELECT * FROM ({daily_totals_sql(self._in_bib)})"
+        params: list[Any] = []
+        if source is not None:
+            sql += " WHERE source = ?"
+            params.append(source)
+        out: dict[str, list[tuple[str, int, int]]] = {}
+        for src, day, works, total in self.db.execute(sql + " ORDER BY source, day", params):
+            out.setdefault(src, []).append((day, works, total))
+        return out
+
+    def daily_counts(self, source: str, keys: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+        """{key: [(day, count), ...]} oldest first: the ``daily_citations`` view's query
+        (each work's last count of every day its source checked it) over the works
+        ``keys`` only (``daily_citations_sql``: their own spans, not the whole history)."""
+        out: dict[str, list[tuple[str, int]]] = {key: [] for key in keys}
+        works = daily_citations_sql("SELECT value FROM json_each(:keys)")
+        rows = self.db.execute(
+            f"SELECT publication_key, day, count FROM ({works}) WHERE source = :source"
+            " ORDER BY publication_key, day",
+            {"source": source, "keys": json.dumps(sorted(out))},
+        )
+        for key, day, count in rows:
+            out[key].append((day, count))
         return out
 
     def sources_with_counts(self) -> set[str]:

@@ -1,20 +1,19 @@
-"""Bibliometric figures as pure functions: no database, no clock, no I/O.
+"""What is computed over counts already read: pure functions, no database, no clock.
 
-Everything here takes plain numbers or ``(retrieved_at, count)`` series so the
-same figures can be computed for any source and checked by hand in tests.
-Each figure has one implementation: totals, h-, g- and i10-index are SQL
-(``db.figures_sql``: the ``source_totals`` view, and ``Store.figures_of`` for
-any other snapshot, e.g. a sync's before and after or the `changes` cutoff);
-what is here works on citation series.
+Each citation metric has one implementation, and it is SQL in ``db.py`` (what the
+README's views show): totals, h-, g- and i10-index (``db.figures_sql``: the
+``source_totals`` view, and ``Store.figures_of`` for any other snapshot, e.g. a
+sync's before and after or the `changes` cutoff), citations per year
+(``citations_per_year_sql``), daily totals (``daily_totals_sql``), each work's
+daily counts (the ``daily_citations`` view) and its change over 7 and 30 days
+(``Store.paper_counts``). What is here compares and displays those numbers:
+whether sources disagree, a sparkline, a signed change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-# A citation series: (ISO-8601 UTC timestamp, count), oldest first.
-Series = Sequence[tuple[str, int]]
 
 # Two sources "disagree strongly" on a paper when the larger count is more
 # than DISAGREEMENT_RATIO times the smaller AND at least DISAGREEMENT_MIN_DIFF
@@ -23,60 +22,6 @@ DISAGREEMENT_RATIO = 1.5
 DISAGREEMENT_MIN_DIFF = 5
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
-
-
-def count_at(series: Series, when: str) -> int | None:
-    """The count as last recorded at or before ``when``; None if nothing was recorded yet."""
-    value: int | None = None
-    for retrieved_at, count in series:
-        if retrieved_at <= when:
-            value = count
-        else:
-            break
-    return value
-
-
-def change_since(series: Series, when: str) -> int | None:
-    """Latest count minus the count at ``when``; None when there was no count then.
-
-    "No count a week ago" is unknown, not zero: the paper was not tracked yet.
-    """
-    if not series:
-        return None
-    before = count_at(series, when)
-    if before is None:
-        return None
-    return series[-1][1] - before
-
-
-def daily_last(series: Series) -> list[tuple[str, int]]:
-    """The last count of each day: ``[("2026-11-20", 12), ...]``."""
-    days: dict[str, int] = {}
-    for retrieved_at, count in series:
-        days[retrieved_at[:10]] = count
-    return sorted(days.items())
-
-
-def totals_by_day(all_series: Iterable[Series]) -> list[tuple[str, int, int]]:
-    """``(day, works, total)`` for every day any paper was recorded.
-
-    Each paper counts with its latest count on or before that day (carried
-    forward), so a day on which only some papers were fetched still shows the
-    whole total. Mirrors the ``daily_totals`` view.
-    """
-    events: dict[str, list[tuple[int, int]]] = {}
-    for index, series in enumerate(all_series):
-        for day, count in daily_last(series):
-            events.setdefault(day, []).append((index, count))
-    current: dict[int, int] = {}
-    total = 0
-    out: list[tuple[str, int, int]] = []
-    for day in sorted(events):
-        for index, count in events[day]:
-            total += count - current.get(index, 0)
-            current[index] = count
-        out.append((day, len(current), total))
-    return out
 
 
 @dataclass(frozen=True)

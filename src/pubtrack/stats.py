@@ -143,32 +143,6 @@ class _Checks:
         ids, times = self.by_source[source]
         return times[bisect_left(ids, first) : bisect_right(ids, last)]
 
-    def series(self, source: str, spans: list[tuple[Any, ...]]) -> list[tuple[str, int]]:
-        """[(retrieved_at, count)] for every check of one work and source."""
-        out: list[tuple[str, int]] = []
-        for span in spans:
-            count = span[2]
-            out += [(ts, count) for ts in self.times(source, span[6], span[7])]
-        return out
-
-    def last_days(self, source: str, spans: list[tuple[Any, ...]], n: int) -> list[int]:
-        """The last count of each of the last ``n`` days with a check, oldest first."""
-        days: dict[str, int] = {}
-        for span in reversed(spans):
-            for ts in reversed(self.times(source, span[6], span[7])):
-                day = ts[:10]
-                if day not in days:
-                    if len(days) == n:
-                        return list(reversed(days.values()))
-                    days[day] = span[2]
-        return list(reversed(days.values()))
-
-
-def _grouped(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[str, str, list[tuple[Any, ...]]]]:
-    """(key, source, spans) from spans ordered by key and source."""
-    for (key, source), spans in groupby(rows, key=lambda r: (r[0], r[1])):
-        yield key, source, list(spans)
-
 
 def _source_rank(source: str) -> tuple[int, str]:
     """Column order: the registry's citation sources, then others by name."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pubtrack import metrics
 from pubtrack.sources.registry import registry
-from pubtrack.stats import _Checks, _grouped, build_stats
+from pubtrack.stats import _Checks, build_stats
 
 if TYPE_CHECKING:
     from pubtrack.db import Store
@@ -28,19 +28,19 @@ class Timeline:
 
 def build_timeline(store: Store, *, source: str | None = None, top: int = 5) -> Timeline:
     """Totals over time per source (carried forward per day) and the ``top`` papers
-    of the source with the most citations (or of ``source``)."""
+    of the source with the most citations (or of ``source``).
+
+    Every figure comes from the database's own queries: the totals from
+    ``daily_totals`` (``Store.daily_totals``), each paper's days from
+    ``daily_citations`` (``Store.daily_counts``), per year from ``citations_per_year``
+    (through the stats report); nothing is recomputed here."""
     report = build_stats(store, source=source)
-    checks = _Checks(store)
-    series: dict[str, list[list[tuple[str, int]]]] = {}
-    wanted: dict[str, list[tuple[str, int]]] = {}
-    for key, src, spans in _grouped(store.iter_spans(source=source)):
-        plain = checks.series(src, spans)
-        series.setdefault(src, []).append(metrics.daily_last(plain))
-        wanted[f"{src}\0{key}"] = plain
-    totals: dict[str, list[tuple[str, int]]] = {}
-    for src in report.sources:
-        if series.get(src):
-            totals[src] = [(day, total) for day, _, total in metrics.totals_by_day(series[src])]
+    daily = store.daily_totals(source)
+    totals: dict[str, list[tuple[str, int]]] = {
+        src: [(day, total) for day, _works, total in daily[src]]
+        for src in report.sources
+        if daily.get(src)
+    }
     with_counts = [s for s in report.sources.values() if s.works]
     # Top papers from the source with the longest recorded history, then the most citations.
     main = max(
@@ -50,8 +50,9 @@ def build_timeline(store: Store, *, source: str | None = None, top: int = 5) -> 
     )
     papers: dict[str, list[tuple[str, int]]] = {}
     if main is not None:
-        for paper in main.papers[:top]:
-            papers[paper.key] = metrics.daily_last(wanted.get(f"{main.source}\0{paper.key}", []))
+        keys = [paper.key for paper in main.papers[:top]]
+        papers = store.daily_counts(main.source, keys)
+        papers = {key: papers[key] for key in keys}  # the report's order: most cited first
     return Timeline(
         totals=totals,
         papers=papers,

@@ -48,6 +48,7 @@ class Arxiv(Source):
     default_enabled = True
     batch_size = 100
     min_interval = 3.0
+    exclusive = True  # "a single connection at a time"
     provides_citations = False
 
     def __init__(self, config: Config, http: HttpClient) -> None:
@@ -125,7 +126,7 @@ class Arxiv(Source):
             params={"id_list": ",".join(ids), "start": 0, "max_results": len(ids)},
             expect="xml",
             min_interval=self.min_interval,
-            exclusive=True,
+            exclusive=self.exclusive,
             allow_status=(400,),
             validate=_is_feed,
         )
@@ -251,7 +252,7 @@ def fetch_entries(http: HttpClient, base_url: str, ids: list[str], batch: int = 
             base_url,
             params={"id_list": ",".join(chunk), "max_results": str(len(chunk))},
             expect="xml",
-            exclusive=True,
+            exclusive=Arxiv.exclusive,
             allow_status=(400,),
         )
         if response.status == 400 or response.body is None:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from pubtrack.sources.http import HttpClient
 
 ENTRY_POINT_GROUP = "pubtrack.sources"
+# APIs that `add`, `import` and `discover` look works and people up in (not synced).
+LOOKUP_ENTRY_POINT_GROUP = "pubtrack.lookup_apis"
 
 
 @dataclass
@@ -68,29 +70,50 @@ class SourceResult:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-class Source(ABC):
-    """Base class for a citation/metadata source.
-
-    The class attributes are the source's metadata: the registry
-    (``pubtrack.sources.registry``) reads them, and every list of sources,
-    label, default URL and environment variable in pubtrack comes from there.
-    """
+class Api:
+    """What pubtrack knows about one web API, as class attributes: the registries
+    (``pubtrack.sources.registry``) read them, and every label, default URL,
+    environment variable and request pacing in pubtrack comes from there. The HTTP
+    layer (``sources/http.py``) knows no API by name: it asks the registries."""
 
     name: ClassVar[str]  # the entry-point name: [sync] sources, --source, JSON keys
     label: ClassVar[str]  # shown to people: "Semantic Scholar"
     # Position in listings (help, stats, render's citation preference); lower first.
     order: ClassVar[int] = 1000
+    default_url: ClassVar[str] = ""  # API base URL
+    url_env: ClassVar[str] = ""  # environment variable overriding it (mirrors, tests)
+    key_env: ClassVar[str] = ""  # environment variable holding an API key (never stored)
+    min_interval: float = 1.0  # seconds between two requests ([sync.<name>] overrides it)
+    # Headers every request to this API carries (the Accept it answers best to).
+    headers: ClassVar[dict[str, str]] = {}
+    # One request at a time, not only one start per interval (arXiv asks for this).
+    exclusive: ClassVar[bool] = False
+
+
+class LookupApi(Api):
+    """An API that `add`, `import` and `discover` read (a researcher's works, one
+    record) but `sync` does not fetch counts from: ORCID, dblp, DataCite. Registered
+    as a ``pubtrack.lookup_apis`` entry point, the way sources are registered; the
+    functions that call it live in its module. Its ``min_interval`` is the pace the
+    HTTP layer keeps when the caller names none ([sync.<name>] min_interval overrides
+    it in add/import/discover)."""
+
+
+class Source(Api, ABC):
+    """Base class for a citation/metadata source.
+
+    The class attributes are the source's metadata (``Api``'s and the ones below):
+    the registry (``pubtrack.sources.registry``) reads them, and every list of
+    sources, label, default URL and environment variable in pubtrack comes from there.
+    """
+
     # Position in a sync run; sources that teach ids to others (arXiv: DOIs) go first.
     fetch_order: ClassVar[int] = 1000
     # Whose learned ids win when two sources report one (render's links, `fix`):
     # lower first. arXiv and Crossref are the registries of their ids.
     id_trust: ClassVar[int] = 1000
-    default_url: ClassVar[str] = ""  # API base URL
-    url_env: ClassVar[str] = ""  # environment variable overriding it (mirrors, tests)
-    key_env: ClassVar[str] = ""  # environment variable holding an API key (never stored)
     default_enabled: ClassVar[bool] = False  # in the default [sync] sources
     batch_size: int = 1  # works per request ([sync.<name>] batch_size overrides it)
-    min_interval: float = 1.0  # seconds between two requests (likewise)
     # The dataclass of this source's [sync.<name>] table; a plugin may extend it.
     settings_class: ClassVar[type[SourceSettings]] = SourceSettings
     # False for metadata-only sources (arXiv): no counts stored, no column in views.

@@ -7,15 +7,26 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pubtrack.identity import arxiv_id_from_doi, normalize_arxiv_id, normalize_doi
-from pubtrack.sources.registry import ApiEndpoint
+from pubtrack.sources.base import LookupApi
 from pubtrack.works.record import Person, Record, clean_text
 
-API = ApiEndpoint("datacite", "DataCite", "https://api.datacite.org", "PUBTRACK_DATACITE_API_URL")
+
+class DataCite(LookupApi):
+    """DataCite's REST API: DOIs Crossref does not hold (arXiv's, Zenodo's)."""
+
+    name = "datacite"
+    label = "DataCite"
+    order = 30  # listings: ORCID, dblp, DataCite
+    default_url = "https://api.datacite.org"
+    url_env = "PUBTRACK_DATACITE_API_URL"
+    min_interval = 0.1  # 3000 requests per 5 minutes
+    headers = {"Accept": "application/vnd.api+json"}
+
 
 if TYPE_CHECKING:
     from pubtrack.sources.http import HttpClient
 
-NAME = "datacite"
+NAME = DataCite.name
 
 
 def fetch_doi(http: HttpClient, base_url: str, doi: str) -> dict[str, Any] | None:

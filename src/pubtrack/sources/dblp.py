@@ -16,15 +16,26 @@ from typing import TYPE_CHECKING
 from pubtrack.errors import BadInputError
 from pubtrack.identity import arxiv_id_from_doi, normalize_arxiv_id, normalize_doi
 from pubtrack.models import plain
-from pubtrack.sources.registry import ApiEndpoint
+from pubtrack.sources.base import LookupApi
 from pubtrack.works.record import Person, Record
 
-API = ApiEndpoint("dblp", "dblp", "https://dblp.org", "PUBTRACK_DBLP_API_URL")
+
+class Dblp(LookupApi):
+    """dblp's person pages and records (read by import, discover and add)."""
+
+    name = "dblp"
+    label = "dblp"
+    order = 20  # listings: ORCID, dblp, DataCite
+    default_url = "https://dblp.org"
+    url_env = "PUBTRACK_DBLP_API_URL"
+    min_interval = 1.0  # no published limit; it asks for restraint (429 + Retry-After)
+    headers = {"Accept": "application/xml"}
+
 
 if TYPE_CHECKING:
     from pubtrack.sources.http import HttpClient
 
-NAME = "dblp"
+NAME = Dblp.name
 _SUFFIX = re.compile(r"\s+\d{4}$")
 _TYPES = {
     "article": "article",

@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pubtrack.http")
 
-# Environment variables whose values are secrets (DESIGN.md).
-SECRET_ENV = ("S2_API_KEY", "OPENALEX_API_KEY")
 # Query parameters and headers that carry secrets, whatever their value.
 SECRET_PARAMS = ("api_key", "apikey", "key", "token", "access_token")
 SECRET_HEADERS = ("x-api-key", "authorization")
@@ -52,7 +50,7 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 # Defaults; each can be set in [sync] (all sources) or [sync.<source>].
 DEFAULTS: dict[str, float] = {
     "connect_timeout": 10.0,
-    "timeout": 60.0,  # read timeout; a 500-paper S2 batch can take a while
+    "timeout": 60.0,  # read timeout; a batch of hundreds of papers can take a while
     "max_attempts": 5,  # >= 4: a burst of three failures is ridden out
     "max_retry_time": 120.0,  # seconds of retrying one request, at most
     "backoff_base": 2.0,  # first back-off; doubles each attempt
@@ -61,22 +59,6 @@ DEFAULTS: dict[str, float] = {
     # seconds of back-off one source may spend over the whole run: a source
     # that keeps failing and recovering cannot stretch a nightly job for hours
     "max_total_retry_time": 600.0,
-}
-
-# Each API's rate limit (seconds between request starts) and polite headers,
-# used when a caller names no interval: the services add / import / discover
-# talk to (ORCID public API: 24 requests/s; DataCite: 3000 per 5 minutes;
-# dblp asks for restraint and answers 429 with Retry-After).
-# (The sync sources pass their own interval, configurable in [sync.<name>].)
-SOURCE_INTERVALS: dict[str, float] = {
-    "orcid": 0.05,
-    "datacite": 0.1,
-    "dblp": 1.0,
-}
-SOURCE_HEADERS: dict[str, dict[str, str]] = {
-    "orcid": {"Accept": "application/vnd.orcid+json"},
-    "datacite": {"Accept": "application/vnd.api+json"},
-    "dblp": {"Accept": "application/xml"},
 }
 
 _SECRET_QUERY = re.compile(r"(?i)([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&#\s'\"]*")
@@ -102,8 +84,10 @@ def _secret_forms(secret: str) -> set[str]:
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     """``text`` with every API key replaced by ``***`` (query values and known secrets)."""
+    from pubtrack.sources.registry import secret_envs  # the APIs' key_env variables
+
     text = _SECRET_QUERY.sub(r"\1***", text)
-    for secret in (*secrets, *(os.environ.get(n, "") for n in SECRET_ENV)):
+    for secret in (*secrets, *(os.environ.get(n, "") for n in secret_envs())):
         if secret and len(secret) >= 4:
             for form in sorted(_secret_forms(secret), key=len, reverse=True):
                 text = text.replace(form, "***")
@@ -122,8 +106,8 @@ def _drop_secret_params(url: str) -> str:
 def keep_keys_on_host(session: requests.Session) -> requests.Session:
     """A redirect to another host never carries an API key.
 
-    requests strips only ``Authorization`` there; ``x-api-key`` (Semantic
-    Scholar) and a key in the query would go along to whatever host the
+    requests strips only ``Authorization`` there; an ``x-api-key`` header and
+    a key in the query would go along to whatever host the
     ``Location`` names. This wraps the session's own redirect hook.
     """
     original = getattr(session, "rebuild_auth", None)
@@ -144,6 +128,14 @@ def keep_keys_on_host(session: requests.Session) -> requests.Session:
     return session
 
 
+def _request_defaults(source: str) -> tuple[float, dict[str, str]]:
+    """(seconds between requests, headers) the API named ``source`` asks for when the
+    caller gives none: its class's, through the registries (this module names no API)."""
+    from pubtrack.sources.registry import request_defaults
+
+    return request_defaults(source)
+
+
 def user_agent(contact: str = "") -> str:
     """'pubtrack/0.1.0 (mailto:me@example.org)': who is calling and how to reach them."""
     base = f"pubtrack/{__version__}"
@@ -153,9 +145,9 @@ def user_agent(contact: str = "") -> str:
 class RateLimiter:
     """Minimum interval between request *starts* for one source; thread-safe.
 
-    ``exclusive`` also holds a lock for the whole request (arXiv: "a single
-    connection at a time"). ``clock``/``sleep`` are injectable so tests do
-    not wait for real.
+    ``exclusive`` also holds a lock for the whole request (an API that asks
+    for "a single connection at a time": ``Api.exclusive``). ``clock``/``sleep``
+    are injectable so tests do not wait for real.
     """
 
     def __init__(
@@ -336,12 +328,15 @@ class HttpClient:
     def limiter(
         self, source: str, min_interval: float | None = None, *, exclusive: bool | None = None
     ) -> RateLimiter:
-        """The limiter of a source (created on first use; interval updated when given)."""
+        """The limiter of a source (created on first use; interval updated when given).
+        Created without an interval, it keeps the API's own (``request_defaults``)."""
         with self._limiters_lock:
             limiter = self._limiters.get(source)
             if limiter is None:
+                if min_interval is None:  # the API's own pace (its class, via the registry)
+                    min_interval = _request_defaults(source)[0]
                 limiter = RateLimiter(
-                    min_interval if min_interval is not None else SOURCE_INTERVALS.get(source, 0.0),
+                    min_interval,
                     exclusive=bool(exclusive),
                     clock=self._clock,
                     sleep=self._sleep,
@@ -449,7 +444,7 @@ class HttpClient:
         policy: _Policy,
         shown: str,
     ) -> requests.Response:
-        polite = SOURCE_HEADERS.get(source)
+        polite = _request_defaults(source)[1]
         if polite:
             headers = {**polite, **(headers or {})}
         try:
@@ -622,7 +617,7 @@ def _reason(response: requests.Response) -> str:
 
 
 def _api_message(response: requests.Response) -> str:
-    """The API's own words (S2: 'message' on 429, 'error' otherwise), shortened."""
+    """The API's own words ('error', 'message' or 'detail' in a JSON body), shortened."""
     try:
         data = response.json()
     except ValueError:

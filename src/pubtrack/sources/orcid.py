@@ -16,14 +16,25 @@ from typing import TYPE_CHECKING, Any
 
 from pubtrack.errors import BadInputError
 from pubtrack.identity import arxiv_id_from_doi, normalize_arxiv_id, normalize_doi
-from pubtrack.sources.registry import ApiEndpoint
+from pubtrack.sources.base import LookupApi
 
-API = ApiEndpoint("orcid", "ORCID", "https://pub.orcid.org/v3.0", "PUBTRACK_ORCID_API_URL")
+
+class Orcid(LookupApi):
+    """ORCID's public API (read by import, discover and init)."""
+
+    name = "orcid"
+    label = "ORCID"
+    order = 10  # listings: ORCID, dblp, DataCite
+    default_url = "https://pub.orcid.org/v3.0"
+    url_env = "PUBTRACK_ORCID_API_URL"
+    min_interval = 0.05  # the public API allows 24 requests/s
+    headers = {"Accept": "application/vnd.orcid+json"}
+
 
 if TYPE_CHECKING:
     from pubtrack.sources.http import HttpClient
 
-NAME = "orcid"
+NAME = Orcid.name
 _ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", re.IGNORECASE)
 # Work types that are a version of record, best first; anything else ranks after.
 _RECORD_TYPES = (

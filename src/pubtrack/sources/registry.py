@@ -1,11 +1,13 @@
-"""The one list of sources: every ``pubtrack.sources`` entry point, built-in or plugin.
+"""The one list of sources: every ``pubtrack.sources`` entry point, built-in or plugin;
+and beside it the one list of lookup APIs: every ``pubtrack.lookup_apis`` entry point.
 
-Names, order, labels, default URLs, environment variables and whether a
-source provides citations are class attributes of each ``Source``
-(``sources/base.py``); everything else in pubtrack (config validation, the
-sync order, stats, render, the database views, help texts, the fake server)
-asks this registry instead of keeping its own list. Adding a source is one
-class and one entry point (README, "Adding a source").
+Names, order, labels, default URLs, environment variables, request pacing and
+headers, and whether a source provides citations are class attributes of each
+``Source`` or ``LookupApi`` (``sources/base.py``); everything else in pubtrack
+(config validation, the sync order, stats, render, the database views, help
+texts, the HTTP layer, the fake server) asks these registries instead of keeping
+its own list. Adding a source is one class and one entry point (README, "Adding
+a source"); a lookup API likewise.
 """
 
 from __future__ import annotations
@@ -14,8 +16,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
-from pubtrack.sources.base import ENTRY_POINT_GROUP, Source
+from pubtrack.sources.base import (
+    ENTRY_POINT_GROUP,
+    LOOKUP_ENTRY_POINT_GROUP,
+    Api,
+    LookupApi,
+    Source,
+)
 
 
 @dataclass(frozen=True)
@@ -90,8 +99,33 @@ class SourceRegistry:
         return {c.name: c.url_env for c in self.classes if c.url_env}
 
 
-def _load(points: Iterable[EntryPoint]) -> SourceRegistry:
-    found: dict[str, type[Source]] = {}
+@dataclass(frozen=True)
+class LookupRegistry:
+    """Registered lookup APIs (``LookupApi`` classes), in listing order."""
+
+    classes: tuple[type[LookupApi], ...]
+    broken: dict[str, str] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[type[LookupApi]]:
+        return iter(self.classes)
+
+    def __contains__(self, name: object) -> bool:
+        return any(c.name == name for c in self.classes)
+
+    def get(self, name: str) -> type[LookupApi] | None:
+        return next((c for c in self.classes if c.name == name), None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.classes)
+
+
+def _load_classes(
+    points: Iterable[EntryPoint], base: type[Api]
+) -> tuple[list[type[Any]], dict[str, str]]:
+    """The classes the entry points name (subclasses of ``base``), and why the
+    others could not be loaded."""
+    found: dict[str, type[Any]] = {}
     broken: dict[str, str] = {}
     for ep in points:
         if ep.name in found:
@@ -101,14 +135,25 @@ def _load(points: Iterable[EntryPoint]) -> SourceRegistry:
         except Exception as exc:  # a plugin that cannot be imported must not stop pubtrack
             broken[ep.name] = f"{type(exc).__name__}: {exc}"
             continue
-        if not (isinstance(cls, type) and issubclass(cls, Source)):
-            broken[ep.name] = f"{ep.value} is not a pubtrack Source class"
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            broken[ep.name] = f"{ep.value} is not a pubtrack {base.__name__} class"
             continue
         if getattr(cls, "name", ep.name) != ep.name:
             broken[ep.name] = f"{ep.value} is named {cls.name!r}, registered as {ep.name!r}"
             continue
         found[ep.name] = cls
-    return SourceRegistry.of(found.values(), broken)
+    return list(found.values()), broken
+
+
+def _load(points: Iterable[EntryPoint]) -> SourceRegistry:
+    classes, broken = _load_classes(points, Source)
+    return SourceRegistry.of(classes, broken)
+
+
+def _load_lookup(points: Iterable[EntryPoint]) -> LookupRegistry:
+    classes, broken = _load_classes(points, LookupApi)
+    ordered = sorted(classes, key=lambda c: (c.order, c.name))
+    return LookupRegistry(tuple(ordered), broken)
 
 
 @dataclass(frozen=True)
@@ -120,35 +165,49 @@ class ApiEndpoint:
     default_url: str
     url_env: str = ""
 
+    @classmethod
+    def of(cls, api: type[Api]) -> ApiEndpoint:
+        return cls(api.name, api.label, api.default_url, api.url_env)
 
-# APIs that are not sync sources (`pubtrack add` / `import` / `discover` read
-# them): each module says where it lives in its ``API`` constant.
-_LOOKUP_MODULES = ("pubtrack.sources.orcid", "pubtrack.sources.dblp", "pubtrack.sources.datacite")
+
+def api_class(name: str) -> type[Api] | None:
+    """The class of a sync source or of a lookup API, by name (None if neither)."""
+    return registry().get(name) or lookup_apis().get(name)
 
 
 def api_endpoint(name: str) -> ApiEndpoint:
     """The URL metadata of a sync source or of a lookup API, by name."""
-    cls = registry().get(name)
-    if cls is not None and cls.default_url:
-        return ApiEndpoint(cls.name, cls.label, cls.default_url, cls.url_env)
-    from importlib import import_module
-
-    for module in _LOOKUP_MODULES:
-        endpoint: ApiEndpoint = import_module(module).API
-        if endpoint.name == name:
-            return endpoint
-    raise KeyError(f"no API named {name!r}")
+    cls = api_class(name)
+    if cls is None or not cls.default_url:
+        raise KeyError(
+            f"no API named {name!r} is registered (an installed pubtrack lists its APIs as "
+            "entry points: reinstall it with `pip install -e .` after an upgrade)"
+        )
+    return ApiEndpoint.of(cls)
 
 
 def api_endpoints() -> list[ApiEndpoint]:
     """Every API with a URL: the sync sources', then the lookup APIs'."""
-    from importlib import import_module
+    apis: list[type[Api]] = [*registry(), *lookup_apis()]
+    return [ApiEndpoint.of(c) for c in apis if c.default_url]
 
-    out = [
-        ApiEndpoint(c.name, c.label, c.default_url, c.url_env) for c in registry() if c.default_url
-    ]
-    out += [import_module(m).API for m in _LOOKUP_MODULES]
-    return out
+
+def request_defaults(name: str) -> tuple[float, dict[str, str]]:
+    """What the HTTP layer uses for a request to API ``name`` when the caller says
+    nothing: (seconds between requests, headers). A lookup API's own pace; a sync
+    source passes its (configurable) interval itself, so 0 here; headers from the
+    class either way, none for a name no registry knows."""
+    lookup = lookup_apis().get(name)
+    if lookup is not None:
+        return lookup.min_interval, dict(lookup.headers)
+    source = registry().get(name)
+    return 0.0, dict(source.headers) if source is not None else {}
+
+
+def secret_envs() -> tuple[str, ...]:
+    """The environment variables that hold API keys (``key_env`` of every API)."""
+    apis: list[type[Api]] = [*registry(), *lookup_apis()]
+    return tuple(dict.fromkeys(c.key_env for c in apis if c.key_env))
 
 
 @lru_cache(maxsize=1)
@@ -157,7 +216,14 @@ def registry() -> SourceRegistry:
     return _load(entry_points(group=ENTRY_POINT_GROUP))
 
 
+@lru_cache(maxsize=1)
+def lookup_apis() -> LookupRegistry:
+    """The registry of the installed lookup APIs (read once per process)."""
+    return _load_lookup(entry_points(group=LOOKUP_ENTRY_POINT_GROUP))
+
+
 def reload() -> SourceRegistry:
     """Read the entry points again (after installing a plugin in-process: tests)."""
     registry.cache_clear()
+    lookup_apis.cache_clear()
     return registry()

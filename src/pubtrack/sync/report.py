@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 SUMMARY_PAPERS = 8
 
 
-SECRET_ENV = ("S2_API_KEY", "OPENALEX_API_KEY")
-
-
 @dataclass
 class SyncEvent:
     """Progress for whoever draws it (a bar on a terminal, a log line otherwise).

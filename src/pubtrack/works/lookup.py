@@ -294,20 +294,16 @@ class Resolver:
 
 
 def configure_limits(config: Config, http: HttpClient) -> None:
-    """Each API's interval: [sync.<name>] min_interval for the sync sources, else its default."""
-    from pubtrack.sources.base import available_sources
-    from pubtrack.sources.http import SOURCE_INTERVALS
+    """Each API's interval ([sync.<name>] min_interval, else its class's) and whether it
+    takes one request at a time: every registered source with a URL and lookup API."""
+    from pubtrack.sources.base import Api
+    from pubtrack.sources.registry import lookup_apis, registry
 
-    classes = available_sources()
-    for name in ("semantic_scholar", "arxiv", "openalex", "crossref"):
-        cls = classes.get(name)
-        default = cls.min_interval if cls is not None else 1.0
-        configured = config.sync.source(name).min_interval
-        interval = configured if configured is not None else default
-        http.limiter(name, float(interval), exclusive=name == "arxiv")
-    for name, interval in SOURCE_INTERVALS.items():
-        configured = config.sync.source(name).min_interval
-        http.limiter(name, float(configured) if configured is not None else interval)
+    apis: list[type[Api]] = [c for c in registry() if c.default_url]
+    for cls in [*apis, *lookup_apis()]:
+        configured = config.sync.source(cls.name).min_interval
+        interval = configured if configured is not None else cls.min_interval
+        http.limiter(cls.name, float(interval), exclusive=cls.exclusive)
 
 
 def _s2_id(ids: dict[str, str]) -> str | None:

@@ -63,6 +63,7 @@ from pubtrack.testing.fake_api.catalogue import (  # noqa: F401
     _bib_escape,
     _date_parts,
     _spread,
+    builtin_apis,
     fast_sync_settings,
     make_owner_catalogue,
     make_papers,
@@ -131,6 +132,7 @@ from pubtrack.testing.fake_api.server import (  # noqa: F401
     iter_records,
     main,
     openalex_author_page,
+    unsupported_apis,
 )
 
 __all__ = [
@@ -162,6 +164,7 @@ __all__ = [
     "arxiv_entry",
     "arxiv_error_feed",
     "arxiv_feed",
+    "builtin_apis",
     "crossref_message",
     "dblp_person_xml",
     "fast_sync_settings",
@@ -177,5 +180,6 @@ __all__ = [
     "read_arxiv_recording",
     "read_cassette",
     "s2_paper",
+    "unsupported_apis",
     "write_bib",
 ]

@@ -10,28 +10,37 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pubtrack.identity import normalize_doi, split_arxiv_id, title_similarity
-from pubtrack.sources.http import SOURCE_INTERVALS
-from pubtrack.sources.registry import api_endpoints, registry
-
-API_NAMES = ("semantic_scholar", "arxiv", "openalex", "crossref", "orcid", "dblp", "datacite")
+from pubtrack.sources.base import Api
+from pubtrack.sources.registry import lookup_apis, registry
 
 
-# Each API lives under its own path prefix on the one port.
+def builtin_apis() -> list[type[Api]]:
+    """The APIs pubtrack ships that have a URL (sync sources, then lookup APIs, in
+    registry order): the ones this fake must speak. Read from the registries, so a
+    newly registered built-in is on the list at once (and ``server.unsupported_apis``
+    says so until the fake has a handler and limits for it); plugins are not the
+    fake's to serve."""
+    apis: list[type[Api]] = [*registry(), *lookup_apis()]
+    return [c for c in apis if c.default_url and c.__module__.startswith("pubtrack.")]
+
+
+API_NAMES = tuple(c.name for c in builtin_apis())
+
+
+# Each API lives under its own path prefix on the one port: a short name, then the
+# path of its real base URL (so the paths below it are the real service's).
+_SHORT_NAMES = {"semantic_scholar": "s2"}
 API_PREFIXES = {
-    "semantic_scholar": "/s2/graph/v1",
-    "arxiv": "/arxiv/api/query",
-    "openalex": "/openalex",
-    "crossref": "/crossref",
-    "orcid": "/orcid/v3.0",
-    "dblp": "/dblp",
-    "datacite": "/datacite",
+    c.name: "/" + _SHORT_NAMES.get(c.name, c.name) + urlsplit(c.default_url).path.rstrip("/")
+    for c in builtin_apis()
 }
 
 
-# The variable that points pubtrack at each API: the registry's (sources' url_env).
-API_ENV = {e.name: e.url_env for e in api_endpoints() if e.name in API_NAMES}
+# The variable that points pubtrack at each API: the registry's (the classes' url_env).
+API_ENV = {c.name: c.url_env for c in builtin_apis()}
 
 
 # The real services' limits, in seconds between two requests (before time_scale).
@@ -62,11 +71,9 @@ LIMIT_WINDOWS = {
 }
 
 
-# The intervals pubtrack's sources use by default (a little above the limits).
-CLIENT_INTERVALS = {
-    **{c.name: c.min_interval for c in registry() if c.name in API_NAMES},
-    **{name: i for name, i in SOURCE_INTERVALS.items() if name in API_NAMES},
-}
+# The intervals pubtrack's clients keep by default (a little above the limits):
+# each API class's min_interval.
+CLIENT_INTERVALS = {c.name: c.min_interval for c in builtin_apis()}
 
 
 @dataclass

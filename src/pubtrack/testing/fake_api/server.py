@@ -28,6 +28,7 @@ from pubtrack.testing.fake_api.catalogue import (
     Catalogue,
     FakePaper,
     FakePerson,
+    builtin_apis,
     make_owner_catalogue,
     make_papers,
     write_bib,
@@ -73,6 +74,13 @@ class FakeApiServer:
         seed: int = 0,
         tolerance: float = 0.002,
     ) -> None:
+        missing = unsupported_apis()
+        if missing:
+            raise RuntimeError(
+                "the fake API server cannot speak the registered API(s) "
+                f"{', '.join(missing)}: give each a handler (EXTRA_HANDLERS or _answer) and "
+                "its real limit (DEFAULT_INTERVALS, LIMIT_WINDOWS) in pubtrack.testing.fake_api"
+            )
         self.catalogue = papers if isinstance(papers, Catalogue) else Catalogue(papers)
         self.port = port
         self.time_scale = time_scale
@@ -403,7 +411,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._arxiv(record, params, query)
         if api == "openalex":
             return self._openalex(record, params)
-        return self._crossref(record, params)
+        if api == "crossref":
+            return self._crossref(record, params)
+        self._json(404, {"error": f"no fake {api} endpoint at {record.path}"})
+        return 404
 
     def _rate_limited(self, api: str) -> int:
         if api == "semantic_scholar":
@@ -745,7 +756,7 @@ def _endpoint(api: str, path: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pubtrack.testing.fake_api",
-        description="Fake Semantic Scholar, arXiv, OpenAlex and Crossref APIs on 127.0.0.1.",
+        description=f"Fake {', '.join(c.label for c in builtin_apis())} APIs on 127.0.0.1.",
     )
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument("--papers", type=int, default=20, help="synthetic papers in the catalogue")
@@ -1154,3 +1165,18 @@ EXTRA_HANDLERS: dict[tuple[str, str], Any] = {
     ("dblp", "/rec/{key}.bib"): _h_dblp,
     ("datacite", "/dois/{doi}"): _h_datacite,
 }
+
+# The APIs _answer itself speaks (the others only through EXTRA_HANDLERS' endpoints).
+_MAIN_HANDLERS = ("semantic_scholar", "arxiv", "openalex", "crossref")
+
+
+def unsupported_apis(names: Iterable[str] | None = None) -> list[str]:
+    """The registered built-in APIs (``API_NAMES``, from the registries) this fake has
+    no handler or no rate limit for: a new built-in is listed here, and the server
+    refuses to start, until the fake learns to speak it."""
+    served = set(_MAIN_HANDLERS) | {api for api, _endpoint in EXTRA_HANDLERS}
+    return [
+        name
+        for name in (API_NAMES if names is None else names)
+        if name not in served or name not in DEFAULT_INTERVALS or name not in LIMIT_WINDOWS
+    ]
