@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,33 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 CORPORA_BIB = SHARED / "corpora" / "bib"
 CORPORA_API = SHARED / "corpora" / "api"
+
+
+@contextmanager
+def installed_plugin(
+    where: Path, dist: str, entry_points: str, modules: dict[str, str] | None = None
+) -> Iterator[None]:
+    """A distribution on sys.path, as pip would leave it (``dist``-1.0.dist-info with
+    ``entry_points``, plus ``modules``: name -> source), with the registries reloaded;
+    all of it gone again afterwards."""
+    from pubtrack.sources.registry import reload
+
+    where.mkdir(parents=True, exist_ok=True)
+    for name, source in (modules or {}).items():
+        (where / f"{name}.py").write_text(source)
+    info = where / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+    sys.path.insert(0, str(where))
+    try:
+        reload()
+        yield
+    finally:
+        sys.path.remove(str(where))
+        for name in modules or {}:
+            sys.modules.pop(name, None)
+        reload()
 
 
 class FakeTime:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import installed_plugin
 from pubtrack.db import Store, migrations
 from pubtrack.errors import DatabaseError
 from pubtrack.models import CitationCount, Library, Work
@@ -168,29 +169,13 @@ def _columns(store: Store) -> list[str]:
 @pytest.fixture
 def zbmath(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A citation source installed as a plugin (module + entry point on sys.path)."""
-    import sys
-
-    from pubtrack.sources.registry import reload
-
-    plugin = tmp_path / "plugin"
-    plugin.mkdir()
-    (plugin / "pubtrack_zbmath_test.py").write_text(PLUGIN_SOURCE)
-    dist = plugin / "pubtrack_zbmath_test-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: pubtrack-zbmath-test\nVersion: 1.0\n"
-    )
-    (dist / "entry_points.txt").write_text(
-        "[pubtrack.sources]\nzbmath = pubtrack_zbmath_test:Zbmath\n"
-    )
-    sys.path.insert(0, str(plugin))
-    try:
-        reload()
+    with installed_plugin(
+        tmp_path / "plugin",
+        "pubtrack-zbmath-test",
+        "[pubtrack.sources]\nzbmath = pubtrack_zbmath_test:Zbmath\n",
+        {"pubtrack_zbmath_test": PLUGIN_SOURCE},
+    ):
         yield
-    finally:
-        sys.path.remove(str(plugin))
-        sys.modules.pop("pubtrack_zbmath_test", None)
-        reload()
 
 
 def test_a_new_database_has_the_registry_built_view() -> None:

@@ -5,7 +5,6 @@ the HTTP layer takes their pace and headers from that registry and names no API.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from conftest import installed_plugin
 from pubtrack.config import Config, SourceSettings, SyncSettings, load_config
 from pubtrack.sources.base import Api, LookupApi
 from pubtrack.sources.http import HttpClient, redact
@@ -22,7 +22,6 @@ from pubtrack.sources.registry import (
     api_endpoints,
     lookup_apis,
     registry,
-    reload,
     request_defaults,
     secret_envs,
 )
@@ -148,23 +147,13 @@ class Zenodo(LookupApi):
 @pytest.fixture
 def zenodo(tmp_path: Path) -> Iterator[None]:
     """A lookup API installed as a plugin: a module and an entry point on sys.path."""
-    (tmp_path / "pubtrack_zenodo_test.py").write_text(PLUGIN)
-    dist = tmp_path / "pubtrack_zenodo_test-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: pubtrack-zenodo-test\nVersion: 1.0\n"
-    )
-    (dist / "entry_points.txt").write_text(
-        "[pubtrack.lookup_apis]\nzenodo = pubtrack_zenodo_test:Zenodo\n"
-    )
-    sys.path.insert(0, str(tmp_path))
-    try:
-        reload()
+    with installed_plugin(
+        tmp_path,
+        "pubtrack-zenodo-test",
+        "[pubtrack.lookup_apis]\nzenodo = pubtrack_zenodo_test:Zenodo\n",
+        {"pubtrack_zenodo_test": PLUGIN},
+    ):
         yield
-    finally:
-        sys.path.remove(str(tmp_path))
-        sys.modules.pop("pubtrack_zenodo_test", None)
-        reload()
 
 
 def test_a_registered_lookup_api_is_known_everywhere(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from conftest import installed_plugin
 from pubtrack.config import Config
-from pubtrack.sources.registry import api_endpoint, registry, reload
+from pubtrack.sources.registry import api_endpoint, registry
 
 
 def test_builtins_in_listing_and_fetch_order() -> None:
@@ -41,19 +41,10 @@ def test_urls_and_variables_come_from_the_classes(monkeypatch: pytest.MonkeyPatc
 @pytest.fixture
 def broken_plugin(tmp_path: Path) -> Iterator[None]:
     """A plugin whose module cannot be imported, installed on sys.path."""
-    dist = tmp_path / "broken_plugin-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(
-        "[pubtrack.sources]\nbroken = no_such_module_here:Broken\n"
-    )
-    sys.path.insert(0, str(tmp_path))
-    try:
-        reload()
+    with installed_plugin(
+        tmp_path, "broken-plugin", "[pubtrack.sources]\nbroken = no_such_module_here:Broken\n"
+    ):
         yield
-    finally:
-        sys.path.remove(str(tmp_path))
-        reload()
 
 
 def test_a_plugin_that_cannot_load_is_recorded_not_fatal(broken_plugin: None) -> None:

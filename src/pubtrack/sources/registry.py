@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pubtrack.sources.base import (
     ENTRY_POINT_GROUP,
@@ -26,35 +26,45 @@ from pubtrack.sources.base import (
     Source,
 )
 
+A = TypeVar("A", bound=Api)
+
 
 @dataclass(frozen=True)
-class SourceRegistry:
-    """Registered source classes, in listing order (``Source.order``, then name)."""
+class _Registry(Generic[A]):
+    """Registered classes of one entry-point group, in listing order (``order``, name)."""
 
-    classes: tuple[type[Source], ...]
+    classes: tuple[type[A], ...]
     # Entry points that could not be loaded (a plugin's missing dependency): name -> why.
     broken: dict[str, str] = field(default_factory=dict)
 
-    @classmethod
-    def of(
-        cls, classes: Iterable[type[Source]], broken: dict[str, str] | None = None
-    ) -> SourceRegistry:
-        ordered = sorted(classes, key=lambda c: (c.order, c.name))
-        return cls(tuple(ordered), dict(broken or {}))
-
-    def __iter__(self) -> Iterator[type[Source]]:
+    def __iter__(self) -> Iterator[type[A]]:
         return iter(self.classes)
 
     def __contains__(self, name: object) -> bool:
         return any(c.name == name for c in self.classes)
 
-    def get(self, name: str) -> type[Source] | None:
+    def get(self, name: str) -> type[A] | None:
         return next((c for c in self.classes if c.name == name), None)
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Every source, in listing order."""
+        """Every name, in listing order."""
         return tuple(c.name for c in self.classes)
+
+
+def _listing(classes: Iterable[type[A]]) -> tuple[type[A], ...]:
+    return tuple(sorted(classes, key=lambda c: (c.order, c.name)))
+
+
+@dataclass(frozen=True)
+class SourceRegistry(_Registry[Source]):
+    """Registered source classes, in listing order (``Source.order``, then name)."""
+
+    @classmethod
+    def of(
+        cls, classes: Iterable[type[Source]], broken: dict[str, str] | None = None
+    ) -> SourceRegistry:
+        return cls(_listing(classes), dict(broken or {}))
 
     @property
     def citation_sources(self) -> tuple[str, ...]:
@@ -100,24 +110,8 @@ class SourceRegistry:
 
 
 @dataclass(frozen=True)
-class LookupRegistry:
+class LookupRegistry(_Registry[LookupApi]):
     """Registered lookup APIs (``LookupApi`` classes), in listing order."""
-
-    classes: tuple[type[LookupApi], ...]
-    broken: dict[str, str] = field(default_factory=dict)
-
-    def __iter__(self) -> Iterator[type[LookupApi]]:
-        return iter(self.classes)
-
-    def __contains__(self, name: object) -> bool:
-        return any(c.name == name for c in self.classes)
-
-    def get(self, name: str) -> type[LookupApi] | None:
-        return next((c for c in self.classes if c.name == name), None)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.classes)
 
 
 def _load_classes(
@@ -152,8 +146,7 @@ def _load(points: Iterable[EntryPoint]) -> SourceRegistry:
 
 def _load_lookup(points: Iterable[EntryPoint]) -> LookupRegistry:
     classes, broken = _load_classes(points, LookupApi)
-    ordered = sorted(classes, key=lambda c: (c.order, c.name))
-    return LookupRegistry(tuple(ordered), broken)
+    return LookupRegistry(_listing(classes), broken)
 
 
 @dataclass(frozen=True)
