@@ -393,17 +393,22 @@ def test_a_read_only_database_in_the_old_layout_reads_through_an_upgraded_copy(
 
 
 def test_the_page_series_from_spans_equal_the_daily_change_points(tmp_path: Path) -> None:
-    """render --standalone's sparklines read the spans (one work at a time): the same
-    daily change points as computed from every fetch."""
+    """render --standalone's sparklines (one query over the daily counts): the same
+    daily change points as computed from every fetch, for the works in the bib (a
+    work removed from the bib is not on the page)."""
     from conftest import daily_last
     from pubtrack.render.page import SPARK_POINTS, load_series
 
     db = lh.write_project(tmp_path)
     lh.build_legacy_db(db)
     with Store.open(db) as store:
-        found = load_series(store, None)["papers"]
+        found = load_series(store)["papers"]
+        in_bib = {p["key"] for p in store.publication_list()}
+        history = store.citation_history()
         fetches: dict[tuple[str, str], list[tuple[str, int]]] = {}
-        for row in store.citation_history():
+        for row in history:
+            if row["publication_key"] not in in_bib:
+                continue
             key = (row["publication_key"], row["source"])
             fetches.setdefault(key, []).append((row["retrieved_at"], row["count"]))
     expected: dict[str, dict[str, list[list[object]]]] = {}
@@ -414,4 +419,6 @@ def test_the_page_series_from_spans_equal_the_daily_change_points(tmp_path: Path
                 points.append((day, count))
         expected.setdefault(key, {})[source] = [[d, c] for d, c in points[-SPARK_POINTS:]]
     assert found == expected
+    assert any(row["publication_key"] == lh.REMOVED for row in history)
+    assert lh.REMOVED not in in_bib and lh.REMOVED not in found
     assert any(len(v) > 3 for per in found.values() for v in per.values())

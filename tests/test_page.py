@@ -3,14 +3,20 @@ headless Chromium (skipped with the reason when no browser can run here)."""
 
 from __future__ import annotations
 
+import json
+import random
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from browser import browser_problem, chromium_driver
+from pubtrack.db import Store
+from pubtrack.models import CitationCount, Library, Work
 from pubtrack.testing.demo import make_demo_project
 
 
@@ -223,3 +229,113 @@ def test_page_command_is_render_standalone(page: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (page.parent / "other.html").read_bytes() == page.read_bytes()
+
+
+# -- the page's data: one query over the daily counts ---------------------------------
+
+
+def _series_from_spans(store: Store, points: int) -> dict[str, Any]:
+    """The page's data as it was computed before (every span of every work read into
+    Python, the stats report through JSON): the oracle the one query is checked against."""
+    from itertools import groupby
+
+    from pubtrack.stats import build_stats
+
+    papers: dict[str, dict[str, list[list[Any]]]] = {}
+    for (key, source), spans in groupby(store.iter_spans(), key=lambda r: (r[0], r[1])):
+        daily: list[tuple[str, int]] = []
+        for span in spans:
+            day, count = span[4][:10], int(span[2])
+            if daily and daily[-1][0] == day:
+                daily[-1] = (day, count)
+            else:
+                daily.append((day, count))
+        days: list[tuple[str, int]] = []
+        for day, count in daily:
+            if not days or days[-1][1] != count:
+                days.append((day, count))
+        papers.setdefault(key, {})[source] = [[d, c] for d, c in days[-points:]]
+    report = json.loads(build_stats(store).to_json())
+    per_year = {
+        name: {int(y): int(n) for y, n in (data.get("citations_per_year") or {}).items()}
+        for name, data in report.get("sources", {}).items()
+    }
+    return {"papers": papers, "per_year": {k: v for k, v in per_year.items() if v}}
+
+
+def _random_store(seed: int) -> Store:
+    """Random syncs: several a day, counts that go up, down and back within a day,
+    sources skipped, works not fetched, some works removed from the bib at the end."""
+    rng = random.Random(seed)
+    store = Store.memory()
+    keys = [f"w{i}" for i in range(rng.randint(1, 8))]
+    store.sync_library(Library(works=[Work(k, "article", k) for k in keys]))
+    last: dict[tuple[str, str], int] = {}
+    moment = datetime(2026, 1, 1, 3, tzinfo=UTC)
+    for _sync in range(rng.randint(1, 60)):
+        moment += timedelta(hours=rng.choice([1, 2, 6, 24, 24, 24, 48, 24 * 9]))
+        ts = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for source in ("semantic_scholar", "openalex"):
+            if rng.random() < 0.2:
+                continue
+            counts = []
+            for key in keys:
+                if rng.random() < 0.8:
+                    before = last.get((key, source), rng.randint(0, 9))
+                    count = max(0, before + rng.choice([-1, 0, 0, 0, 1, 2, 5]))
+                    last[(key, source)] = count
+                    counts.append(CitationCount(key, source, count, ts))
+            store.record_citations(counts)
+    kept = [k for k in keys if rng.random() < 0.8]
+    store.sync_library(Library(works=[Work(k, "article", k) for k in kept]))
+    return store
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_series_query_gives_what_the_spans_gave_on_random_histories(seed: int) -> None:
+    from pubtrack.render.page import SPARK_POINTS, load_series
+
+    store = _random_store(seed)
+    assert load_series(store) == _series_from_spans(store, SPARK_POINTS)
+    for points in (1, 2, 3, 7):
+        expected = _series_from_spans(store, points)["papers"]
+        found = store.recent_change_points(points)
+        assert {
+            key: {source: [[d, c] for d, c in days] for source, days in per.items()}
+            for key, per in found.items()
+        } == expected
+    # The parsed bib's works (count_only), as the read commands count them.
+    chosen = [k for k in ("w0", "w2", "w5") if random.Random(seed).random() < 0.7]
+    store.count_only(chosen)
+    assert load_series(store) == _series_from_spans(store, SPARK_POINTS)
+    assert set(load_series(store)["papers"]) <= set(chosen)
+
+
+def test_the_series_of_the_stats_project_is_what_the_spans_gave(stats_project: Path) -> None:
+    from pubtrack.render.page import SPARK_POINTS, load_series
+
+    with Store.open_readonly(stats_project / "data" / "pubtrack.db") as store:
+        found = load_series(store)
+        assert found == _series_from_spans(store, SPARK_POINTS)
+    assert set(found["papers"]) == {"p1", "p2", "p3"}  # p4 left the bib
+    assert any(len(days) >= 2 for per in found["papers"].values() for days in per.values())
+    assert found["per_year"]
+
+
+def test_the_series_keeps_the_days_a_count_moved() -> None:
+    """28 nightly checks, the count moving twice: three points (the first day, each
+    move), the last ``points`` of them."""
+    store = Store.memory()
+    store.sync_library(Library(works=[Work("a", "article", "A")]))
+    for day in range(1, 29):
+        count = 5 if day < 10 else 7 if day < 20 else 5
+        ts = f"2026-02-{day:02d}T03:00:00Z"
+        store.record_citations([CitationCount("a", "openalex", count, ts)])
+    assert store.recent_change_points(30) == {
+        "a": {
+            "openalex": [("2026-02-01", 5), ("2026-02-10", 7), ("2026-02-20", 5)],
+        }
+    }
+    assert store.recent_change_points(2) == {
+        "a": {"openalex": [("2026-02-10", 7), ("2026-02-20", 5)]}
+    }

@@ -834,7 +834,7 @@ def m042_citation_years(db: sqlite_utils.Database) -> None:
     _create_dependent_views(db)
 
 
-def daily_citations_sql(works: str | None = None) -> str:
+def daily_citations_sql(works: str | None = None, *, days: str | None = None) -> str:
     """Per work, source and day the source checked the work: the day's last count.
     Closed spans are read through an index on their last check, the open ones from
     citations_latest, so one day's rows do not scan the history.
@@ -842,15 +842,23 @@ def daily_citations_sql(works: str | None = None) -> str:
     The one implementation of each work's daily counts: the ``daily_citations``
     view is this over every work; with ``works`` (a SELECT of publication keys) it
     reads only those works' spans, an index range each (`pubtrack plot`'s top
-    papers: ``Store.daily_counts``)."""
+    papers: ``Store.daily_counts``); with ``days`` (a SELECT of ``publication_key,
+    source, day`` rows) only those rows, each through its work's own spans (the
+    page's sparklines: ``Store.recent_change_points``)."""
+    check_days = """SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day
+                FROM citation_checks"""
     closed, only_c, only_l = "c.checked_until", "", ""
     if works is not None:
         closed = "+c.checked_until"  # walk the works' own spans, not every span of a day
         only_c = f"\n                AND c.publication_key IN ({works})"
         only_l = f"\n                AND l.publication_key IN ({works})"
+    if days is not None:
+        check_days = f"SELECT publication_key, source, day FROM ({days})"
+        closed = "+c.checked_until"
+        only_c += "\n                AND c.publication_key = d.publication_key"
+        only_l += "\n                AND l.publication_key = d.publication_key"
     return f"""WITH check_days AS (
-                SELECT DISTINCT source, substr(retrieved_at, 1, 10) AS day
-                FROM citation_checks
+                {check_days}
             )
             SELECT c.publication_key, c.source, d.day, c.count
             FROM check_days d
@@ -1687,6 +1695,40 @@ class Store:
         )
         for key, count in rows:
             out.setdefault(key, []).append(count)
+        return out
+
+    def recent_change_points(self, points: int) -> dict[str, dict[str, list[tuple[str, int]]]]:
+        """{key: {source: [(day, count), ...]}}: per work (in the bib) and source, the
+        last ``points`` days on which its daily count (``daily_citations``) differed
+        from the day checked before, oldest first; its first day counts as a change.
+        The page's sparklines, in one query.
+
+        A count can only change on a day one of the work's spans starts, and on such
+        a day the previous checked day's count is the previous such day's, so the
+        view's query (``daily_citations_sql``) is read on those days only: O(spans),
+        not one row per work and checked day."""
+        starts = (
+            "SELECT DISTINCT c.publication_key, c.source, substr(c.retrieved_at, 1, 10) AS day"
+            " FROM citations c"
+            f" JOIN publications p ON p.key = c.publication_key AND {self._in_bib}"
+        )
+        sql = f"""WITH daily AS ({daily_citations_sql(days=starts)}),
+            moves AS (
+                SELECT publication_key, source, day, count,
+                    LAG(count) OVER (PARTITION BY publication_key, source ORDER BY day)
+                        AS before
+                FROM daily
+            ),
+            changes AS (
+                SELECT publication_key, source, day, count, ROW_NUMBER() OVER
+                    (PARTITION BY publication_key, source ORDER BY day DESC) AS recent
+                FROM moves WHERE before IS NULL OR before != count
+            )
+            SELECT publication_key, source, day, count FROM changes WHERE recent <= ?
+            ORDER BY publication_key, source, day"""
+        out: dict[str, dict[str, list[tuple[str, int]]]] = {}
+        for key, source, day, count in self.db.execute(sql, [points]):
+            out.setdefault(key, {}).setdefault(source, []).append((day, count))
         return out
 
     def daily_totals(self, source: str | None = None) -> dict[str, list[tuple[str, int, int]]]:

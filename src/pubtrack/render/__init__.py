@@ -129,7 +129,8 @@ class StoredData:
     # What sync learned (issue 10): {key: {source: {kind: id}}} and {key: OA pdf url}.
     learned: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     pdfs: dict[str, str] = field(default_factory=dict)
-    # --standalone: {"papers": {key: [[day, count], ...]}, "per_year": {year: n}, "source": s}
+    # --standalone: {"papers": {key: {source: [[day, count], ...]}}, "per_year": {source:
+    # {year: n}}} (render/page.py load_series)
     series: dict[str, Any] = field(default_factory=dict)
 
 
@@ -176,7 +177,7 @@ def load_stored(
             if series:
                 from pubtrack.render.page import load_series
 
-                history = load_series(store, config)
+                history = load_series(store)
             return StoredData(
                 citations=store.latest_citations(),
                 external_ids=store.external_ids(("semantic_scholar", "openalex")),

@@ -10,15 +10,16 @@ context (each paper's count history, citations per year) comes from
 
 from __future__ import annotations
 
-import json
 import re
-from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
 from pubtrack.models import Work, plain
 from pubtrack.render.context import KIND_LABELS, PublicationView, RenderContext, source_label
+
+if TYPE_CHECKING:
+    from pubtrack.db import Store
 
 # Fields a site or pubtrack reads that mean nothing to someone citing the paper.
 _PRIVATE_FIELDS = {
@@ -54,39 +55,28 @@ _PRIVATE_FIELDS = {
 SPARK_POINTS = 30  # changes of count shown per paper
 
 
-def load_series(store: Any, config: Any) -> dict[str, Any]:
-    """Each paper's daily counts per source and citations per year per source."""
+def load_series(store: Store) -> dict[str, Any]:
+    """Each paper's recent changes of count per source, and citations per year per source.
+
+    Both come from the database's own queries: the change points from the
+    ``daily_citations`` view's query (``Store.recent_change_points``: each work's
+    last ``SPARK_POINTS`` days on which its count moved, a night that fetched the
+    same count adds nothing), the years from the stats report (the
+    ``citations_per_year`` view). A database that cannot be read raises
+    ``StorageError``, which render turns into its warning (or error with --output).
+    """
     from pubtrack.stats import build_stats
 
-    papers: dict[str, dict[str, list[list[Any]]]] = {}
-    # The history is stored as changes (spans of checks with one value): each span's
-    # first day is where its value starts; a later span the same day overrides it.
-    # Change points only: a night that fetched the same count adds nothing, so the
-    # page is unchanged until a count moves. Streamed: one work at a time.
-    for (key, source), spans in groupby(
-        store.iter_spans(in_bib_only=False), key=lambda r: (r[0], r[1])
-    ):
-        daily: list[tuple[str, int]] = []
-        for span in spans:
-            day, count = span[4][:10], int(span[2])
-            if daily and daily[-1][0] == day:
-                daily[-1] = (day, count)
-            else:
-                daily.append((day, count))
-        days: list[tuple[str, int]] = []
-        for day, count in daily:
-            if not days or days[-1][1] != count:
-                days.append((day, count))
-        papers.setdefault(key, {})[source] = [[d, c] for d, c in days[-SPARK_POINTS:]]
-    try:
-        report = json.loads(build_stats(store).to_json())
-        per_year = {
-            name: {int(y): int(n) for y, n in (data.get("citations_per_year") or {}).items()}
-            for name, data in report.get("sources", {}).items()
-        }
-    except Exception:  # noqa: BLE001 - a chart is never worth a failed page
-        per_year = {}
-    return {"papers": papers, "per_year": {k: v for k, v in per_year.items() if v}}
+    papers = {
+        key: {source: [[day, count] for day, count in points] for source, points in per.items()}
+        for key, per in store.recent_change_points(SPARK_POINTS).items()
+    }
+    per_year = {
+        name: dict(source.citations_per_year)
+        for name, source in build_stats(store).sources.items()
+        if source.citations_per_year
+    }
+    return {"papers": papers, "per_year": per_year}
 
 
 def clean_bibtex(work: Work) -> str:
