@@ -329,3 +329,58 @@ def reference_daily_totals(all_series, days=None) -> list[tuple[str, int, int]]:
         if current and (days is None or day in days):
             out.append((day, len(current), sum(current.values())))
     return out
+
+
+def damage_last_page_of(path: Path, table: str) -> int:
+    """Overwrite the page holding ``table``'s last rows (the rightmost leaf of its
+    b-tree, found by following the interior pages' right-most pointers, as the SQLite
+    file format lays them out) with garbage, as a failing disk would: the first rows
+    still read, reaching the last ones fails. Returns the page number."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        (root,) = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+        ).fetchone()
+    finally:
+        conn.close()
+    data = bytearray(path.read_bytes())
+    size = int.from_bytes(data[16:18], "big")
+    size = 65536 if size == 1 else size
+    page = root
+    while True:
+        header = (page - 1) * size + (100 if page == 1 else 0)
+        kind = data[header]
+        if kind == 0x0D:  # a table leaf
+            break
+        assert kind == 0x05, f"page {page} of {table} is not a table b-tree page"
+        page = int.from_bytes(data[header + 8 : header + 12], "big")  # right-most child
+    assert page != root, f"{table} fits on one page: nothing before its last rows"
+    data[(page - 1) * size : page * size] = b"\xa5" * size
+    path.write_bytes(data)
+    return page
+
+
+def history_with_a_damaged_tail(path: Path) -> list[str]:
+    """A database whose works a..j have a month of counts each and work z, synced
+    last, a long history; then the last page of ``citations`` and of
+    ``citation_checks`` (z's newest rows) is damaged. Returns the undamaged keys."""
+    from datetime import UTC, datetime, timedelta
+
+    from pubtrack.db import Store
+    from pubtrack.models import CitationCount, Library, Work
+
+    keys = list("abcdefghij")
+    start = datetime(2025, 1, 1, 3, tzinfo=UTC)
+    with Store.open(path) as store, store.transaction():
+        store.sync_library(Library(works=[Work(k, "article", k) for k in [*keys, "z"]]))
+        for day in range(30):
+            ts = (start + timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            store.record_citations(CitationCount(k, "openalex", day, ts) for k in keys)
+        for day in range(30, 800):
+            ts = (start + timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            store.record_citations([CitationCount("z", "openalex", day, ts)])
+    damage_last_page_of(path, "citations")
+    damage_last_page_of(path, "citation_checks")
+    return keys

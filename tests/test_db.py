@@ -235,3 +235,27 @@ def test_opening_a_current_database_leaves_the_view_to_sync(tmp_path: Path) -> N
         store.use_citation_sources(["crossref"])
     with Store.open(path) as store:
         assert _columns(store) == _FIXED[:4] + ["crossref"] + _FIXED[4:]
+
+
+def test_a_damaged_page_read_while_iterating_is_a_storage_error(tmp_path: Path) -> None:
+    """SQLite reads pages as the rows are stepped through: a damaged page met after
+    the statement ran (the caller iterating a Store generator, or a Store method's
+    own loop) is a StorageError naming the file, never a bare sqlite3 error."""
+    from conftest import history_with_a_damaged_tail
+    from pubtrack.errors import StorageError
+
+    path = tmp_path / "damaged.db"
+    keys = history_with_a_damaged_tail(path)
+    with Store.open_readonly(path) as store:
+        seen: list[str] = []
+        with pytest.raises(StorageError) as err:
+            for span in store.iter_spans(in_bib_only=False):
+                seen.append(span[0])
+        assert str(err.value).startswith(f"{path}: ") and "malformed" in str(err.value)
+        assert set(seen) == set(keys)  # the works before z were read: it failed while iterating
+        with pytest.raises(StorageError) as err:
+            store.check_times()
+        assert str(err.value).startswith(f"{path}: ")
+        with pytest.raises(StorageError):
+            list(store.iter_observations(in_bib_only=False))
+        assert len(store.latest_citations()) == len(keys) + 1  # its own table: still readable

@@ -339,3 +339,39 @@ def test_the_series_keeps_the_days_a_count_moved() -> None:
     assert store.recent_change_points(2) == {
         "a": {"openalex": [("2026-02-10", 7), ("2026-02-20", 5)]}
     }
+
+
+def test_a_database_that_fails_while_read_gives_the_page_without_counts(tmp_path: Path) -> None:
+    """The history cannot be read (a damaged page, met while the series is read): as
+    any render, the page is printed without counts and a warning; with --output it is
+    an error and nothing is written."""
+    from conftest import history_with_a_damaged_tail
+
+    root = tmp_path / "damaged"
+    (root / "data").mkdir(parents=True)
+    (root / "bib").mkdir()
+    keys = history_with_a_damaged_tail(root / "data" / "pubtrack.db")
+    (root / "bib" / "publications.bib").write_text(
+        "".join(
+            f"@article{{{k},\n  author = {{Lovelace, Ada}},\n  title = {{Work {k}}},\n"
+            f"  journal = {{J}},\n  year = {{2024}},\n}}\n\n"
+            for k in [*keys, "z"]
+        ),
+        encoding="utf-8",
+    )
+    (root / "pubtrack.toml").write_text(
+        '[owner]\nname = "Ada Lovelace"\n[bib]\npublications = ["bib/*.bib"]\ntalks = []\n',
+        encoding="utf-8",
+    )
+    shown = _render(root)
+    assert shown.returncode == 0, shown.stderr
+    assert "pubtrack.db: cannot read citation counts: database disk image is malformed" in (
+        shown.stderr
+    )
+    assert "rendering without citation counts" in shown.stderr
+    assert shown.stdout.count('<li id="pub-') == len(keys) + 1
+    assert '<svg class="spark"' not in shown.stdout and "Cited by" not in shown.stdout
+    written = _render(root, "--output", "page.html")
+    assert written.returncode == 1
+    assert "malformed; nothing written" in written.stderr
+    assert not (root / "page.html").exists()

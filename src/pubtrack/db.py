@@ -6,7 +6,8 @@ opens and is upgraded in place, each migration in its own transaction.
 Writes go through ``Store.transaction()`` so a crash never leaves half a sync.
 
 The Store talks to SQLite through one small connection wrapper (``_Connection``)
-that turns every ``sqlite3.Error`` into a ``DatabaseError`` naming the file: no
+that turns every ``sqlite3.Error`` into a ``DatabaseError`` naming the file, raised
+while executing a statement or while stepping through its rows (``_Cursor``): no
 code outside this module catches ``sqlite3`` errors. sqlite-utils is imported
 only to migrate (``Store.open``): read commands open the database read-only
 without it (it also pulls in numpy when that is installed: 0.1 s per command).
@@ -1058,10 +1059,54 @@ class _Table:
         return int(self.db.execute(f'SELECT count(*) FROM "{self.name}"').fetchone()[0])
 
 
+class _Cursor:
+    """The rows of one statement, with the errors of reading them translated too:
+    SQLite reads a table's pages as the rows are stepped through, so a damaged page
+    (or a lock, a vanished file) fails after ``execute`` returned, while the caller
+    iterates. Those errors are ``StorageError`` naming the file, as ``execute``'s."""
+
+    __slots__ = ("_cursor", "_db")
+
+    def __init__(self, cursor: sqlite3.Cursor, db: _Connection) -> None:
+        self._cursor = cursor
+        self._db = db
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            yield from self._cursor
+        except sqlite3.Error as exc:
+            raise self._db.error(exc) from exc
+
+    def fetchone(self) -> Any:
+        try:
+            return self._cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise self._db.error(exc) from exc
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return self._cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise self._db.error(exc) from exc
+
+
 class _Connection:
     """The Store's SQLite connection: plain ``sqlite3`` (autocommit, explicit
     transactions), rows as dicts from ``query``, and every ``sqlite3.Error``
-    raised as a ``DatabaseError`` that names the file."""
+    raised as a ``DatabaseError`` that names the file, whether it comes while
+    executing a statement or while fetching its rows (``_Cursor``)."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
         self._conn = conn
@@ -1076,21 +1121,21 @@ class _Connection:
     def conn(self) -> _Connection:
         return self  # ``db.conn.executemany(...)`` reads as before, errors translated
 
-    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Any = ()) -> _Cursor:
         try:
-            return self._conn.execute(sql, params or ())
+            return _Cursor(self._conn.execute(sql, params or ()), self)
         except sqlite3.Error as exc:
             raise self.error(exc) from exc
 
-    def executemany(self, sql: str, rows: Iterable[Any]) -> sqlite3.Cursor:
+    def executemany(self, sql: str, rows: Iterable[Any]) -> _Cursor:
         try:
-            return self._conn.executemany(sql, rows)
+            return _Cursor(self._conn.executemany(sql, rows), self)
         except sqlite3.Error as exc:
             raise self.error(exc) from exc
 
-    def executescript(self, sql: str) -> sqlite3.Cursor:
+    def executescript(self, sql: str) -> _Cursor:
         try:
-            return self._conn.executescript(sql)
+            return _Cursor(self._conn.executescript(sql), self)
         except sqlite3.Error as exc:
             raise self.error(exc) from exc
 
@@ -1100,14 +1145,7 @@ class _Connection:
         if cursor.description is None:
             raise ValueError(f"query() is for statements that return rows: {sql[:60]!r}")
         names = [d[0] for d in cursor.description]
-        return self._rows(cursor, names)
-
-    def _rows(self, cursor: sqlite3.Cursor, names: list[str]) -> Iterator[dict[str, Any]]:
-        try:
-            for row in cursor:
-                yield dict(zip(names, row, strict=True))
-        except sqlite3.Error as exc:
-            raise self.error(exc) from exc
+        return (dict(zip(names, row, strict=True)) for row in cursor)
 
     def table_names(self) -> list[str]:
         rows = self.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -1125,7 +1163,10 @@ class _Connection:
         return str(self.execute("PRAGMA journal_mode").fetchone()[0])
 
     def iterdump(self) -> Iterator[str]:
-        return self._conn.iterdump()
+        try:
+            yield from self._conn.iterdump()
+        except sqlite3.Error as exc:
+            raise self.error(exc) from exc
 
     @contextmanager
     def atomic(self) -> Iterator[_Connection]:
