@@ -394,6 +394,76 @@ def test_output_cache_follows_included_templates_and_no_cache(
     assert sorted(p.name for p in cache_dir.iterdir()) == before
 
 
+def test_output_cache_sees_an_edit_that_keeps_size_and_mtime(example_project: Path) -> None:
+    """The key is made of the templates' contents: an included template rewritten
+    with the same size and its mtime put back renders the new text (and a later
+    render is served that new text from the cache)."""
+    from pubtrack.config import load_config
+    from pubtrack.render import RenderOptions, render_project
+
+    config = load_config()
+    Store.open(config.database_path).close()
+    templates = example_project / "templates"
+    templates.mkdir()
+    (templates / "cv.md.j2").write_text("{% include 'part.md.j2' %}\n", encoding="utf-8")
+    part = templates / "part.md.j2"
+    part.write_text("first {{ publications|length }}", encoding="utf-8")
+    options = RenderOptions(format="md", template=templates / "cv.md.j2")
+    assert render_project(config, options).text.startswith("first ")
+    assert render_project(config, options).library is None  # now served from the cache
+
+    before = part.stat()
+    part.write_text("fifth {{ publications|length }}", encoding="utf-8")
+    os.utime(part, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = part.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    fresh = render_project(config, options)
+    assert fresh.text.startswith("fifth ") and fresh.library is not None
+    again = render_project(config, options)
+    assert again.library is None and again.text == fresh.text
+
+
+def test_the_template_stamp_is_the_folders_contents(tmp_path: Path) -> None:
+    from pubtrack.render.cache import template_stamp
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "cv.md.j2").write_text("{% include 'sub/part.j2' %}", encoding="utf-8")
+    part = tmp_path / "sub" / "part.j2"
+    part.write_text("abc", encoding="utf-8")
+    first = template_stamp(tmp_path)
+    assert first is not None
+    os.utime(part, ns=(1, 2))  # touched, same bytes: the same key
+    assert template_stamp(tmp_path) == first
+    part.write_text("abd", encoding="utf-8")
+    os.utime(part, ns=(1, 2))  # same size and time, other bytes: another key
+    assert template_stamp(tmp_path) not in (None, first)
+    part.write_text("abc", encoding="utf-8")
+    assert template_stamp(tmp_path) == first
+    (tmp_path / "sub" / "new.j2").write_text("", encoding="utf-8")
+    assert template_stamp(tmp_path) != first
+
+
+def test_a_template_folder_too_large_to_read_is_not_cached(
+    fake_reader: Library, example_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A template kept in a big folder (the project root, say): reading it all for
+    every key would cost more than the render, so the render is simply not cached."""
+    from pubtrack.config import load_config
+    from pubtrack.render import RenderOptions, cache, render_project
+
+    config = load_config()
+    Store.open(config.database_path).close()
+    (example_project / "cv.md.j2").write_text("n={{ publications|length }}\n", encoding="utf-8")
+    monkeypatch.setattr(cache, "TEMPLATE_DIR_MAX_FILES", 3)  # the root holds more files
+    options = RenderOptions(format="md", template=example_project / "cv.md.j2")
+    assert cache.template_stamp(example_project) is None
+    for _ in range(2):
+        result = render_project(config, options)
+        assert result.text == "n=2\n" and result.library is not None  # rendered each time
+    render_dir = config.cache_dir / "render"
+    assert not render_dir.exists() or not any(render_dir.iterdir())
+
+
 def test_an_unchanged_render_is_served_without_parsing_the_bib(
     example_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -385,8 +385,8 @@ def _load(
 
 def _cache_key(
     config: Config, options: RenderOptions, fingerprint: str, stored: StoredData, variant: str
-) -> str:
-    """Everything the rendered text depends on (render/cache.py)."""
+) -> str | None:
+    """Everything the rendered text depends on (render/cache.py); None: not cached."""
     from pubtrack.render import cache
 
     return cache.cache_key(
@@ -435,6 +435,8 @@ def _cached(
     if fingerprint is None or not cache.enabled():
         return cache.fill(build(), generated_at)
     key = _cache_key(config, options, str(fingerprint), stored, variant)
+    if key is None:
+        return cache.fill(build(), generated_at)
     directory = config.cache_dir / "render"
     entry = cache.load(directory, key)
     if entry is None:
@@ -477,6 +479,8 @@ def _from_cache(
     )
     read = (stored, stored_warnings)
     key = _cache_key(config, options, fingerprint, stored, "stdout")
+    if key is None:
+        return None, read
     entry = cache.load(config.cache_dir / "render", key)
     if entry is None or (refuse_empty and entry.empty):
         return None, read

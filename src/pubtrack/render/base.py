@@ -17,6 +17,8 @@ template idea works everywhere while escaping stays right for each:
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -234,12 +236,41 @@ def _replace_markers(escaped: str, fmt: Format) -> str:
 # ---------------------------------------------------------------------------
 
 
+def _file_stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class _FileLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, whose compiled templates are reused only while the file's
+    size, mtime and change time are those it was read with. Jinja checks the mtime
+    alone: an edit that restores it (which the output cache's key, made of the
+    contents, notices) would render the old template in a process that renders
+    twice. The change time moves with every write and every time reset."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = jinja2.loaders.split_template_path(template)
+        candidates = (posixpath.join(p, *pieces) for p in self.searchpath)
+        found = next((f for f in candidates if os.path.isfile(f)), None)
+        if found is None:
+            return super().get_source(environment, template)  # raises TemplateNotFound
+        path: str = found
+        stamp = _file_stamp(path)  # taken before reading: an edit meanwhile only reloads
+        contents, filename, _ = super().get_source(environment, template)
+        return contents, filename, lambda: stamp is not None and _file_stamp(path) == stamp
+
+
 def make_environment(fmt: Format, template_dir: Path | None = None) -> jinja2.Environment:
     """Bundled templates (and the directory of a user's template), this format's filters."""
     loaders: list[jinja2.BaseLoader] = []
     if template_dir is not None:
-        loaders.append(jinja2.FileSystemLoader(str(template_dir)))
-    loaders.append(jinja2.FileSystemLoader(str(TEMPLATE_DIR)))
+        loaders.append(_FileLoader(str(template_dir)))
+    loaders.append(_FileLoader(str(TEMPLATE_DIR)))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=fmt.autoescape,

@@ -2,9 +2,10 @@
 
 The key covers everything the text depends on: the library fingerprint (bib
 files), the resolved options, the owner names and ``[render]`` settings, the
-counts and ids read from the database, every template the Jinja environment
-can load (the bundled ones and every file in the user's template directory,
-since any of them can be included or extended) and the render code.
+counts and ids read from the database, the bytes of every template the Jinja
+environment can load (the bundled ones and every file in the user's template
+directory, since any of them can be included or extended) and of the render
+code. Contents, not sizes and times: an edit that keeps both still renders anew.
 ``generated_at`` is the one value that changes every run; it is rendered as a
 placeholder and filled in on the way out. Entries live in
 ``<database dir>/.cache/render/``; a failure to read or write the cache only
@@ -13,6 +14,7 @@ costs speed, and ``PUBTRACK_NO_CACHE=1`` turns it off (as the parse cache).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -33,41 +35,75 @@ def enabled() -> bool:
     return os.environ.get("PUBTRACK_NO_CACHE", "") in ("", "0")
 
 
-def _code_stamp() -> list[tuple[str, int]]:
-    """Bundled templates and render code: an edited install never serves stale text."""
+# A user's template folder is read whole for the key; past these sizes (a template
+# kept at the project root, next to the database and a virtualenv) reading it would
+# cost more than the render saves, so that render is not cached.
+TEMPLATE_DIR_MAX_FILES = 1000
+TEMPLATE_DIR_MAX_BYTES = 16_000_000
+
+
+def _add_file(digest: Any, name: str, path: str | Path) -> int:
+    """Name and bytes of one file into ``digest`` (length-prefixed, so no two sets of
+    files hash alike); an unreadable file counts as such. Returns the bytes read."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        digest.update(f"{name}\0unreadable\0".encode())
+        return 0
+    digest.update(f"{name}\0{len(data)}\0".encode())
+    digest.update(data)
+    return len(data)
+
+
+def _code_stamp() -> str:
+    """Bundled templates and render code, by content: an edited install never serves
+    stale text, whatever the files' times say."""
+    digest = hashlib.sha256()
     files = [*_CODE_DIR.glob("*.py"), *(_CODE_DIR / "templates").glob("*")]
-    return sorted((f.name, f.stat().st_mtime_ns) for f in files)
+    for path in sorted(files):
+        _add_file(digest, path.relative_to(_CODE_DIR).as_posix(), path)
+    return digest.hexdigest()
 
 
-def template_stamp(template_dir: Path) -> list[tuple[str, int, int]]:
-    """(name, size, mtime) of every template the user's loader can load: an edited
-    include or base template changes the key as much as the named template does.
-    The same walk as Jinja's ``FileSystemLoader.list_templates`` (links followed)."""
-    stamps = []
+def template_stamp(template_dir: Path) -> str | None:
+    """A digest of the name and bytes of every file the user's loader can load (the
+    same walk as Jinja's ``FileSystemLoader.list_templates``, links followed): an
+    edited include or base template changes the key as much as the named template
+    does, even when the edit kept the file's size and time. None when the folder is
+    too large to read for every render (then the render is not cached)."""
+    found: list[tuple[str, str]] = []
+    total = 0
     for root, _dirs, files in os.walk(template_dir, followlinks=True):
         for name in files:
             path = os.path.join(root, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            stamps.append((os.path.relpath(path, template_dir), st.st_size, st.st_mtime_ns))
-    return sorted(stamps)
+            with contextlib.suppress(OSError):  # unreadable: counted as such below
+                total += os.stat(path).st_size
+            found.append((os.path.relpath(path, template_dir), path))
+            if len(found) > TEMPLATE_DIR_MAX_FILES or total > TEMPLATE_DIR_MAX_BYTES:
+                return None
+    digest = hashlib.sha256()
+    for name, path in sorted(found):
+        _add_file(digest, name, path)
+    return digest.hexdigest()
 
 
 def cache_key(
     fingerprint: str, options: dict[str, Any], settings: dict[str, Any], stored: Any
-) -> str:
+) -> str | None:
+    """The entry's name: a digest of everything the text depends on (None: this
+    render cannot be keyed cheaply, see ``template_stamp``)."""
     digest = hashlib.sha256()
     for part in (fingerprint, __version__, json.dumps(options, sort_keys=True, default=str)):
         digest.update(part.encode("utf-8") + b"\0")
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode("utf-8") + b"\0")
-    digest.update(repr(_code_stamp()).encode("utf-8") + b"\0")
+    digest.update(_code_stamp().encode("utf-8") + b"\0")
     template = options.get("template")
     if template:
-        digest.update(Path(template).read_bytes() + b"\0")
         stamp = template_stamp(Path(template).resolve().parent)
-        digest.update(repr(stamp).encode("utf-8") + b"\0")
+        if stamp is None:
+            return None
+        digest.update(stamp.encode("utf-8") + b"\0")
     digest.update(repr(stored).encode("utf-8"))
     return digest.hexdigest()
 
