@@ -378,8 +378,7 @@ def _dry_run(config: Config, run: SyncRun, started: float, problems: list[str]) 
         store = Store.open_readonly(config.database_path)
         try:
             records = store.all_source_records()
-            with contextlib.suppress(Exception):  # a database from before learned_ids
-                learned = store.learned_ids()
+            learned = store.learned_ids()  # (an older database is read upgraded in memory)
         finally:
             store.close()
     run.load(records, learned)
