@@ -1204,7 +1204,10 @@ class _Connection:
             raise self.error(exc) from exc
 
     def close(self) -> None:
-        self._conn.close()
+        try:
+            self._conn.close()
+        except sqlite3.Error as exc:
+            raise self.error(exc) from exc
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
