@@ -64,6 +64,14 @@ def _default_sources() -> tuple[str, ...]:
     return registry().default_enabled
 
 
+def _sources_doc() -> str:
+    """[sync] sources' doc: which sources need a key ("openalex needs OPENALEX_API_KEY")."""
+    from pubtrack.sources.registry import registry
+
+    needs = [f"{c.name} needs {c.key_env}" for c in registry() if c.key_required and c.key_env]
+    return "Sources queried by `pubtrack sync`" + (f" ({'; '.join(needs)})." if needs else ".")
+
+
 def _toml_list(items: Any) -> str:
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
@@ -159,7 +167,7 @@ class SyncSettings(HttpSettings):
     sources: list[str] | None = setting(
         None,
         shown=lambda: _toml_list(_default_sources()),
-        doc="Sources queried by `pubtrack sync` (openalex needs OPENALEX_API_KEY).",
+        doc=_sources_doc,
     )
     max_age: float = setting(
         float(DEFAULT_MAX_AGE),

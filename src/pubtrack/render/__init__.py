@@ -154,6 +154,7 @@ def load_stored(
     if not path.exists():
         return StoredData()
     from pubtrack.db import Store  # imported only when there is a database to read
+    from pubtrack.sources.registry import registry
 
     def trouble(message: str) -> StoredData:
         if guarded:
@@ -165,6 +166,7 @@ def load_stored(
         store = Store.open_readonly(path, timeout=5.0)
     except DatabaseError as exc:
         return trouble(str(exc))
+    sources = registry()
     with store:
         try:
             trends = {}
@@ -179,10 +181,10 @@ def load_stored(
                 history = load_series(store, config)
             return StoredData(
                 citations=store.latest_citations(),
-                external_ids=store.external_ids(("semantic_scholar", "openalex")),
+                external_ids=store.external_ids(sources.own_id_sources),
                 sparklines=trends,
                 learned=store.learned_ids_by_source(),
-                pdfs=store.open_access_pdfs(),
+                pdfs=store.open_access_pdfs(sources.by_id_trust(sources.names)),
                 series=history,
             )
         except StorageError as exc:

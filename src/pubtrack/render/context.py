@@ -125,7 +125,7 @@ class PublicationView:
     id_sources: dict[str, str] = field(default_factory=dict)
     status: str | None = None  # "to appear", "under review", "in press"
     citation_style: str = "full"  # full | count ("Cited by 12") | number ("12")
-    link_citations: bool = False  # "Cited by N" links to the citing papers (S2, OpenAlex)
+    link_citations: bool = False  # "Cited by N" links to the citing papers (cited_by_url)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -145,12 +145,12 @@ class PublicationView:
 
 
 def citing_papers_url(source: str, ids: Mapping[str, str | None]) -> str | None:
-    """Semantic Scholar and OpenAlex list a paper's citing papers on a public page."""
-    if source == "semantic_scholar" and ids.get("semantic_scholar"):
-        return f"https://www.semanticscholar.org/paper/{ids['semantic_scholar']}#citing-papers"
-    if source == "openalex" and ids.get("openalex"):
-        return f"https://openalex.org/works?filter=cites:{ids['openalex']}"
-    return None
+    """The source's public page of a paper's citing papers (``Source.citing_papers_url``),
+    or None: the source has none, or the work's id there is unknown."""
+    from pubtrack.sources.registry import registry
+
+    cls = registry().get(source)
+    return cls.citing_papers_url(ids) if cls is not None else None
 
 
 @dataclass
@@ -470,6 +470,12 @@ def build_publications(
     )
     out: list[PublicationView] = []
     learned = learned or {}
+    # Ids a sync found that the bib lacks (read the registry only when there are any).
+    own_id_sources: tuple[str, ...] = ()
+    if external_ids:
+        from pubtrack.sources.registry import registry
+
+        own_id_sources = registry().own_id_sources
     pdfs = pdfs or {}
     # The reader hands out one Author per spelling, shared by the entries that write
     # it so: one view (and one owner check) each. Keyed by id(): the works hold them.
@@ -492,7 +498,7 @@ def build_publications(
             views.append(view)
         flags = [view.is_owner for view in views]
         found = external_ids.get(work.key)
-        for source in ("semantic_scholar", "openalex"):
+        for source in own_id_sources:
             if not ids[source]:
                 # The bib lacks it; a sync found it (source_records.external_id).
                 ids[source] = found.get(source) if found else None

@@ -45,6 +45,8 @@ class Arxiv(Source):
     id_trust = 10
     default_url = "https://export.arxiv.org/api/query"
     url_env = "PUBTRACK_ARXIV_API_URL"
+    lookup_kind = "arxiv"
+    external_id_kind = "arxiv"
     default_enabled = True
     batch_size = 100
     min_interval = 3.0
@@ -60,11 +62,6 @@ class Arxiv(Source):
         if parts:
             return parts[0]
         return arxiv_id_from_doi(work.ids.doi)
-
-    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
-        from pubtrack.verify import asked_keys
-
-        return asked_keys(self.name, lookup)
 
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         """As few requests as arXiv allows; a bad id is reported and left out."""

@@ -12,12 +12,14 @@ a source"); a lookup API likewise.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Generic, TypeVar
 
+from pubtrack.models import Identifiers
 from pubtrack.sources.base import (
     ENTRY_POINT_GROUP,
     LOOKUP_ENTRY_POINT_GROUP,
@@ -50,6 +52,12 @@ class _Registry(Generic[A]):
     def names(self) -> tuple[str, ...]:
         """Every name, in listing order."""
         return tuple(c.name for c in self.classes)
+
+
+def _overrides(cls: type[Source], name: str) -> bool:
+    """Does ``cls`` (or a base below ``Source``) define ``name`` itself?"""
+    below = cls.__mro__[: cls.__mro__.index(Source)]
+    return any(name in vars(k) for k in below)
 
 
 def _listing(classes: Iterable[type[A]]) -> tuple[type[A], ...]:
@@ -103,6 +111,22 @@ class SourceRegistry(_Registry[Source]):
         """Listing position (unknown names after every known one)."""
         names = self.names
         return names.index(name) if name in names else len(names)
+
+    @property
+    def own_id_sources(self) -> tuple[str, ...]:
+        """Sources whose external id is a kind of id of their own, named after them and
+        kept in the bib (S2's paperId, OpenAlex's W…; ``external_id_kind == name``):
+        render shows it, from the last sync, where the bib lacks it."""
+        kinds = {f.name for f in dataclasses.fields(Identifiers)}
+        return tuple(
+            c.name for c in self.classes if c.external_id_kind == c.name and c.name in kinds
+        )
+
+    @property
+    def citing_pages(self) -> tuple[str, ...]:
+        """Labels of the sources with a public page of citing papers
+        (``Source.citing_papers_url``), in listing order."""
+        return tuple(c.label for c in self.classes if _overrides(c, "citing_papers_url"))
 
     def url_envs(self) -> dict[str, str]:
         """{source: PUBTRACK_*_API_URL} for sources whose URL can be overridden."""

@@ -11,7 +11,6 @@ written as the published version with its arXiv id kept.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -96,8 +95,9 @@ class Resolver:
                     found["dblp"] = record
                     self._learn(seed, record)
             if "openalex" in seed.ids and not (seed.ids.keys() & {"doi", "arxiv"}):
-                if not os.environ.get("OPENALEX_API_KEY", "").strip():
-                    self.warn("OpenAlex needs OPENALEX_API_KEY; OpenAlex ids cannot be looked up")
+                missing = openalex_api.OpenAlex.missing_key()
+                if missing:
+                    self.warn(f"{missing}; OpenAlex ids cannot be looked up")
                 else:
                     work = self.attempt(
                         "openalex",
