@@ -101,7 +101,7 @@ def _registry_help(text: str) -> str:
         names=", ".join(sources.names),
         citation_names=", ".join(sources.citation_sources),
         labels=_and(labels),
-        citing_pages=_and(sources.citing_pages) or "none installed",
+        citing_pages=_and(sources.label(n) for n in sources.citing_page_sources) or "none",
     )
 
 

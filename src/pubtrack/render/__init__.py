@@ -181,7 +181,9 @@ def load_stored(
                 history = load_series(store, config)
             return StoredData(
                 citations=store.latest_citations(),
-                external_ids=store.external_ids(sources.own_id_sources),
+                external_ids=store.external_ids(
+                    dict.fromkeys([*sources.own_id_kinds, *sources.citing_page_sources])
+                ),
                 sparklines=trends,
                 learned=store.learned_ids_by_source(),
                 pdfs=store.open_access_pdfs(sources.by_id_trust(sources.names)),

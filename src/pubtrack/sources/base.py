@@ -138,11 +138,12 @@ class Source(Api, ABC):
     provides_citations: ClassVar[bool] = True
     # The kind of id (an ``Identifiers`` field: "doi", "arxiv", ...) ``lookup_id``
     # returns, and the kind ``SourceResult.external_id`` is: verify.py checks answers
-    # against them. "" when the source cannot say (no id check). A source whose
-    # external id is its own kind (S2's paperId, OpenAlex's W…) also fills that id in
-    # render when the bib lacks it.
+    # against them. "" when the source cannot say (no id check).
     lookup_kind: ClassVar[str] = ""
     external_id_kind: ClassVar[str] = ""
+    # The source finds its own id of a work known by other ids (S2's paperId, OpenAlex's
+    # W…): render shows that external id where the bib lacks it.
+    finds_own_id: ClassVar[bool] = False
     # What to install when an optional dependency is missing ("pip install ...").
     install_hint: ClassVar[str] = ""
 
@@ -205,7 +206,9 @@ class Source(Api, ABC):
     @classmethod
     def citing_papers_url(cls, ids: Mapping[str, str | None]) -> str | None:
         """The public page listing the papers that cite the work with these ids
-        ("Cited by N" links there with --cited-by-link), or None: no such page."""
+        ("Cited by N" links there with --cited-by-link), or None: no such page.
+        ``ids``: the work's ids (``Identifiers`` fields) and, under this source's name,
+        the id this source knows the work by (its last answer's ``external_id``)."""
         return None
 
 

@@ -47,6 +47,7 @@ class OpenAlex(Source):
     key_env = "OPENALEX_API_KEY"
     key_required = True
     external_id_kind = "openalex"  # W…
+    finds_own_id = True
     default_enabled = True
     batch_size = 100
     min_interval = 0.1

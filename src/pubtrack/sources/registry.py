@@ -113,20 +113,22 @@ class SourceRegistry(_Registry[Source]):
         return names.index(name) if name in names else len(names)
 
     @property
-    def own_id_sources(self) -> tuple[str, ...]:
-        """Sources whose external id is a kind of id of their own, named after them and
-        kept in the bib (S2's paperId, OpenAlex's W…; ``external_id_kind == name``):
-        render shows it, from the last sync, where the bib lacks it."""
+    def own_id_kinds(self) -> dict[str, str]:
+        """{source: id kind} of the sources that find their own id of a work (S2's
+        paperId, OpenAlex's W…; ``Source.finds_own_id``) where that kind is one of a
+        work's ids: render shows it, from the last sync, where the bib lacks it."""
         kinds = {f.name for f in dataclasses.fields(Identifiers)}
-        return tuple(
-            c.name for c in self.classes if c.external_id_kind == c.name and c.name in kinds
-        )
+        return {
+            c.name: c.external_id_kind
+            for c in self.classes
+            if c.finds_own_id and c.external_id_kind in kinds
+        }
 
     @property
-    def citing_pages(self) -> tuple[str, ...]:
-        """Labels of the sources with a public page of citing papers
-        (``Source.citing_papers_url``), in listing order."""
-        return tuple(c.label for c in self.classes if _overrides(c, "citing_papers_url"))
+    def citing_page_sources(self) -> tuple[str, ...]:
+        """Sources with a public page of a paper's citing papers (they override
+        ``Source.citing_papers_url``), in listing order."""
+        return tuple(c.name for c in self.classes if _overrides(c, "citing_papers_url"))
 
     def url_envs(self) -> dict[str, str]:
         """{source: PUBTRACK_*_API_URL} for sources whose URL can be overridden."""
@@ -221,10 +223,21 @@ def request_defaults(name: str) -> tuple[float, dict[str, str]]:
     return 0.0, dict(source.headers) if source is not None else {}
 
 
-def secret_envs() -> tuple[str, ...]:
-    """The environment variables that hold API keys (``key_env`` of every API)."""
+def secret_envs(*, builtin: bool | None = None) -> tuple[str, ...]:
+    """The environment variables that hold API keys (``key_env`` of every API), sync
+    sources' first; ``builtin`` True or False: only pubtrack's own APIs' or only
+    plugins' (the GitHub Action has an input for each built-in key, not a plugin's)."""
     apis: list[type[Api]] = [*registry(), *lookup_apis()]
-    return tuple(dict.fromkeys(c.key_env for c in apis if c.key_env))
+    return tuple(
+        dict.fromkeys(
+            c.key_env for c in apis if c.key_env and (builtin is None or is_builtin(c) == builtin)
+        )
+    )
+
+
+def is_builtin(cls: type[Api]) -> bool:
+    """Is ``cls`` one of pubtrack's own APIs (not a plugin's)?"""
+    return cls.__module__.partition(".")[0] == "pubtrack"
 
 
 @lru_cache(maxsize=1)

@@ -46,6 +46,7 @@ class SemanticScholar(Source):
     url_env = "PUBTRACK_S2_API_URL"
     key_env = "S2_API_KEY"
     external_id_kind = "semantic_scholar"  # the paperId
+    finds_own_id = True
     default_enabled = True
     batch_size = 500
     min_interval = 1.0
