@@ -247,3 +247,24 @@ def test_a_source_missing_from_the_run_says_what_to_install(tmp_path: Path) -> N
 
     [stand_in] = _instantiate(["google_scholar"], {}, Config(root=tmp_path), None)
     assert stand_in.skip_reason() == "not installed (pip install 'pubtrack[scholar]')"
+
+
+def test_add_merges_records_in_the_order_the_apis_declare() -> None:
+    from pubtrack.sources.registry import api_class
+
+    names = ["arxiv", "semantic_scholar", "openalex", "datacite", "dblp", "crossref"]
+    trust = {}
+    for name in names:
+        cls = api_class(name)
+        assert cls is not None
+        trust[name] = cls.record_trust
+    assert sorted(names, key=trust.__getitem__) == [
+        "crossref",
+        "dblp",
+        "datacite",
+        "openalex",
+        "semantic_scholar",
+        "arxiv",
+    ]
+    orcid = api_class("orcid")
+    assert orcid is not None and orcid.record_trust > max(trust.values())  # undeclared: last

@@ -43,6 +43,7 @@ class Arxiv(Source):
     order = 20
     fetch_order = 10  # first: the DOIs it reports let Crossref and OpenAlex find a preprint
     id_trust = 10
+    record_trust = 60
     default_url = "https://export.arxiv.org/api/query"
     url_env = "PUBTRACK_ARXIV_API_URL"
     lookup_kind = "arxiv"

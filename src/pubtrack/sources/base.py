@@ -93,6 +93,10 @@ class Api:
     headers: ClassVar[dict[str, str]] = {}
     # One request at a time, not only one start per interval (arXiv asks for this).
     exclusive: ClassVar[bool] = False
+    # Whose record of a work wins when `add`/`import` merge what several APIs say about
+    # it (the DOI registries and curated listings first): lower first; the default
+    # puts an API after every one that declares its place.
+    record_trust: ClassVar[int] = 1000
 
     @classmethod
     def env_key(cls) -> str | None:

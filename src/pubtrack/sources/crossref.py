@@ -47,6 +47,7 @@ class Crossref(Source):
     order = 40
     fetch_order = 40
     id_trust = 20
+    record_trust = 10
     default_url = "https://api.crossref.org"
     url_env = "PUBTRACK_CROSSREF_API_URL"
     lookup_kind = "doi"

@@ -42,6 +42,7 @@ class OpenAlex(Source):
     order = 30
     fetch_order = 30
     id_trust = 40
+    record_trust = 40
     default_url = "https://api.openalex.org"
     url_env = "PUBTRACK_OPENALEX_API_URL"
     key_env = "OPENALEX_API_KEY"

@@ -42,6 +42,7 @@ class SemanticScholar(Source):
     order = 10
     fetch_order = 20
     id_trust = 30
+    record_trust = 50
     default_url = "https://api.semanticscholar.org/graph/v1"
     url_env = "PUBTRACK_S2_API_URL"
     key_env = "S2_API_KEY"

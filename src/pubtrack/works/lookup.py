@@ -224,11 +224,17 @@ class Resolver:
             return None
 
     def _combine(self, seed: Seed, found: dict[str, Record]) -> Resolved:
-        order = ("crossref", "dblp", "datacite", "openalex", "semantic_scholar", "arxiv", "seed")
-        records = [found[name] for name in order if name in found]
-        records += [
-            r for name, r in found.items() if name not in order and name != "preprint_crossref"
-        ]
+        # The APIs' records by ``record_trust``; the seed's own record (or a profile
+        # listing's: ORCID, Google Scholar) after those that declare their place.
+        from pubtrack.sources.base import Api
+        from pubtrack.sources.registry import api_class
+
+        def trust(name: str) -> int:
+            cls = api_class(name)
+            return cls.record_trust if cls is not None else Api.record_trust
+
+        names = sorted((n for n in found if n != "preprint_crossref"), key=trust)  # stable
+        records = [found[name] for name in names]
         if not records:
             return Resolved(seed, None, "not found")
         best = _copy(records[0])
