@@ -179,8 +179,7 @@ def test_entries_pasted_from_crossref_x_bibtex_hold_their_dois(
 ):
     """Crossref's own BibTeX (recorded x-bibtex answers) in the bib: adding those DOIs
     again is refused by id, naming the entry, before any request."""
-    import json
-    import re
+    from pubtrack.testing.fake_api.replay import read_cassette
 
     folder = corpora_api / "crossref"
     texts = [(folder / "bibtex-dblp_doi.org_x-bibtex_10.1007_11880561_13.bib").read_text()]
@@ -188,10 +187,8 @@ def test_entries_pasted_from_crossref_x_bibtex_hold_their_dois(
         "rcrossref_cr_cn_bibentry__transform_x-bibtex.yml",
         "rcrossref_cr_cn_no_agency_still_work__agency_404_and_x-bibtex.yml",
     ):
-        cassette = (folder / name).read_text(encoding="utf-8")
-        # YAML double-quoted bodies: folded lines join with a space, escapes as in JSON.
-        for raw in re.findall(r'string: "(@.*?)"\n\s+recorded_at', cassette, re.S)[:1]:
-            texts.append(json.loads('"' + re.sub(r"\n\s+", " ", raw) + '"'))
+        bodies = [r.body for r in read_cassette(folder / name) if r.body.lstrip().startswith("@")]
+        texts.append(bodies[0])
     assert len(texts) == 3
     bib = project / "bib" / "publications.bib"
     bib.write_text("\n".join(texts), encoding="utf-8")

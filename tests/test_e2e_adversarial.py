@@ -9,10 +9,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import test_e2e_sync
 from pubtrack.db import Store
 from pubtrack.testing.fake_api import FakeApiServer
 from test_e2e_sync import Project
+
+pytestmark = pytest.mark.slow  # real subprocesses against the fake API server
 
 project = test_e2e_sync.project  # the same fixture: a project and its fake APIs
 

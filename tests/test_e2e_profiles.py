@@ -28,6 +28,8 @@ from pubtrack.testing.fake_api import (
     make_owner_catalogue,
 )
 
+pytestmark = pytest.mark.slow  # real subprocesses against the fake API server
+
 TIME_SCALE = 0.01
 OPENALEX_KEY = "e2e-profiles-openalex-key-89"
 N_WORKS = 10

@@ -81,6 +81,51 @@ def test_learned_ids_are_trusted_in_the_order_the_sources_declare() -> None:
     assert order[:4] == sorted(order[:4], key=trust.__getitem__)
 
 
+BADLY_NAMED = """
+from pubtrack.sources.base import Source
+
+
+class Dashed(Source):
+    name = "zb-math"
+    label = "zbMATH"
+
+    def lookup_id(self, work):
+        return None
+
+    def fetch_batch(self, works):
+        return []
+"""
+
+
+def test_a_source_name_that_cannot_be_a_column_or_table_is_refused(tmp_path: Path) -> None:
+    with installed_plugin(
+        tmp_path,
+        "dashed-plugin",
+        "[pubtrack.sources]\nzb-math = pubtrack_dashed_test:Dashed\n",
+        {"pubtrack_dashed_test": BADLY_NAMED},
+    ):
+        reg = registry()
+        assert "zb-math" not in reg
+        assert "lower-case letters" in reg.broken["zb-math"]
+
+
+def test_check_names_a_plugin_that_cannot_load(
+    broken_plugin: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from pubtrack.cli import cli
+
+    (tmp_path / "pubtrack.toml").write_text('[owner]\nname = "Ada Lovelace"\n')
+    (tmp_path / "bib").mkdir()
+    (tmp_path / "bib" / "publications.bib").write_text("@misc{a, title = {A}, year = 2020}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PUBTRACK_CONFIG", raising=False)
+    result = CliRunner().invoke(cli, ["check"])
+    assert "pubtrack.toml:1: warning: source plugin 'broken' cannot be loaded" in result.output
+    assert "ModuleNotFoundError" in result.output
+
+
 # -- a plugin's metadata flows everywhere a built-in's does ----------------------------
 
 CITEPLUG = """

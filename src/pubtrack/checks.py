@@ -16,7 +16,7 @@ from pubtrack.db import Store
 from pubtrack.errors import PubtrackError
 from pubtrack.identity import find_duplicate_works, id_keys
 from pubtrack.models import Library, Problem
-from pubtrack.sources.registry import registry
+from pubtrack.sources.registry import plugin_problems, registry
 
 
 def check_project(config: Config) -> Library:
@@ -29,6 +29,9 @@ def check_project(config: Config) -> Library:
     library.problems[:0] = [
         Problem(file, line or 1, message, "warning") for file, line, message in config.warnings
     ]
+    # Installed plugins that cannot be used (at pubtrack.toml, where sources are named).
+    toml = config.path.name if config.path else "pubtrack.toml"
+    library.problems[:0] = [Problem(toml, 1, m, "warning") for m in plugin_problems()]
     library.problems.extend(duplicate_problems(config, library, linked_only=True))
     # What sync learned (issue 10): unknown ids, ids to add, published preprints,
     # entries without the owner.
@@ -75,10 +78,8 @@ def _read_learned(
         store = Store.open_readonly(config.database_path)
     except PubtrackError:
         return {}, []
-    try:
+    try:  # (an older database is read upgraded in memory: the tables are there)
         return store.learned_ids(), store.conflicts()
-    except Exception:  # a database from before learned_ids (sync upgrades it)
-        return {}, []
     finally:
         store.close()
 

@@ -20,6 +20,7 @@ from pubtrack.errors import EXIT_BAD_INPUT, PubtrackError
 
 if TYPE_CHECKING:
     from pubtrack.config import Config
+    from pubtrack.works.importer import ImportReport
 
 
 def _debug() -> bool:
@@ -690,7 +691,7 @@ def _print_add_report(report: Any, *, verb: str = "Added") -> None:
         click.echo(f"Not added: {what}: {why}", err=True)
 
 
-def _print_import_report(report: Any) -> None:
+def _print_import_report(report: ImportReport) -> None:
     harvest = report.harvest
     if harvest is not None:
         for message in harvest.warnings:
@@ -701,15 +702,14 @@ def _print_import_report(report: Any) -> None:
             click.echo(f"Left out ({source}): {title[:70]}: {why}", err=True)
     for note in report.notes:
         click.echo(note, err=True)
-    already = getattr(report, "already", 0)
-    if already:
-        click.echo(f"{already} work(s) already in the bib.")
+    if report.already:
+        click.echo(f"{report.already} work(s) already in the bib.")
     for what, why in report.refused:
         click.echo(f"Not added: {what}: {why}", err=True)
     if report.dry_run:
         for added in report.added:
             click.echo(added.text)
-    elif getattr(report, "written", False):
+    elif report.written:
         click.echo(f"Added {len(report.added)} work(s) to {_shown(report.file)}.")
     elif report.added:
         click.echo("Nothing written.")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pubtrack import metrics
 from pubtrack.sources.registry import registry
-from pubtrack.stats import _Checks, build_stats
+from pubtrack.stats import build_stats
 
 if TYPE_CHECKING:
     from pubtrack.db import Store
@@ -76,9 +76,9 @@ def paper_sparklines(
     whole history.
     """
     if source is None:
-        checks = _Checks(store)
         days = {
-            src: len({ts[:10] for ts in times}) for src, (_ids, times) in checks.by_source.items()
+            src: len({ts[:10] for ts in times})
+            for src, (_ids, times) in store.check_times().items()
         }
         present = store.sources_with_counts()
         days = {src: n for src, n in days.items() if src in present}

@@ -13,6 +13,7 @@ a source"); a lookup API likewise.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +30,7 @@ from pubtrack.sources.base import (
 )
 
 A = TypeVar("A", bound=Api)
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,10 @@ def _load_classes(
         if not (isinstance(cls, type) and issubclass(cls, base)):
             broken[ep.name] = f"{ep.value} is not a pubtrack {base.__name__} class"
             continue
+        if not _NAME.fullmatch(ep.name):
+            # The name is a [sync.<name>] table, a JSON key and a database column.
+            broken[ep.name] = "a source name is lower-case letters, digits and '_'"
+            continue
         if getattr(cls, "name", ep.name) != ep.name:
             broken[ep.name] = f"{ep.value} is named {cls.name!r}, registered as {ep.name!r}"
             continue
@@ -250,6 +256,15 @@ def registry() -> SourceRegistry:
 def lookup_apis() -> LookupRegistry:
     """The registry of the installed lookup APIs (read once per process)."""
     return _load_lookup(entry_points(group=LOOKUP_ENTRY_POINT_GROUP))
+
+
+def plugin_problems() -> list[str]:
+    """One line per installed plugin (source or lookup API) that cannot be used."""
+    return [
+        f"{kind} plugin {name!r} cannot be loaded ({why}); it is left out"
+        for kind, reg in (("source", registry()), ("lookup API", lookup_apis()))
+        for name, why in reg.broken.items()
+    ]
 
 
 def reload() -> SourceRegistry:

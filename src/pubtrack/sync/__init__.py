@@ -3,7 +3,8 @@
 ``run`` (``run_sync`` and ``SyncRun``: plan -> fetch -> store, the plan shared
 by ``--dry-run`` and the real run), ``report`` (what a run reports, and the
 printed summary), ``history_file`` (the CSV that carries the citation history
-across CI runs). Duplicate detection lives beside `check`, in ``pubtrack.checks``.
+across CI runs). Duplicate and conflict detection for `check` is in
+``pubtrack.checks`` (on ``identity.find_duplicate_works``), not here.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ from pubtrack.models import (
     plain,
 )
 from pubtrack.sources.base import Source, SourceResult, WorkRef, available_sources
-from pubtrack.sources.registry import registry
+from pubtrack.sources.registry import plugin_problems, registry
 from pubtrack.verify import verify
 
 if TYPE_CHECKING:
@@ -123,10 +123,7 @@ def run_sync(
 
         library = load_library(config)
     problems = [str(p) for p in library.problems]
-    problems += [
-        f"source plugin {name!r} cannot be loaded ({why}); it is left out"
-        for name, why in registry().broken.items()
-    ]
+    problems += plugin_problems()
     for problem in problems:
         emit(SyncEvent("warning", message=problem))
     unknown = [k for k in options.relearn or () if k not in {w.key for w in library.works}]
@@ -379,8 +376,7 @@ def _dry_run(config: Config, run: SyncRun, started: float, problems: list[str]) 
         store = Store.open_readonly(config.database_path)
         try:
             records = store.all_source_records()
-            with contextlib.suppress(Exception):  # a database from before learned_ids
-                learned = store.learned_ids()
+            learned = store.learned_ids()  # (an older database is read upgraded in memory)
         finally:
             store.close()
     run.load(records, learned)

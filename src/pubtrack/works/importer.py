@@ -423,6 +423,8 @@ def profile_exit_code(harvest: Harvest | None) -> int:
 @dataclass
 class ImportReport(AddReport):
     harvest: Harvest | None = None
+    already: int = 0  # works the bib already held (counted, not listed)
+    written: bool = False  # the entries were written to ``file``
 
     @property
     def exit_code(self) -> int:
@@ -470,10 +472,10 @@ def import_works(
     # Works the bib already holds are not news on import: count them, do not list them.
     held = [r for r in report.refused[before:] if "already in the bib" in r[1]]
     report.refused = [r for r in report.refused if r not in held]
-    report.already = len(held)  # type: ignore[attr-defined]
+    report.already = len(held)
     if report.added and not dry_run and (confirm is None or confirm(report)):
         write_entries(report.file, [a.text for a in report.added])
-        report.written = True  # type: ignore[attr-defined]
+        report.written = True
     return report
 
 
