@@ -17,7 +17,6 @@ from importlib import resources
 from pathlib import Path
 
 from pubtrack.errors import BadInputError
-from pubtrack.sources.registry import secret_envs
 from pubtrack.util import write_atomic
 
 KINDS = ("github", "cron", "systemd")
@@ -194,11 +193,15 @@ def action_input(env: str) -> str:
 
 def _key_file_hint(env_file: Path) -> str:
     """Where the nightly wrapper reads API keys from, naming every registered key."""
+    from pubtrack.sources.registry import secret_envs
+
     keys = " and ".join(f"{env}=..." for env in secret_envs())
     return f"API keys (optional): {env_file} with {keys} (chmod 600)."
 
 
 def _github(root: Path, options: ScheduleOptions, hour: int, minute: int) -> ScheduleResult:
+    from pubtrack.sources.registry import secret_envs
+
     with_lines = [f"          inject: {' '.join(options.inject)}"]
     if options.history_file:
         with_lines.append(f"          history-file: {options.history_file}")
