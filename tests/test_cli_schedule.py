@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import installed_plugin
 from pubtrack.cli import cli
-from pubtrack.schedule import running_pubtrack, template
+from pubtrack.schedule import action_input, running_pubtrack, template
+from pubtrack.sources.registry import secret_envs
 from pubtrack.testing.demo import make_demo_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,6 +73,64 @@ def test_github_workflow_passes_the_schema(project: Path) -> None:
     assert "uses: pubtrack/pubtrack@v1" in text
     assert "inject: README.md cv.md" in text
     assert "s2-api-key: ${{ secrets.S2_API_KEY }}" in text
+    checker = _tool("check-jsonschema")
+    result = subprocess.run(
+        [checker, "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_action_has_an_input_for_every_builtin_key() -> None:
+    """`schedule github` passes a built-in API's key through the Action's input named
+    after it; action.yml declares its inputs by hand, so they must stay in step."""
+    action = (REPO / "action.yml").read_text(encoding="utf-8")
+    inputs = action.split("\ninputs:\n", 1)[1].split("\noutputs:\n", 1)[0]
+    runs = action.split("\nruns:\n", 1)[1]
+    envs = secret_envs(builtin=True)
+    assert "S2_API_KEY" in envs
+    for env in envs:
+        assert f"\n  {action_input(env)}:\n" in inputs, env
+        assert f"{env}: ${{{{ inputs.{action_input(env)} }}}}" in runs, env
+
+
+PLUGIN = """
+from pubtrack.sources.base import Source
+
+
+class Keyed(Source):
+    name = "keyed"
+    label = "Keyed"
+    key_env = "KEYED_API_KEY"
+
+    def lookup_id(self, work):
+        return None
+
+    def fetch_batch(self, works):
+        return []
+"""
+
+
+def test_a_plugins_key_goes_into_the_steps_environment(project: Path, tmp_path: Path) -> None:
+    with installed_plugin(
+        tmp_path / "site",
+        "keyed",
+        "[pubtrack.sources]\nkeyed = keyed_source:Keyed\n",
+        {"keyed_source": PLUGIN},
+    ):
+        out = schedule("github")
+        cron = schedule("cron", "--force")
+    assert "Optional repository secrets: S2_API_KEY, OPENALEX_API_KEY, KEYED_API_KEY " in out
+    assert "S2_API_KEY=... and OPENALEX_API_KEY=... and KEYED_API_KEY=..." in cron
+    path = project / ".github" / "workflows" / "pubtrack.yml"
+    text = path.read_text(encoding="utf-8")
+    assert "Actions): S2_API_KEY, OPENALEX_API_KEY, KEYED_API_KEY." in text
+    assert "openalex-api-key: ${{ secrets.OPENALEX_API_KEY }}" in text
+    step = text.split("- uses: pubtrack/pubtrack@v1\n", 1)[1]
+    assert step.endswith("        env:\n          KEYED_API_KEY: ${{ secrets.KEYED_API_KEY }}\n")
+    assert "keyed-api-key" not in text  # the Action has no such input
     checker = _tool("check-jsonschema")
     result = subprocess.run(
         [checker, "--builtin-schema", "vendor.github-workflows", str(path)],

@@ -179,6 +179,12 @@ def test_a_plugin_source_syncs_and_shows_everywhere(
     render = _run(env, "render", "--format", "md")
     assert render.returncode == 0, render.stderr
     assert "Cited by 31 (INSPIRE-HEP" in render.stdout
+    # Its page of citing papers (Source.citing_papers_url), from the record number stored.
+    linked = _run(env, "render", "--format", "md", "--cited-by-link")
+    assert linked.returncode == 0, linked.stderr
+    assert "(https://inspirehep.net/literature?q=refersto:recid:1001)" in linked.stdout
+    helped = _run(env, "render", "--help")
+    assert "INSPIRE-HEP" in " ".join(helped.stdout.split())
 
     stats = _run(env, "stats", "--json")
     assert stats.returncode == 0, stats.stderr

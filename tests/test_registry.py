@@ -124,3 +124,192 @@ def test_check_names_a_plugin_that_cannot_load(
     result = CliRunner().invoke(cli, ["check"])
     assert "pubtrack.toml:1: warning: source plugin 'broken' cannot be loaded" in result.output
     assert "ModuleNotFoundError" in result.output
+
+
+# -- a plugin's metadata flows everywhere a built-in's does ----------------------------
+
+CITEPLUG = """
+from pubtrack.sources.base import Source
+
+
+class CitePlug(Source):
+    name = "citeplug"
+    label = "CitePlug"
+    order = 80
+    id_trust = 5  # before arXiv: its PDF link wins
+    key_env = "CITEPLUG_API_KEY"
+    key_required = True
+    lookup_kind = "doi"
+    external_id_kind = "doi"
+    install_hint = "pip install citeplug-extra"
+
+    @classmethod
+    def citing_papers_url(cls, ids):
+        record = ids.get("citeplug")
+        return f"https://citeplug.example/cites/{record}" if record else None
+
+    def lookup_id(self, work):
+        return work.ids.doi
+
+    def fetch_batch(self, works):
+        return []
+"""
+
+
+@pytest.fixture
+def citeplug(tmp_path: Path) -> Iterator[None]:
+    with installed_plugin(
+        tmp_path / "site",
+        "citeplug",
+        "[pubtrack.sources]\nciteplug = citeplug_source:CitePlug\n",
+        {"citeplug_source": CITEPLUG},
+    ):
+        yield
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_builtin_metadata_on_the_classes() -> None:
+    from pubtrack.sources.registry import secret_envs
+
+    reg = registry()
+    assert reg.own_id_kinds == {"semantic_scholar": "semantic_scholar", "openalex": "openalex"}
+    assert reg.citing_page_sources == ("semantic_scholar", "openalex")
+    assert secret_envs(builtin=True) == ("S2_API_KEY", "OPENALEX_API_KEY")
+    assert secret_envs(builtin=False) == ()
+    google_scholar = reg.get("google_scholar")
+    assert google_scholar is not None and "pubtrack[scholar]" in google_scholar.install_hint
+
+
+def test_a_plugins_keys_and_citing_page_reach_the_lists(
+    citeplug: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pubtrack.sources.registry import secret_envs
+
+    reg = registry()
+    assert reg.citing_page_sources == ("semantic_scholar", "openalex", "citeplug")
+    assert "citeplug" not in reg.own_id_kinds  # it does not find ids of its own
+    assert secret_envs() == ("S2_API_KEY", "OPENALEX_API_KEY", "CITEPLUG_API_KEY")
+    assert secret_envs(builtin=False) == ("CITEPLUG_API_KEY",)
+    plugin = reg.get("citeplug")
+    assert plugin is not None
+    monkeypatch.delenv("CITEPLUG_API_KEY", raising=False)
+    assert plugin.missing_key() == "CitePlug needs CITEPLUG_API_KEY"
+    monkeypatch.setenv("CITEPLUG_API_KEY", "  k-1  ")
+    assert plugin.env_key() == "k-1" and plugin.missing_key() is None
+
+
+def test_a_plugin_shows_in_help_and_in_init(citeplug: None) -> None:
+    from click.testing import CliRunner
+
+    from pubtrack.cli import cli
+    from pubtrack.config import commented_config
+
+    runner = CliRunner()
+    top = _flat(runner.invoke(cli, ["--help"]).output)
+    assert "OpenAlex, Crossref, Google Scholar and CitePlug;" in top
+    render_help = _flat(runner.invoke(cli, ["render", "--help"]).output)
+    assert "citing papers (Semantic Scholar, OpenAlex and CitePlug)" in render_help
+    assert "citeplug" in _flat(runner.invoke(cli, ["sync", "--help"]).output)
+    assert "(openalex needs OPENALEX_API_KEY; citeplug needs CITEPLUG_API_KEY)" in _flat(
+        commented_config()
+    )
+
+
+def test_builtin_help_names_the_builtins() -> None:
+    from click.testing import CliRunner
+
+    from pubtrack.cli import cli
+
+    render_help = _flat(CliRunner().invoke(cli, ["render", "--help"]).output)
+    assert "citing papers (Semantic Scholar and OpenAlex)" in render_help
+    assert "CitePlug" not in render_help
+
+
+def test_a_plugins_ids_are_checked_by_its_own_kinds(citeplug: None) -> None:
+    from pubtrack.models import Identifiers
+    from pubtrack.sources.base import SourceResult, WorkRef
+    from pubtrack.verify import answer_keys, asked_keys, verify
+
+    asked = asked_keys("citeplug", "10.1000/ABC")
+    assert asked == {("doi", "10.1000/abc")}
+    right = SourceResult("w", "found", external_id="10.1000/abc")
+    wrong = SourceResult("w", "found", external_id="10.1000/other")
+    assert answer_keys("citeplug", right) == {("doi", "10.1000/abc")}
+    ref = WorkRef("w", Identifiers(doi="10.1000/abc"), "A title long enough", [], 2024)
+    assert verify("citeplug", ref, asked, right).status == "ok"
+    assert verify("citeplug", ref, asked, wrong).status == "conflict"
+    assert asked_keys("no_such_source", "10.1000/abc") == set()
+
+
+def test_a_plugins_citing_page_is_linked(citeplug: None) -> None:
+    from pubtrack.models import Author, CitationCount, Work
+    from pubtrack.render.context import build_publications
+
+    work = Work("k", "article", "A Paper", authors=[Author("Zihang", "", "Liu")], year=2024)
+    at = "2026-11-28T03:00:00Z"
+    [pub] = build_publications(
+        [work],
+        is_owner=lambda author: False,
+        max_authors=10,
+        selected_only=False,
+        citations={"k": {"citeplug": CitationCount("k", "citeplug", 7, at)}},
+        external_ids={"k": {"citeplug": "R42"}},
+        preference=("citeplug",),
+    )
+    assert pub.citation is not None and pub.citation.label == "CitePlug"
+    assert pub.cited_by_url == "https://citeplug.example/cites/R42"
+    assert "citeplug" not in pub.ids  # a plugin's id is not one of the work's ids
+
+
+def test_pdf_links_follow_the_registry_order(citeplug: None, tmp_path: Path) -> None:
+    from pubtrack.db import Store
+
+    with Store.open(tmp_path / "p.db") as store:
+        for source in ("openalex", "semantic_scholar", "arxiv", "citeplug"):
+            store.save_source_record(
+                "a", source, status="found", data={"pdf_url": f"https://{source}.example/a.pdf"}
+            )
+            if source != "citeplug":
+                store.save_source_record(
+                    "b", source, status="found", data={"pdf_url": f"https://{source}.example/b"}
+                )
+        reg = registry()
+        order = reg.by_id_trust(reg.names)
+        assert order[:2] == ["citeplug", "arxiv"]
+        assert store.open_access_pdfs(order) == {
+            "a": "https://citeplug.example/a.pdf",
+            "b": "https://arxiv.example/b",
+        }
+        without_arxiv = [n for n in order if n not in ("citeplug", "arxiv")]
+        assert store.open_access_pdfs(without_arxiv)["b"] == "https://semantic_scholar.example/b"
+
+
+def test_a_source_missing_from_the_run_says_what_to_install(tmp_path: Path) -> None:
+    from pubtrack.sync.run import _instantiate
+
+    [stand_in] = _instantiate(["google_scholar"], {}, Config(root=tmp_path), None)
+    assert stand_in.skip_reason() == "not installed (pip install 'pubtrack[scholar]')"
+
+
+def test_add_merges_records_in_the_order_the_apis_declare() -> None:
+    from pubtrack.sources.registry import api_class
+
+    names = ["arxiv", "semantic_scholar", "openalex", "datacite", "dblp", "crossref"]
+    trust = {}
+    for name in names:
+        cls = api_class(name)
+        assert cls is not None
+        trust[name] = cls.record_trust
+    assert sorted(names, key=trust.__getitem__) == [
+        "crossref",
+        "dblp",
+        "datacite",
+        "openalex",
+        "semantic_scholar",
+        "arxiv",
+    ]
+    orcid = api_class("orcid")
+    assert orcid is not None and orcid.record_trust > max(trust.values())  # undeclared: last

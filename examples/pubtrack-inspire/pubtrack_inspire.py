@@ -17,6 +17,7 @@ Settings come from ``[sync.inspire]`` in pubtrack.toml, checked against the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -45,6 +46,13 @@ class Inspire(Source):
     settings_class: ClassVar[type[SourceSettings]] = InspireSettings
 
     settings: InspireSettings
+
+    @classmethod
+    def citing_papers_url(cls, ids: Mapping[str, str | None]) -> str | None:
+        """INSPIRE's list of the papers citing a record (``render --cited-by-link``);
+        ``ids["inspire"]`` is the record number sync stored as the external id."""
+        record = ids.get("inspire")
+        return f"https://inspirehep.net/literature?q=refersto:recid:{record}" if record else None
 
     def lookup_id(self, work: WorkRef) -> str | None:
         """``doi:…`` or ``arxiv:…`` (INSPIRE's search syntax), DOI first."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -27,7 +28,16 @@ def _debug() -> bool:
 
 
 class PubtrackGroup(click.Group):
-    """Turns PubtrackError into `Error: ...` and the error's exit code."""
+    """Turns PubtrackError into `Error: ...` and the error's exit code; its help names
+    the registered sources (``_registry_help``)."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        saved = self.help
+        self.help = _registry_help(saved or "")
+        try:
+            super().format_help_text(ctx, formatter)
+        finally:
+            self.help = saved
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -77,18 +87,38 @@ class Project:
 pass_project = click.make_pass_decorator(Project)
 
 
+def _registry_help(text: str) -> str:
+    """``text`` with the registry's lists filled in: {names}, {citation_names} (source
+    names), {labels} (every source's label, in sync order), {citing_pages} (labels of
+    the sources with a page of citing papers). Read only when help is shown (reading
+    the entry points at every start would slow every command)."""
+    if "{" not in text:
+        return text
+    from pubtrack.sources.registry import registry
+
+    sources = registry()
+    labels = [sources.label(name) for name in sources.fetch_order(sources.names)]
+    return text.format(
+        names=", ".join(sources.names),
+        citation_names=", ".join(sources.citation_sources),
+        labels=_and(labels),
+        citing_pages=_and(sources.label(n) for n in sources.citing_page_sources) or "none",
+    )
+
+
+def _and(items: Iterable[str]) -> str:
+    """'a, b and c'."""
+    *head, last = list(items) or [""]
+    return f"{', '.join(head)} and {last}" if head else last
+
+
 class SourceOption(click.Option):
-    """--source: its help lists the registered sources, read only when help is shown
-    (reading the entry points at every start would slow every command)."""
+    """An option whose help lists the registered sources (``_registry_help``): --source,
+    --cited-by-link."""
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        from pubtrack.sources.registry import registry
-
-        names = registry()
         saved = self.help
-        self.help = (saved or "").format(
-            names=", ".join(names.names), citation_names=", ".join(names.citation_sources)
-        )
+        self.help = _registry_help(saved or "")
         try:
             return super().get_help_record(ctx)
         finally:
@@ -113,7 +143,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     """Keep your publication list and talks current.
 
     BibTeX files are the source of truth; `pubtrack sync` adds metadata and
-    citation counts from arXiv, Semantic Scholar, OpenAlex and Crossref;
+    citation counts from {labels};
     `pubtrack render` writes the Publications and Talks sections of a CV or
     homepage.
     """
@@ -269,8 +299,9 @@ def check(project: Project) -> None:
 )
 @click.option(
     "--cited-by-link/--no-cited-by-link",
+    cls=SourceOption,
     default=None,
-    help="Link 'Cited by N' to the source's list of citing papers (Semantic Scholar, OpenAlex).",
+    help="Link 'Cited by N' to the source's list of citing papers ({citing_pages}).",
 )
 @click.option(
     "--citation-date",

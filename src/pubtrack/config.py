@@ -64,6 +64,14 @@ def _default_sources() -> tuple[str, ...]:
     return registry().default_enabled
 
 
+def _sources_doc() -> str:
+    """[sync] sources' doc: which sources need a key ("openalex needs OPENALEX_API_KEY")."""
+    from pubtrack.sources.registry import registry
+
+    needs = [f"{c.name} needs {c.key_env}" for c in registry() if c.key_required and c.key_env]
+    return "Sources queried by `pubtrack sync`" + (f" ({'; '.join(needs)})." if needs else ".")
+
+
 def _toml_list(items: Any) -> str:
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
@@ -159,7 +167,7 @@ class SyncSettings(HttpSettings):
     sources: list[str] | None = setting(
         None,
         shown=lambda: _toml_list(_default_sources()),
-        doc="Sources queried by `pubtrack sync` (openalex needs OPENALEX_API_KEY).",
+        doc=_sources_doc,
     )
     max_age: float = setting(
         float(DEFAULT_MAX_AGE),
@@ -494,16 +502,20 @@ def commented_config() -> str:
         parts.append("\n".join(commented_section(cls, name, doc)))
     from pubtrack.sources.registry import registry
 
-    arxiv = registry().get("arxiv")
-    example = {"batch_size": arxiv.batch_size, "min_interval": arxiv.min_interval} if arxiv else {}
-    doc = (
-        "One source's overrides, in a table named after it (arXiv's defaults shown;\n"
-        "a plugin's own settings go in its table too: see examples/pubtrack-inspire)."
-    )
-    parts.append("\n".join(commented_section(SourceSettings, "sync.arxiv", doc, example)))
+    sources = registry()
+    # The example table: the source a sync runs first, with its own defaults.
+    first = sources.get(sources.fetch_order(sources.names)[0]) if sources.names else None
+    if first is not None:
+        example = {"batch_size": first.batch_size, "min_interval": first.min_interval}
+        doc = (
+            f"One source's overrides, in a table named after it ({first.label}'s defaults "
+            "shown;\na plugin's own settings go in its table too: see examples/pubtrack-inspire)."
+        )
+        section = f"sync.{first.name}"
+        parts.append("\n".join(commented_section(SourceSettings, section, doc, example)))
     # Sources with settings of their own (Crossref's list_interval, a plugin's): those keys.
     base = {f.name for f in fields(SourceSettings)}
-    for cls in registry():
+    for cls in sources:
         extra = [f for f in fields(cls.settings_class) if f.name not in base]
         if not extra:
             continue

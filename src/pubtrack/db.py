@@ -2323,13 +2323,18 @@ class Store:
             out.setdefault(row["publication_key"], {})[row["source"]] = row
         return out
 
-    def open_access_pdfs(self) -> dict[str, str]:
-        """{publication_key: open-access PDF URL} a source reported (arXiv first)."""
+    def open_access_pdfs(self, preference: Iterable[str] = ()) -> dict[str, str]:
+        """{publication_key: open-access PDF URL} a source reported: the first source
+        of ``preference`` that has one (the registry's order: arXiv first), else any."""
+        names = list(dict.fromkeys(preference))
+        rank = " ".join("WHEN ? THEN ?" for _ in names)
+        order = f" ORDER BY CASE source {rank} ELSE ? END, source" if names else ""
+        params: list[Any] = [x for i, name in enumerate(names) for x in (name, i)]
         out: dict[str, str] = {}
         rows = self.db.execute(
             "SELECT publication_key, source, json_extract(data, '$.pdf_url') FROM source_records"
-            " WHERE status = 'found' AND json_extract(data, '$.pdf_url') IS NOT NULL"
-            " ORDER BY CASE source WHEN 'arxiv' THEN 0 WHEN 'semantic_scholar' THEN 1 ELSE 2 END"
+            " WHERE status = 'found' AND json_extract(data, '$.pdf_url') IS NOT NULL" + order,
+            [*params, len(names)] if names else [],
         ).fetchall()
         for key, _source, url in rows:
             if isinstance(url, str) and url.startswith(("https://", "http://")):

@@ -154,7 +154,7 @@ def write_schedule(root: Path, options: ScheduleOptions) -> ScheduleResult:
             f"  {line}",
             f"  (crontab -l 2>/dev/null; echo {shlex.quote(line)}) | crontab -",
             f"Test it once now: {shlex.quote(str(script))}",
-            f"API keys (optional): {env_file} with S2_API_KEY=... (chmod 600).",
+            _key_file_hint(env_file),
         ]
         if not options.push:
             steps.append("To commit and push what changed, set PUBTRACK_GIT_PUSH=1 in that file.")
@@ -180,25 +180,56 @@ def write_schedule(root: Path, options: ScheduleOptions) -> ScheduleResult:
         '  loginctl enable-linger "$USER"   # run also when you are not logged in',
         f"Run once now: systemctl --user start {UNIT_NAME}; "
         f"its log: journalctl --user -u {UNIT_NAME}",
-        f"API keys (optional): {env_file} with S2_API_KEY=... (chmod 600).",
+        _key_file_hint(env_file),
     ]
     return ScheduleResult(written, steps)
 
 
+def action_input(env: str) -> str:
+    """The Action's input for a built-in API's key: action.yml declares one for each
+    (S2_API_KEY -> s2-api-key). A plugin's key has none: it goes through ``env:``."""
+    return env.lower().replace("_", "-")
+
+
+def _key_file_hint(env_file: Path) -> str:
+    """Where the nightly wrapper reads API keys from, naming every registered key."""
+    from pubtrack.sources.registry import secret_envs
+
+    keys = " and ".join(f"{env}=..." for env in secret_envs())
+    return f"API keys (optional): {env_file} with {keys} (chmod 600)."
+
+
 def _github(root: Path, options: ScheduleOptions, hour: int, minute: int) -> ScheduleResult:
+    from pubtrack.sources.registry import secret_envs
+
     with_lines = [f"          inject: {' '.join(options.inject)}"]
     if options.history_file:
         with_lines.append(f"          history-file: {options.history_file}")
+    # The registered APIs' keys, as repository secrets: built-ins through the Action's
+    # inputs, a plugin's in the step's environment (composite actions inherit it).
+    with_lines += [
+        f"          {action_input(env)}: ${{{{ secrets.{env} }}}}"
+        for env in secret_envs(builtin=True)
+    ]
+    plugin_keys = secret_envs(builtin=False)
+    if plugin_keys:
+        with_lines.append("        env:")
+        with_lines += [f"          {env}: ${{{{ secrets.{env} }}}}" for env in plugin_keys]
     text = _fill(
         template("workflow.yml"),
-        {"CRON": f"{minute} {hour} * * *", "ACTION": options.action, "WITH": "\n".join(with_lines)},
+        {
+            "CRON": f"{minute} {hour} * * *",
+            "ACTION": options.action,
+            "WITH": "\n".join(with_lines),
+            "SECRETS": ", ".join(secret_envs()),
+        },
     )
     path = root / ".github" / "workflows" / "pubtrack.yml"
     written = [_write(path, text, options.force)]
     steps = [
         f"Commit {path.relative_to(root)} and push; it runs every night at "
         f"{hour:02d}:{minute:02d} UTC (and from the Actions tab: Run workflow).",
-        "Optional repository secrets: S2_API_KEY, OPENALEX_API_KEY "
+        f"Optional repository secrets: {', '.join(secret_envs())} "
         "(Settings > Secrets and variables > Actions).",
         f"Check that `uses: {options.action}` names the pubtrack repository and tag you use.",
         "Settings > Actions > General > Workflow permissions: allow read and write, "

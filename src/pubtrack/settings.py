@@ -54,7 +54,7 @@ def parse_duration(text: str | int | float) -> float:
 def setting(
     default: Any = dataclasses.MISSING,
     *,
-    doc: str = "",
+    doc: str | typing.Callable[[], str] = "",
     low: float | None = None,
     high: float | None = None,
     choices: tuple[str, ...] = (),
@@ -65,7 +65,8 @@ def setting(
     """A dataclass field with what validation and ``pubtrack init`` need to know.
 
     ``duration``: a number of seconds or text like "12h" (stored as seconds);
-    ``shown``: how ``pubtrack init`` writes the default when ``repr`` would not do.
+    ``shown``: how ``pubtrack init`` writes the default when ``repr`` would not do;
+    ``shown`` and ``doc`` may be functions, called when ``pubtrack init`` writes them.
     """
     meta = {
         "doc": doc,
@@ -321,8 +322,11 @@ def commented_section(
     for name in [*own, *(n for n in known if n not in own)]:  # the section's own keys first
         f = known[name][1]
         meta = f.metadata
-        if meta.get("doc"):
-            lines += [f"#   {line}".rstrip() for line in str(meta["doc"]).splitlines()]
+        doc_text = meta.get("doc")
+        if callable(doc_text):  # made from the source registry, say
+            doc_text = doc_text()
+        if doc_text:
+            lines += [f"#   {line}".rstrip() for line in str(doc_text).splitlines()]
         shown = meta.get("shown")
         if values and name in values:
             shown = _toml_value(values[name])

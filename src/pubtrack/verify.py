@@ -32,6 +32,7 @@ from pubtrack.identity import (
     title_similarity,
 )
 from pubtrack.sources.base import SourceResult, WorkRef
+from pubtrack.sources.registry import registry
 
 # No paper has a billion citations; anything above is a broken answer (and
 # 10**20 does not even fit in SQLite's INTEGER).
@@ -40,13 +41,6 @@ MAX_COUNT = 10**9
 # another paper; with them, one below LOOSE that shares no author is.
 TITLE_CONFLICT = 0.35
 TITLE_LOOSE = 0.6
-# The id kind each source reports as ``external_id``.
-EXTERNAL_ID_KIND = {
-    "semantic_scholar": "semantic_scholar",
-    "openalex": "openalex",
-    "crossref": "doi",
-    "arxiv": "arxiv",
-}
 
 
 @dataclass(frozen=True)
@@ -64,27 +58,18 @@ OK = Verdict("ok")
 
 
 def asked_keys(source: str, lookup: str | None) -> set[tuple[str, str]]:
-    """The (kind, value) pairs of the id a built-in source was asked with."""
-    if not lookup:
-        return set()
-    text = str(lookup)
-    if source == "semantic_scholar":
-        prefix, sep, rest = text.partition(":")
-        if sep:
-            kind = {"doi": "doi", "arxiv": "arxiv", "corpusid": "corpus_id"}.get(prefix.lower())
-            return id_keys({kind: rest}) if kind else set()
-        return id_keys({"semantic_scholar": text})
-    if source in ("crossref", "openalex"):
-        return id_keys({"doi": text})
-    if source == "arxiv":
-        return id_keys({"arxiv": text})
-    return set()
+    """The (kind, value) pairs of the id ``source`` was asked with (its class's
+    ``Source.lookup_keys``); empty for a source the registry does not know."""
+    cls = registry().get(source)
+    return cls.lookup_keys(lookup) if cls is not None else set()
 
 
 def answer_keys(source: str, result: SourceResult) -> set[tuple[str, str]]:
-    """Every (kind, value) the answer says the paper has."""
+    """Every (kind, value) the answer says the paper has: its ``external_ids`` and
+    its ``external_id``, of the kind the source's class names (``external_id_kind``)."""
     ids: dict[str, Any] = dict(result.external_ids or {})
-    kind = EXTERNAL_ID_KIND.get(source)
+    cls = registry().get(source)
+    kind = cls.external_id_kind if cls is not None else ""
     keys = set()
     for name, value in ids.items():
         if isinstance(value, str):

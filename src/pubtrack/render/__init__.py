@@ -155,6 +155,7 @@ def load_stored(
     if not path.exists():
         return StoredData()
     from pubtrack.db import Store  # imported only when there is a database to read
+    from pubtrack.sources.registry import registry
 
     def trouble(message: str) -> StoredData:
         if guarded:
@@ -166,6 +167,7 @@ def load_stored(
         store = Store.open_readonly(path, timeout=5.0)
     except DatabaseError as exc:
         return trouble(str(exc))
+    sources = registry()
     with store:
         try:
             trends = {}
@@ -180,10 +182,12 @@ def load_stored(
                 history = load_series(store)
             return StoredData(
                 citations=store.latest_citations(),
-                external_ids=store.external_ids(("semantic_scholar", "openalex")),
+                external_ids=store.external_ids(
+                    dict.fromkeys([*sources.own_id_kinds, *sources.citing_page_sources])
+                ),
                 sparklines=trends,
                 learned=store.learned_ids_by_source(),
-                pdfs=store.open_access_pdfs(),
+                pdfs=store.open_access_pdfs(sources.by_id_trust(sources.names)),
                 series=history,
             )
         except StorageError as exc:

@@ -125,7 +125,10 @@ class PublicationView:
     id_sources: dict[str, str] = field(default_factory=dict)
     status: str | None = None  # "to appear", "under review", "in press"
     citation_style: str = "full"  # full | count ("Cited by 12") | number ("12")
-    link_citations: bool = False  # "Cited by N" links to the citing papers (S2, OpenAlex)
+    link_citations: bool = False  # "Cited by N" links to the citing papers (cited_by_url)
+    # The id each source knows the work by (its last answer's external_id), for the
+    # sources whose ids render shows or links with: {source: id}.
+    source_ids: dict[str, str] = field(default_factory=dict)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -136,7 +139,12 @@ class PublicationView:
     def cited_by_url(self) -> str | None:
         """The main source's page of citing papers, where it has one."""
         c = self.citation
-        return citing_papers_url(c.source, self.ids) if c else None
+        if c is None:
+            return None
+        ids = dict(self.ids)
+        if not ids.get(c.source) and self.source_ids.get(c.source):
+            ids[c.source] = self.source_ids[c.source]  # the id the source knows it by
+        return citing_papers_url(c.source, ids)
 
     @property
     def indent(self) -> str:
@@ -145,12 +153,13 @@ class PublicationView:
 
 
 def citing_papers_url(source: str, ids: Mapping[str, str | None]) -> str | None:
-    """Semantic Scholar and OpenAlex list a paper's citing papers on a public page."""
-    if source == "semantic_scholar" and ids.get("semantic_scholar"):
-        return f"https://www.semanticscholar.org/paper/{ids['semantic_scholar']}#citing-papers"
-    if source == "openalex" and ids.get("openalex"):
-        return f"https://openalex.org/works?filter=cites:{ids['openalex']}"
-    return None
+    """The source's public page of a paper's citing papers (``Source.citing_papers_url``),
+    or None: the source has none, or the work's id there is unknown. ``ids``: the work's
+    ids and, under the source's name, the id the source knows it by."""
+    from pubtrack.sources.registry import registry
+
+    cls = registry().get(source)
+    return cls.citing_papers_url(ids) if cls is not None else None
 
 
 @dataclass
@@ -470,6 +479,12 @@ def build_publications(
     )
     out: list[PublicationView] = []
     learned = learned or {}
+    # Ids a sync found that the bib lacks (read the registry only when there are any).
+    own_id_kinds: dict[str, str] = {}
+    if external_ids:
+        from pubtrack.sources.registry import registry
+
+        own_id_kinds = registry().own_id_kinds
     pdfs = pdfs or {}
     # The reader hands out one Author per spelling, shared by the entries that write
     # it so: one view (and one owner check) each. Keyed by id(): the works hold them.
@@ -492,10 +507,10 @@ def build_publications(
             views.append(view)
         flags = [view.is_owner for view in views]
         found = external_ids.get(work.key)
-        for source in ("semantic_scholar", "openalex"):
-            if not ids[source]:
+        for source, kind in own_id_kinds.items():
+            if not ids.get(kind) and found and found.get(source):
                 # The bib lacks it; a sync found it (source_records.external_id).
-                ids[source] = found.get(source) if found else None
+                ids[kind] = found[source]
         links = list(work.links)
         id_sources = learned_ids_and_links(
             ids, links, learned.get(work.key, {}), pdfs.get(work.key)
@@ -518,6 +533,7 @@ def build_publications(
                 links=[link for link in links if safe_url(link.url)],
                 ids=ids,
                 id_sources=id_sources,
+                source_ids=dict(found) if found else {},
                 citation=ordered[0] if ordered else None,
                 other_citations=ordered[1:],
                 citations=counts,

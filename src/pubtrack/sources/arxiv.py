@@ -43,8 +43,11 @@ class Arxiv(Source):
     order = 20
     fetch_order = 10  # first: the DOIs it reports let Crossref and OpenAlex find a preprint
     id_trust = 10
+    record_trust = 60
     default_url = "https://export.arxiv.org/api/query"
     url_env = "PUBTRACK_ARXIV_API_URL"
+    lookup_kind = "arxiv"
+    external_id_kind = "arxiv"
     default_enabled = True
     batch_size = 100
     min_interval = 3.0
@@ -60,11 +63,6 @@ class Arxiv(Source):
         if parts:
             return parts[0]
         return arxiv_id_from_doi(work.ids.doi)
-
-    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
-        from pubtrack.verify import asked_keys
-
-        return asked_keys(self.name, lookup)
 
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         """As few requests as arXiv allows; a bad id is reported and left out."""

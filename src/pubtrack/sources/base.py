@@ -9,11 +9,14 @@ database and never write files: they turn works into ``SourceResult``s.
 from __future__ import annotations
 
 import dataclasses
+import os
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pubtrack.config import SourceSettings
+from pubtrack.identity import id_keys
 from pubtrack.models import Identifiers
 
 if TYPE_CHECKING:
@@ -83,11 +86,29 @@ class Api:
     default_url: ClassVar[str] = ""  # API base URL
     url_env: ClassVar[str] = ""  # environment variable overriding it (mirrors, tests)
     key_env: ClassVar[str] = ""  # environment variable holding an API key (never stored)
+    # Without the key the API answers nothing (OpenAlex since February 2026).
+    key_required: ClassVar[bool] = False
     min_interval: float = 1.0  # seconds between two requests ([sync.<name>] overrides it)
     # Headers every request to this API carries (the Accept it answers best to).
     headers: ClassVar[dict[str, str]] = {}
     # One request at a time, not only one start per interval (arXiv asks for this).
     exclusive: ClassVar[bool] = False
+    # Whose record of a work wins when `add`/`import` merge what several APIs say about
+    # it (the DOI registries and curated listings first): lower first; the default
+    # puts an API after every one that declares its place.
+    record_trust: ClassVar[int] = 1000
+
+    @classmethod
+    def env_key(cls) -> str | None:
+        """The API key in ``key_env`` (stripped), or None when unset or empty."""
+        return (os.environ.get(cls.key_env, "").strip() or None) if cls.key_env else None
+
+    @classmethod
+    def missing_key(cls) -> str | None:
+        """'OpenAlex needs OPENALEX_API_KEY' when the API needs a key that is not set."""
+        if cls.key_required and cls.env_key() is None:
+            return f"{cls.label} needs {cls.key_env}"
+        return None
 
 
 class LookupApi(Api):
@@ -109,8 +130,9 @@ class Source(Api, ABC):
 
     # Position in a sync run; sources that teach ids to others (arXiv: DOIs) go first.
     fetch_order: ClassVar[int] = 1000
-    # Whose learned ids win when two sources report one (render's links, `fix`):
-    # lower first. arXiv and Crossref are the registries of their ids.
+    # Whose learned ids win when two sources report one (render's links, `fix`), and
+    # whose open-access PDF link render shows: lower first. arXiv and Crossref are the
+    # registries of their ids (and arXiv hosts the PDF of its own).
     id_trust: ClassVar[int] = 1000
     default_enabled: ClassVar[bool] = False  # in the default [sync] sources
     batch_size: int = 1  # works per request ([sync.<name>] batch_size overrides it)
@@ -118,6 +140,16 @@ class Source(Api, ABC):
     settings_class: ClassVar[type[SourceSettings]] = SourceSettings
     # False for metadata-only sources (arXiv): no counts stored, no column in views.
     provides_citations: ClassVar[bool] = True
+    # The kind of id (an ``Identifiers`` field: "doi", "arxiv", ...) ``lookup_id``
+    # returns, and the kind ``SourceResult.external_id`` is: verify.py checks answers
+    # against them. "" when the source cannot say (no id check).
+    lookup_kind: ClassVar[str] = ""
+    external_id_kind: ClassVar[str] = ""
+    # The source finds its own id of a work known by other ids (S2's paperId, OpenAlex's
+    # W…): render shows that external id where the bib lacks it.
+    finds_own_id: ClassVar[bool] = False
+    # What to install when an optional dependency is missing ("pip install ...").
+    install_hint: ClassVar[str] = ""
 
     def __init__(self, config: Config, http: HttpClient) -> None:
         self.config = config
@@ -162,9 +194,26 @@ class Source(Api, ABC):
         """The (kind, value) ids an answer about ``work`` must carry (one is enough).
 
         sync checks every answer against them before storing or learning
-        anything (verify.py). Default: none, which skips the id check.
+        anything (verify.py). Default: the id asked with (``lookup_keys``); none,
+        which skips the id check, for a source without a ``lookup_kind``.
         """
-        return set()
+        return self.lookup_keys(lookup)
+
+    @classmethod
+    def lookup_keys(cls, lookup: str | None) -> set[tuple[str, str]]:
+        """The (kind, value) pairs of the id this source was asked with (``lookup_id``'s
+        value), normalised; empty without a ``lookup_kind``."""
+        if not lookup or not cls.lookup_kind:
+            return set()
+        return id_keys({cls.lookup_kind: str(lookup)})
+
+    @classmethod
+    def citing_papers_url(cls, ids: Mapping[str, str | None]) -> str | None:
+        """The public page listing the papers that cite the work with these ids
+        ("Cited by N" links there with --cited-by-link), or None: no such page.
+        ``ids``: the work's ids (``Identifiers`` fields) and, under this source's name,
+        the id this source knows the work by (its last answer's ``external_id``)."""
+        return None
 
 
 def available_sources() -> dict[str, type[Source]]:

@@ -47,8 +47,11 @@ class Crossref(Source):
     order = 40
     fetch_order = 40
     id_trust = 20
+    record_trust = 10
     default_url = "https://api.crossref.org"
     url_env = "PUBTRACK_CROSSREF_API_URL"
+    lookup_kind = "doi"
+    external_id_kind = "doi"
     default_enabled = True
     batch_size = 50
     settings_class = CrossrefSettings
@@ -66,12 +69,6 @@ class Crossref(Source):
         if doi is None or arxiv_id_from_doi(doi):
             return None
         return doi
-
-    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
-        """The DOI asked: Crossref's answer must carry it back."""
-        from pubtrack.verify import asked_keys
-
-        return asked_keys(self.name, lookup)
 
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         """One list query for the batch's DOIs (single lookups where it cannot)."""

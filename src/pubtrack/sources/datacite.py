@@ -19,6 +19,7 @@ class DataCite(LookupApi):
     order = 30  # listings: ORCID, dblp, DataCite
     default_url = "https://api.datacite.org"
     url_env = "PUBTRACK_DATACITE_API_URL"
+    record_trust = 30
     min_interval = 0.1  # 3000 requests per 5 minutes
     headers = {"Accept": "application/vnd.api+json"}
 

@@ -28,6 +28,7 @@ class Dblp(LookupApi):
     order = 20  # listings: ORCID, dblp, DataCite
     default_url = "https://dblp.org"
     url_env = "PUBTRACK_DBLP_API_URL"
+    record_trust = 20
     min_interval = 1.0  # no published limit; it asks for restraint (429 + Retry-After)
     headers = {"Accept": "application/xml"}
 

@@ -204,6 +204,7 @@ class GoogleScholar(Source):
     id_trust: ClassVar[int] = 50
     batch_size: int = 100_000  # the whole profile comes in one fetch
     min_interval: float = 0.0
+    install_hint: ClassVar[str] = "pip install 'pubtrack[scholar]'"
     timeout: ClassVar[int] = 20
     retries: ClassVar[int] = 2
 
@@ -217,7 +218,7 @@ class GoogleScholar(Source):
         if not self.profile_id:
             return "no google_scholar_id under [owner] in pubtrack.toml"
         if importlib.util.find_spec("scholarly") is None:
-            return "scholarly is not installed (pip install 'pubtrack[scholar]')"
+            return f"scholarly is not installed ({self.install_hint})"
         return None
 
     def lookup_id(self, work: WorkRef) -> str | None:

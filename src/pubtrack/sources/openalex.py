@@ -11,7 +11,6 @@ string that was sent.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from pubtrack.identity import (
@@ -25,6 +24,8 @@ from pubtrack.identity import (
 from pubtrack.sources.base import Source, SourceResult, WorkRef
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pubtrack.config import Config
     from pubtrack.sources.http import HttpClient, HttpResponse
 
@@ -41,23 +42,27 @@ class OpenAlex(Source):
     order = 30
     fetch_order = 30
     id_trust = 40
+    record_trust = 40
     default_url = "https://api.openalex.org"
     url_env = "PUBTRACK_OPENALEX_API_URL"
     key_env = "OPENALEX_API_KEY"
+    key_required = True
+    external_id_kind = "openalex"  # W…
+    finds_own_id = True
     default_enabled = True
     batch_size = 100
     min_interval = 0.1
 
     def __init__(self, config: Config, http: HttpClient) -> None:
         super().__init__(config, http)
-        self.api_key = os.environ.get("OPENALEX_API_KEY", "").strip() or None
+        self.api_key = self.env_key()
         self.http.add_secret(self.api_key)
 
     def __repr__(self) -> str:
         return f"OpenAlex(base_url={self.base_url!r}, key={'set' if self.api_key else 'unset'})"
 
     def skip_reason(self) -> str | None:
-        return None if self.api_key else "no OPENALEX_API_KEY"
+        return None if self.api_key else f"no {self.key_env}"
 
     def lookup_id(self, work: WorkRef) -> str | None:
         """The OpenAlex id (``openalex = {W…}`` in the bib, or learned), else the
@@ -74,6 +79,11 @@ class OpenAlex(Source):
     def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
         """Records are matched by every id the work has: one must be the record's."""
         return id_keys(work.ids)
+
+    @classmethod
+    def citing_papers_url(cls, ids: Mapping[str, str | None]) -> str | None:
+        work = ids.get("openalex")
+        return f"https://openalex.org/works?filter=cites:{work}" if work else None
 
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         """One OR-filter request per id kind (OpenAlex ids, DOIs), 100 values each."""
@@ -257,7 +267,7 @@ _OA_TYPES = {
 
 
 def _key_params() -> dict[str, str]:
-    key = os.environ.get("OPENALEX_API_KEY", "").strip()
+    key = OpenAlex.env_key()
     return {"api_key": key} if key else {}
 
 

@@ -12,6 +12,7 @@ a source"); a lookup API likewise.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Generic, TypeVar
 
+from pubtrack.models import Identifiers
 from pubtrack.sources.base import (
     ENTRY_POINT_GROUP,
     LOOKUP_ENTRY_POINT_GROUP,
@@ -52,6 +54,12 @@ class _Registry(Generic[A]):
     def names(self) -> tuple[str, ...]:
         """Every name, in listing order."""
         return tuple(c.name for c in self.classes)
+
+
+def _overrides(cls: type[Source], name: str) -> bool:
+    """Does ``cls`` (or a base below ``Source``) define ``name`` itself?"""
+    below = cls.__mro__[: cls.__mro__.index(Source)]
+    return any(name in vars(k) for k in below)
 
 
 def _listing(classes: Iterable[type[A]]) -> tuple[type[A], ...]:
@@ -105,6 +113,24 @@ class SourceRegistry(_Registry[Source]):
         """Listing position (unknown names after every known one)."""
         names = self.names
         return names.index(name) if name in names else len(names)
+
+    @property
+    def own_id_kinds(self) -> dict[str, str]:
+        """{source: id kind} of the sources that find their own id of a work (S2's
+        paperId, OpenAlex's W…; ``Source.finds_own_id``) where that kind is one of a
+        work's ids: render shows it, from the last sync, where the bib lacks it."""
+        kinds = {f.name for f in dataclasses.fields(Identifiers)}
+        return {
+            c.name: c.external_id_kind
+            for c in self.classes
+            if c.finds_own_id and c.external_id_kind in kinds
+        }
+
+    @property
+    def citing_page_sources(self) -> tuple[str, ...]:
+        """Sources with a public page of a paper's citing papers (they override
+        ``Source.citing_papers_url``), in listing order."""
+        return tuple(c.name for c in self.classes if _overrides(c, "citing_papers_url"))
 
     def url_envs(self) -> dict[str, str]:
         """{source: PUBTRACK_*_API_URL} for sources whose URL can be overridden."""
@@ -203,10 +229,21 @@ def request_defaults(name: str) -> tuple[float, dict[str, str]]:
     return 0.0, dict(source.headers) if source is not None else {}
 
 
-def secret_envs() -> tuple[str, ...]:
-    """The environment variables that hold API keys (``key_env`` of every API)."""
+def secret_envs(*, builtin: bool | None = None) -> tuple[str, ...]:
+    """The environment variables that hold API keys (``key_env`` of every API), sync
+    sources' first; ``builtin`` True or False: only pubtrack's own APIs' or only
+    plugins' (the GitHub Action has an input for each built-in key, not a plugin's)."""
     apis: list[type[Api]] = [*registry(), *lookup_apis()]
-    return tuple(dict.fromkeys(c.key_env for c in apis if c.key_env))
+    return tuple(
+        dict.fromkeys(
+            c.key_env for c in apis if c.key_env and (builtin is None or is_builtin(c) == builtin)
+        )
+    )
+
+
+def is_builtin(cls: type[Api]) -> bool:
+    """Is ``cls`` one of pubtrack's own APIs (not a plugin's)?"""
+    return cls.__module__.partition(".")[0] == "pubtrack"
 
 
 @lru_cache(maxsize=1)

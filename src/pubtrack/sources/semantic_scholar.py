@@ -10,13 +10,13 @@ paper's citations to the user's work, so anything less stays unresolved.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, Any
 
 from pubtrack.errors import MalformedResponseError
 from pubtrack.identity import (
     arxiv_id_from_doi,
+    id_keys,
     is_confident_match,
     normalize_arxiv_id,
     normalize_doi,
@@ -24,6 +24,8 @@ from pubtrack.identity import (
 from pubtrack.sources.base import Source, SourceResult, WorkRef
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pubtrack.config import Config
     from pubtrack.sources.http import HttpClient, HttpResponse
 
@@ -40,16 +42,19 @@ class SemanticScholar(Source):
     order = 10
     fetch_order = 20
     id_trust = 30
+    record_trust = 50
     default_url = "https://api.semanticscholar.org/graph/v1"
     url_env = "PUBTRACK_S2_API_URL"
     key_env = "S2_API_KEY"
+    external_id_kind = "semantic_scholar"  # the paperId
+    finds_own_id = True
     default_enabled = True
     batch_size = 500
     min_interval = 1.0
 
     def __init__(self, config: Config, http: HttpClient) -> None:
         super().__init__(config, http)
-        self.api_key = os.environ.get("S2_API_KEY", "").strip() or None
+        self.api_key = self.env_key()
         self.http.add_secret(self.api_key)
 
     def __repr__(self) -> str:
@@ -75,11 +80,23 @@ class SemanticScholar(Source):
             return f"ARXIV:{arxiv}"
         return None
 
-    def asked_ids(self, work: WorkRef, lookup: str | None) -> set[tuple[str, str]]:
-        """The id in the batch slot: the paper's externalIds/paperId must hold it."""
-        from pubtrack.verify import asked_keys
+    @classmethod
+    def lookup_keys(cls, lookup: str | None) -> set[tuple[str, str]]:
+        """The id in the batch slot (``DOI:…``, ``ARXIV:…``, ``CorpusId:…`` or a
+        paperId): the paper's externalIds/paperId must hold it."""
+        if not lookup:
+            return set()
+        text = str(lookup)
+        prefix, sep, rest = text.partition(":")
+        if sep:
+            kind = {"doi": "doi", "arxiv": "arxiv", "corpusid": "corpus_id"}.get(prefix.lower())
+            return id_keys({kind: rest}) if kind else set()
+        return id_keys({"semantic_scholar": text})
 
-        return asked_keys(self.name, lookup)
+    @classmethod
+    def citing_papers_url(cls, ids: Mapping[str, str | None]) -> str | None:
+        paper = ids.get("semantic_scholar")
+        return f"https://www.semanticscholar.org/paper/{paper}#citing-papers" if paper else None
 
     def fetch_batch(self, works: list[WorkRef]) -> list[SourceResult]:
         """One POST for up to ``batch_size`` works (more are split, 500 at most each)."""
@@ -241,7 +258,7 @@ AUTHOR_PAGE = 100  # papers per /author/{id}/papers page (the API allows up to 1
 
 
 def _key_headers() -> dict[str, str]:
-    key = os.environ.get("S2_API_KEY", "").strip()
+    key = SemanticScholar.env_key()
     return {"x-api-key": key} if key else {}
 
 

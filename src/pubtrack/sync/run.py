@@ -247,8 +247,9 @@ def _instantiate(
     for name in names:
         cls = classes.get(name)
         if cls is None:
-            extra = " (pip install 'pubtrack[scholar]')" if name == "google_scholar" else ""
-            out.append(_Unavailable(name, f"not installed{extra}"))
+            known = registry().get(name)
+            hint = f" ({known.install_hint})" if known is not None and known.install_hint else ""
+            out.append(_Unavailable(name, f"not installed{hint}"))
             continue
         try:
             out.append(cls(config, http))

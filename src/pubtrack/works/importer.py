@@ -10,7 +10,6 @@ build entries for what the bib lacks.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -179,12 +178,13 @@ def harvest(
         papers = s2_api.author_papers(http, config.api_url("semantic_scholar"), profiles.s2_author)
         records = [s2_api.paper_record(p) for p in papers]
         out.counts["semantic_scholar"] = len(records)
-        listed.extend(("Semantic Scholar", r, "semantic_scholar") for r in records)
+        listed.extend((s2_api.SemanticScholar.label, r, "semantic_scholar") for r in records)
         learn_name(_majority_name(records, "semantic_scholar", profiles.s2_author))
 
     def read_openalex() -> None:
-        if not os.environ.get("OPENALEX_API_KEY", "").strip():
-            raise SourceError("openalex: OpenAlex needs OPENALEX_API_KEY (free at openalex.org)")
+        missing = openalex_api.OpenAlex.missing_key()
+        if missing:
+            raise SourceError(f"openalex: {missing} (free at openalex.org)")
         author = openalex_api.fetch_author(
             http, config.api_url("openalex"), profiles.openalex_author
         )
@@ -201,7 +201,7 @@ def harvest(
         )
         records = [openalex_api.work_record(w) for w in works]
         out.counts["openalex"] = len(records)
-        listed.extend(("OpenAlex", r, "openalex") for r in records)
+        listed.extend((openalex_api.OpenAlex.label, r, "openalex") for r in records)
         learn_name(_majority_name(records, "openalex", profiles.openalex_author))
 
     def read_dblp() -> None:

@@ -11,7 +11,6 @@ written as the published version with its arXiv id kept.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -96,8 +95,9 @@ class Resolver:
                     found["dblp"] = record
                     self._learn(seed, record)
             if "openalex" in seed.ids and not (seed.ids.keys() & {"doi", "arxiv"}):
-                if not os.environ.get("OPENALEX_API_KEY", "").strip():
-                    self.warn("OpenAlex needs OPENALEX_API_KEY; OpenAlex ids cannot be looked up")
+                missing = openalex_api.OpenAlex.missing_key()
+                if missing:
+                    self.warn(f"{missing}; OpenAlex ids cannot be looked up")
                 else:
                     work = self.attempt(
                         "openalex",
@@ -224,11 +224,17 @@ class Resolver:
             return None
 
     def _combine(self, seed: Seed, found: dict[str, Record]) -> Resolved:
-        order = ("crossref", "dblp", "datacite", "openalex", "semantic_scholar", "arxiv", "seed")
-        records = [found[name] for name in order if name in found]
-        records += [
-            r for name, r in found.items() if name not in order and name != "preprint_crossref"
-        ]
+        # The APIs' records by ``record_trust``; the seed's own record (or a profile
+        # listing's: ORCID, Google Scholar) after those that declare their place.
+        from pubtrack.sources.base import Api
+        from pubtrack.sources.registry import api_class
+
+        def trust(name: str) -> int:
+            cls = api_class(name)
+            return cls.record_trust if cls is not None else Api.record_trust
+
+        names = sorted((n for n in found if n != "preprint_crossref"), key=trust)  # stable
+        records = [found[name] for name in names]
         if not records:
             return Resolved(seed, None, "not found")
         best = _copy(records[0])
