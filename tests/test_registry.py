@@ -266,25 +266,38 @@ def test_a_plugins_citing_page_is_linked(citeplug: None) -> None:
 
 def test_pdf_links_follow_the_registry_order(citeplug: None, tmp_path: Path) -> None:
     from pubtrack.db import Store
+    from pubtrack.models import Work
+    from pubtrack.render.context import build_publications
 
     with Store.open(tmp_path / "p.db") as store:
         for source in ("openalex", "semantic_scholar", "arxiv", "citeplug"):
             store.save_source_record(
                 "a", source, status="found", data={"pdf_url": f"https://{source}.example/a.pdf"}
             )
-            if source != "citeplug":
+            if source not in ("citeplug", "arxiv"):
                 store.save_source_record(
                     "b", source, status="found", data={"pdf_url": f"https://{source}.example/b"}
                 )
-        reg = registry()
-        order = reg.by_id_trust(reg.names)
-        assert order[:2] == ["citeplug", "arxiv"]
-        assert store.open_access_pdfs(order) == {
-            "a": "https://citeplug.example/a.pdf",
-            "b": "https://arxiv.example/b",
-        }
-        without_arxiv = [n for n in order if n not in ("citeplug", "arxiv")]
-        assert store.open_access_pdfs(without_arxiv)["b"] == "https://semantic_scholar.example/b"
+        store.save_source_record("c", "arxiv", status="found", data={"pdf_url": "ftp://x/c"})
+        pdfs = store.open_access_pdfs()
+    assert set(pdfs["a"]) == {"openalex", "semantic_scholar", "arxiv", "citeplug"}
+    assert "c" not in pdfs  # web links only
+    reg = registry()
+    assert reg.by_id_trust(reg.names)[:2] == ["citeplug", "arxiv"]
+    works = [Work(key, "article", f"Paper {key}", year=2024) for key in ("a", "b")]
+    shown = build_publications(
+        works,
+        is_owner=lambda author: False,
+        max_authors=10,
+        selected_only=False,
+        citations={},
+        external_ids={},
+        preference=(),
+        pdfs=pdfs,
+    )
+    pdf = {p.key: next(k.url for k in p.links if k.label == "PDF") for p in shown}
+    # the most trusted source that has one: the plugin (id_trust 5), else S2 before OpenAlex
+    assert pdf == {"a": "https://citeplug.example/a.pdf", "b": "https://semantic_scholar.example/b"}
 
 
 def test_a_source_missing_from_the_run_says_what_to_install(tmp_path: Path) -> None:

@@ -1914,16 +1914,16 @@ class Store:
             out.setdefault(row["publication_key"], {})[row["source"]] = row
         return out
 
-    def external_ids(self, sources: Iterable[str]) -> dict[str, dict[str, str]]:
-        """{publication_key: {source: external id}}: the ids render shows, without the
-        cost of decoding every record's JSON data."""
-        names = list(sources)
+    def external_ids(self, sources: Iterable[str] | None = None) -> dict[str, dict[str, str]]:
+        """{publication_key: {source: external id}} (of ``sources``, else every source):
+        the ids render shows, without the cost of decoding every record's JSON data."""
+        sql = "SELECT publication_key, source, external_id FROM source_records"
+        sql += " WHERE external_id IS NOT NULL"
+        names = [] if sources is None else list(sources)
+        if sources is not None:
+            sql += f" AND source IN ({', '.join('?' for _ in names)})"
         out: dict[str, dict[str, str]] = {}
-        rows = self.db.execute(
-            "SELECT publication_key, source, external_id FROM source_records"
-            f" WHERE external_id IS NOT NULL AND source IN ({', '.join('?' for _ in names)})",
-            names,
-        )
+        rows = self.db.execute(sql, names)
         for key, source, external_id in rows.fetchall():
             out.setdefault(key, {})[source] = external_id
         return out
@@ -2323,22 +2323,17 @@ class Store:
             out.setdefault(row["publication_key"], {})[row["source"]] = row
         return out
 
-    def open_access_pdfs(self, preference: Iterable[str] = ()) -> dict[str, str]:
-        """{publication_key: open-access PDF URL} a source reported: the first source
-        of ``preference`` that has one (the registry's order: arXiv first), else any."""
-        names = list(dict.fromkeys(preference))
-        rank = " ".join("WHEN ? THEN ?" for _ in names)
-        order = f" ORDER BY CASE source {rank} ELSE ? END, source" if names else ""
-        params: list[Any] = [x for i, name in enumerate(names) for x in (name, i)]
-        out: dict[str, str] = {}
+    def open_access_pdfs(self) -> dict[str, dict[str, str]]:
+        """{publication_key: {source: open-access PDF URL}} the sources reported (web
+        links only); which one a work links is render's choice (the registry's order)."""
+        out: dict[str, dict[str, str]] = {}
         rows = self.db.execute(
             "SELECT publication_key, source, json_extract(data, '$.pdf_url') FROM source_records"
-            " WHERE status = 'found' AND json_extract(data, '$.pdf_url') IS NOT NULL" + order,
-            [*params, len(names)] if names else [],
+            " WHERE status = 'found' AND json_extract(data, '$.pdf_url') IS NOT NULL"
         ).fetchall()
-        for key, _source, url in rows:
+        for key, source, url in rows:
             if isinstance(url, str) and url.startswith(("https://", "http://")):
-                out.setdefault(key, url)
+                out.setdefault(key, {})[source] = url
         return out
 
     def _copy_history(self, old: str, new: str) -> None:

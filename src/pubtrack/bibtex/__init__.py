@@ -11,13 +11,16 @@ from __future__ import annotations
 import glob
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pubtrack.bibtex import cache
-from pubtrack.bibtex.reader import Reader, read_file, read_files, read_string
 from pubtrack.config import Config
 from pubtrack.errors import BibError
 from pubtrack.models import Library, Problem
 from pubtrack.util import gc_paused
+
+if TYPE_CHECKING:
+    from pubtrack.bibtex.reader import Reader, read_file, read_files, read_string
 
 __all__ = [
     "load_library",
@@ -28,6 +31,26 @@ __all__ = [
     "BibError",
     "Reader",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The reader's names, imported on first use: a render served from the output
+    cache needs the files' fingerprint, not the reader (nor bibtexparser)."""
+    if name in ("Reader", "read_file", "read_files", "read_string"):
+        from pubtrack.bibtex import reader
+
+        return getattr(reader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def display_path(root: Path | None, path: Path) -> str:
+    """``path`` relative to the project ``root`` when inside it (for FILE:LINE)."""
+    if root is not None:
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            pass
+    return str(path)
 
 
 def _encoding(config: Config) -> str | None:
@@ -43,7 +66,7 @@ def _unmatched_settings(config: Config) -> list[Problem]:
     given = config.given.get("bib", {})
     if config.path is None or not given:
         return []
-    toml_name = Reader(config.root).display_path(config.path)
+    toml_name = display_path(config.root, config.path)
     problems: list[Problem] = []
     for setting in ("publications", "talks"):
         if setting not in given:
@@ -60,14 +83,13 @@ def _unmatched_settings(config: Config) -> list[Problem]:
     return problems
 
 
-def _inputs(config: Config) -> tuple[Reader, list[tuple[Path, bool, str, bytes]], str]:
+def _inputs(config: Config) -> tuple[list[tuple[Path, bool, str, bytes]], str]:
     """The files to read (bytes in hand) and their fingerprint: the parse cache's key."""
     encoding = _encoding(config)
-    reader = Reader(config.root, encoding)
     inputs: list[tuple[Path, bool, str, bytes]] = []
     for paths, talk in ((config.publication_files(), False), (config.talk_files(), True)):
         for path in paths:
-            name = reader.display_path(path)
+            name = display_path(config.root, path)
             try:
                 data = path.read_bytes()
             except OSError as exc:
@@ -77,13 +99,13 @@ def _inputs(config: Config) -> tuple[Reader, list[tuple[Path, bool, str, bytes]]
         [(name, "talks" if talk else "publications", data) for _, talk, name, data in inputs],
         settings=f"{config.root}|{encoding or ''}",
     )
-    return reader, inputs, key
+    return inputs, key
 
 
 def library_fingerprint(config: Config) -> str:
     """What ``load_library(config).fingerprint`` will be, without parsing anything
     (render's output cache is checked with it before the library is loaded)."""
-    return _inputs(config)[2]
+    return _inputs(config)[1]
 
 
 def load_library(config: Config) -> Library:
@@ -93,7 +115,7 @@ def load_library(config: Config) -> Library:
     definitions.bib) are visible in later ones. A second call on unchanged
     files returns the cached result (see cache.py).
     """
-    reader, inputs, key = _inputs(config)
+    inputs, key = _inputs(config)
     cache_dir = config.cache_dir
     with gc_paused():
         cached = cache.load(cache_dir, key)
@@ -102,6 +124,9 @@ def load_library(config: Config) -> Library:
         cached.fingerprint = key
         cached.problems[:0] = unmatched
         return cached
+    from pubtrack.bibtex.reader import Reader
+
+    reader = Reader(config.root, _encoding(config))
     with gc_paused():
         for path, talk, _name, data in inputs:
             reader.add_file(path, talk=talk, data=data)

@@ -178,12 +178,9 @@ class Reader:
     # -- input ----------------------------------------------------------------
     def display_path(self, path: Path) -> str:
         """Path relative to the project root when inside it (for FILE:LINE)."""
-        if self.root is not None:
-            try:
-                return str(path.resolve().relative_to(self.root))
-            except ValueError:
-                pass
-        return str(path)
+        from pubtrack.bibtex import display_path
+
+        return display_path(self.root, path)
 
     def add_file(self, path: Path, *, talk: bool = False, data: bytes | None = None) -> None:
         """Read one file; raises BibError only if it cannot be read at all."""

@@ -128,7 +128,7 @@ class StoredData:
     sparklines: dict[str, str] = field(default_factory=dict)  # {key: "▁▃▅█"}
     # What sync learned (issue 10): {key: {source: {kind: id}}} and {key: OA pdf url}.
     learned: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
-    pdfs: dict[str, str] = field(default_factory=dict)
+    pdfs: dict[str, dict[str, str]] = field(default_factory=dict)  # {key: {source: url}}
     # --standalone: {"papers": {key: {source: [[day, count], ...]}}, "per_year": {source:
     # {year: n}}} (render/page.py load_series)
     series: dict[str, Any] = field(default_factory=dict)
@@ -155,7 +155,6 @@ def load_stored(
     if not path.exists():
         return StoredData()
     from pubtrack.db import Store  # imported only when there is a database to read
-    from pubtrack.sources.registry import registry
 
     def trouble(message: str) -> StoredData:
         if guarded:
@@ -167,7 +166,6 @@ def load_stored(
         store = Store.open_readonly(path, timeout=5.0)
     except DatabaseError as exc:
         return trouble(str(exc))
-    sources = registry()
     with store:
         try:
             trends = {}
@@ -180,14 +178,14 @@ def load_stored(
                 from pubtrack.render.page import load_series
 
                 history = load_series(store)
+            # Every source's ids and PDFs: which of them a work shows is the context's
+            # choice, with the registry (entry points), which a cached render never reads.
             return StoredData(
                 citations=store.latest_citations(),
-                external_ids=store.external_ids(
-                    dict.fromkeys([*sources.own_id_kinds, *sources.citing_page_sources])
-                ),
+                external_ids=store.external_ids(),
                 sparklines=trends,
                 learned=store.learned_ids_by_source(),
-                pdfs=store.open_access_pdfs(sources.by_id_trust(sources.names)),
+                pdfs=store.open_access_pdfs(),
                 series=history,
             )
         except StorageError as exc:

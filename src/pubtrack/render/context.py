@@ -469,7 +469,7 @@ def build_publications(
     preference: tuple[str, ...],
     citation_date: Callable[[str], str] = format_day,
     learned: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
-    pdfs: Mapping[str, str] | None = None,
+    pdfs: Mapping[str, Mapping[str, str]] | None = None,  # {key: {source: PDF url}}
     year_in_venue: bool = True,
 ) -> list[PublicationView]:
     chosen = [w for w in works if w.selected] if selected_only else list(works)
@@ -479,12 +479,18 @@ def build_publications(
     )
     out: list[PublicationView] = []
     learned = learned or {}
-    # Ids a sync found that the bib lacks (read the registry only when there are any).
+    # Ids a sync found that the bib lacks, and open-access PDFs (the registry, read
+    # only when there are any, says whose ids render uses and whose PDF comes first).
     own_id_kinds: dict[str, str] = {}
-    if external_ids:
+    shown: set[str] = set()
+    trust: Callable[[Iterable[str]], list[str]] = list
+    if external_ids or pdfs:
         from pubtrack.sources.registry import registry
 
-        own_id_kinds = registry().own_id_kinds
+        sources = registry()
+        own_id_kinds = sources.own_id_kinds
+        shown = {*own_id_kinds, *sources.citing_page_sources}
+        trust = sources.by_id_trust
     pdfs = pdfs or {}
     # The reader hands out one Author per spelling, shared by the entries that write
     # it so: one view (and one owner check) each. Keyed by id(): the works hold them.
@@ -507,13 +513,16 @@ def build_publications(
             views.append(view)
         flags = [view.is_owner for view in views]
         found = external_ids.get(work.key)
+        if found:
+            found = {source: value for source, value in found.items() if source in shown}
         for source, kind in own_id_kinds.items():
             if not ids.get(kind) and found and found.get(source):
                 # The bib lacks it; a sync found it (source_records.external_id).
                 ids[kind] = found[source]
         links = list(work.links)
+        offered = pdfs.get(work.key)
         id_sources = learned_ids_and_links(
-            ids, links, learned.get(work.key, {}), pdfs.get(work.key)
+            ids, links, learned.get(work.key, {}), offered[trust(offered)[0]] if offered else None
         )
         out.append(
             PublicationView(
