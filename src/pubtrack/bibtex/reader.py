@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date as Date  # noqa: N812
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,13 @@ def _arxiv_in_text(text: str) -> str | None:
 
 
 _PREPRINT_WORDS = re.compile(r"arxiv|preprint|biorxiv|medrxiv|ssrn|openreview|\bcorr\b", re.I)
+
+
+@lru_cache(maxsize=4096)  # venues repeat across entries
+def _names_a_preprint(venue_text: str) -> bool:
+    return _PREPRINT_WORDS.search(venue_text) is not None
+
+
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s{}#?]+)", re.I)
 _TRUE = {"true", "yes", "1", "y", "on"}
 
@@ -639,7 +647,8 @@ class Reader:
                 self._name_problems(raw, name, messages)
                 break
         year, month, day = _when(f)
-        self._check_date(raw, year, month)
+        if year is None or month is None:  # (most entries have both)
+            self._check_date(raw, year, month)
         page_urls = _page_urls(f)
         ids = _identifiers(f, page_urls)
         journal = f.get("journal") or f.get("journaltitle") or ""
@@ -694,7 +703,8 @@ class Reader:
         f = self._displayed(raw.fields)
         self._unknown_in(raw, f)
         year, month, day = _when(f)
-        self._check_date(raw, year, month)
+        if year is None or month is None:  # (most entries have both)
+            self._check_date(raw, year, month)
         when = None
         if year and month and day:
             try:
@@ -795,47 +805,44 @@ def _page_urls(f: dict[str, str]) -> list[str]:
 
 
 def _identifiers(f: dict[str, str], page_urls: list[str]) -> Identifiers:
-    ids = Identifiers()
-    eprint = f.get("eprint", "").strip()
-    prefix = (f.get("archiveprefix") or f.get("eprinttype") or "").strip().lower()
-    if eprint and (prefix == "arxiv" or not prefix):
-        ids.arxiv = normalize_arxiv_id(eprint)
-    if not ids.arxiv and f.get("arxiv"):
-        ids.arxiv = normalize_arxiv_id(f["arxiv"])
-    if not ids.arxiv:
-        ids.arxiv = next(filter(None, map(linkfields.arxiv_in_url, page_urls)), None)
-    if not ids.arxiv:
+    get = f.get
+    arxiv = None
+    eprint = get("eprint")
+    if eprint and eprint.strip():
+        prefix = get("archiveprefix") or get("eprinttype") or ""
+        if not prefix or prefix.strip().lower() in ("arxiv", ""):
+            arxiv = normalize_arxiv_id(eprint.strip())
+    if not arxiv and get("arxiv"):
+        arxiv = normalize_arxiv_id(f["arxiv"])
+    if not arxiv and page_urls:
+        arxiv = next(filter(None, map(linkfields.arxiv_in_url, page_urls)), None)
+    if not arxiv:
         for name in ("journal", "journaltitle", "howpublished", "note"):
-            text = f.get(name, "")
+            text = get(name, "")
             if "arxiv" not in text.lower():
                 continue
             m = _ARXIV_URL.search(text)
             if m:
-                ids.arxiv = normalize_arxiv_id(unescape_url(m.group(1)))
-            if not ids.arxiv and name != "note":
+                arxiv = normalize_arxiv_id(unescape_url(m.group(1)))
+            if not arxiv and name != "note":
                 found = _arxiv_in_text(text)
-                ids.arxiv = normalize_arxiv_id(found) if found else None
-            if ids.arxiv:
+                arxiv = normalize_arxiv_id(found) if found else None
+            if arxiv:
                 break
     doi = None
-    if f.get("doi"):
-        doi = normalize_doi(unescape_url(f["doi"]).replace("{", "").replace("}", ""))
+    raw_doi = get("doi")
+    if raw_doi:
+        doi = normalize_doi(unescape_url(raw_doi).replace("{", "").replace("}", ""))
         if not doi:  # several DOIs, HTML, `\\url{...}` or a DOI link with text around it
-            doi = next(filter(None, map(linkfields.doi_in_url, linkfields.urls(f["doi"]))), None)
-    if not doi:
+            doi = next(filter(None, map(linkfields.doi_in_url, linkfields.urls(raw_doi))), None)
+    if not doi and page_urls:
         doi = next(filter(None, map(linkfields.doi_in_url, page_urls)), None)
     if doi and doi.startswith(ARXIV_DOI_PREFIX) and arxiv_id_from_doi(doi):
-        ids.arxiv = ids.arxiv or arxiv_id_from_doi(doi)
+        arxiv = arxiv or arxiv_id_from_doi(doi)
         doi = None
-    ids.doi = doi
-    s2 = f.get("semantic_scholar") or f.get("s2_id")
-    if s2:
-        ids.semantic_scholar = normalize_id("semantic_scholar", s2)
-    if f.get("openalex"):
-        ids.openalex = normalize_id("openalex", f["openalex"])
-    corpus = f.get("s2_corpus_id") or f.get("corpus_id") or f.get("corpusid")
-    if corpus and corpus.strip().isdigit():
-        ids.corpus_id = corpus.strip()
+    s2 = get("semantic_scholar") or get("s2_id")
+    openalex = get("openalex")
+    corpus = get("s2_corpus_id") or get("corpus_id") or get("corpusid")
     acl = None
     for url in page_urls:
         # Only the last "aclanthology.org/" can start a match (the id runs to the
@@ -848,16 +855,21 @@ def _identifiers(f: dict[str, str], page_urls: list[str]) -> Identifiers:
     if acl is None and doi:
         m = _ACL_DOI.match(doi)
         acl = m.group(1) if m else None
-    ids.acl = acl
-    return ids
+    return Identifiers(
+        arxiv=arxiv,
+        doi=doi,
+        semantic_scholar=normalize_id("semantic_scholar", s2) if s2 else None,
+        openalex=normalize_id("openalex", openalex) if openalex else None,
+        corpus_id=corpus.strip() if corpus and corpus.strip().isdigit() else None,
+        acl=acl,
+    )
 
 
 def _kind(
     entry_type: str, f: dict[str, str], ids: Identifiers, journal: str, booktitle: str
 ) -> str:
-    venue_text = f"{journal} {f.get('howpublished', '')}"
-    looks_preprint = (ids.arxiv and not journal and not booktitle) or _PREPRINT_WORDS.search(
-        venue_text
+    looks_preprint = (ids.arxiv and not journal and not booktitle) or _names_a_preprint(
+        f"{journal} {f.get('howpublished', '')}"
     )
     if looks_preprint and entry_type not in _THESIS_TYPES and entry_type not in _BOOK_TYPES:
         return "preprint"

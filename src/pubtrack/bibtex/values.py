@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 MONTH_NAMES = (
     "January",
@@ -218,6 +219,7 @@ def clean_space(value: str, strip: bool = True) -> str:
     return value.strip() if strip else value
 
 
+@lru_cache(maxsize=4096)  # a bib writes its months a dozen ways at most
 def month_number(value: str | None) -> int | None:
     """1..12 from ``jan``/``January``/``1``/``01``/``Jan.``/``1~March``-ish values; else None."""
     if not value:
