@@ -259,3 +259,43 @@ def test_a_damaged_page_read_while_iterating_is_a_storage_error(tmp_path: Path) 
         with pytest.raises(StorageError):
             list(store.iter_observations(in_bib_only=False))
         assert len(store.latest_citations()) == len(keys) + 1  # its own table: still readable
+
+
+KEYWORD_PLUGIN = PLUGIN_SOURCE.replace("class Zbmath", "class Order").replace(
+    'name = "zbmath"', 'name = "order"'
+)
+
+
+def test_a_source_named_like_an_sql_keyword_gets_its_column(tmp_path: Path) -> None:
+    with installed_plugin(
+        tmp_path / "plugin",
+        "pubtrack-order-test",
+        "[pubtrack.sources]\norder = pubtrack_order_test:Order\n",
+        {"pubtrack_order_test": KEYWORD_PLUGIN},
+    ):
+        store = Store.open(tmp_path / "k.db")
+        assert "order" in _columns(store)
+        store.sync_library(Library(works=[Work("a", "article", "A")]))
+        store.record_citations([CitationCount("a", "order", 3, "2026-11-01T00:00:00Z")])
+        row = next(store.db.query('SELECT "order", max_citations FROM publication_metrics'))
+        assert row == {"order": 3, "max_citations": 3}
+        store.close()
+
+
+def test_a_source_may_not_take_a_column_every_work_has(tmp_path: Path) -> None:
+    from pubtrack.db import METRICS_FIXED_COLUMNS
+    from pubtrack.sources.registry import registry
+
+    clash = PLUGIN_SOURCE.replace('name = "zbmath"', 'name = "title"')
+    with installed_plugin(
+        tmp_path / "plugin",
+        "pubtrack-title-test",
+        "[pubtrack.sources]\ntitle = pubtrack_title_test:Zbmath\n",
+        {"pubtrack_title_test": clash},
+    ):
+        assert "title" not in registry()
+        assert "a column every work has" in registry().broken["title"]
+        store = Store.open(tmp_path / "t.db")
+        assert _columns(store).count("title") == 1
+        assert _columns(store)[:4] == list(METRICS_FIXED_COLUMNS[:4])
+        store.close()

@@ -153,6 +153,11 @@ def _paced(server: FakeApiServer, api: str) -> bool:
     )
 
 
+def _served(server: FakeApiServer, api: str) -> int:
+    """Requests to ``api`` not refused by the server's own rate limit."""
+    return sum(1 for r in server.log if r.api == api and not (r.status == 429 and not r.fault))
+
+
 def _with_doi(papers: list[FakePaper]) -> list[FakePaper]:
     return [p for p in papers if p.doi]
 
@@ -166,12 +171,14 @@ def test_full_sync_then_a_no_op_resync(project: Project) -> None:
     # Crossref one per DOI (including DOIs learned from arXiv and S2).
     no_ids = [p for p in papers if not p.bib_ids]
     with_arxiv = [p for p in papers if p.arxiv_id and "arxiv" in p.bib_ids]
-    assert server.count("semantic_scholar") == 1 + len(no_ids)
-    assert server.count("arxiv") == math.ceil(len(with_arxiv) / 100) + (1 if no_ids else 0)
-    assert server.count("openalex") == 1
-    assert server.count("crossref") == math.ceil(len(_with_doi(papers)) / 50)  # batched
+    # (Requests the server's own rate limit refused, as a loaded machine may bunch
+    # two, are retried: counted apart, and checked by _paced.)
+    assert _served(server, "semantic_scholar") == 1 + len(no_ids)
+    assert _served(server, "arxiv") == math.ceil(len(with_arxiv) / 100) + (1 if no_ids else 0)
+    assert _served(server, "openalex") == 1
+    assert _served(server, "crossref") == math.ceil(len(_with_doi(papers)) / 50)  # batched
     assert server.count("arxiv", 503) == 0  # one request at a time
-    assert _paced(server, "semantic_scholar")
+    assert all(_paced(server, api) for api in ("semantic_scholar", "openalex", "crossref"))
 
     s2 = project.latest("semantic_scholar")
     assert s2 == {p.key: p.citation_count for p in papers}

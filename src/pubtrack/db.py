@@ -1231,11 +1231,16 @@ def _registry_citation_sources() -> tuple[str, ...]:
     return registry().citation_sources
 
 
+# The columns publication_metrics gives every work besides one per source: no
+# source may take these names (the registry refuses them).
+METRICS_FIXED_COLUMNS = ("key", "title", "year", "in_bib", "max_citations", "last_retrieved_at")
+
+
 def publication_metrics_view(sources: Iterable[str]) -> str:
     """``CREATE VIEW publication_metrics``: per work, the latest count of each of
     ``sources`` (one column each, in that order), the largest and the last fetch."""
     columns = "".join(
-        f"\n                MAX(CASE WHEN l.source = '{n}' THEN l.count END) AS {n},"
+        f"\n                MAX(CASE WHEN l.source = '{n}' THEN l.count END) AS \"{n}\","
         for n in _column_names(sources)
     )
     return f"""CREATE VIEW publication_metrics AS
@@ -1248,21 +1253,28 @@ def publication_metrics_view(sources: Iterable[str]) -> str:
 
 
 def _column_names(sources: Iterable[str]) -> list[str]:
-    """The source names usable as column names, once each, in order."""
-    return [s for s in dict.fromkeys(sources) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s)]
+    """The source names usable as column names, once each, in order (quoted in the
+    view: a source may be called ``order``)."""
+    return [
+        s
+        for s in dict.fromkeys(sources)
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s) and s.lower() not in METRICS_FIXED_COLUMNS
+    ]
 
 
 def _use_citation_sources(db: _Connection, sources: Iterable[str]) -> None:
     """Rebuild ``publication_metrics`` for ``sources`` when its columns differ (one
     transaction); the one place the view is made from the registry's list."""
-    names = _column_names(sources)
-    fixed = ["key", "title", "year", "in_bib", "max_citations", "last_retrieved_at"]
-    current = [r[1] for r in db.execute("PRAGMA table_info(publication_metrics)")]
-    if current == fixed[:4] + names + fixed[4:]:
+    wanted = publication_metrics_view(sources)
+    (current,) = db.execute(
+        "SELECT coalesce(max(sql), '') FROM sqlite_master"
+        " WHERE type = 'view' AND name = 'publication_metrics'"
+    ).fetchone()
+    if " ".join(current.replace("IF NOT EXISTS ", "").split()) == " ".join(wanted.split()):
         return
     with db.atomic():
         db.execute("DROP VIEW IF EXISTS publication_metrics")
-        db.execute(publication_metrics_view(names))
+        db.execute(wanted)
 
 
 class Store:

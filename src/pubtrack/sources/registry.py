@@ -142,6 +142,12 @@ class LookupRegistry(_Registry[LookupApi]):
     """Registered lookup APIs (``LookupApi`` classes), in listing order."""
 
 
+def _reserved() -> tuple[str, ...]:
+    from pubtrack.db import METRICS_FIXED_COLUMNS
+
+    return METRICS_FIXED_COLUMNS
+
+
 def _load_classes(
     points: Iterable[EntryPoint], base: type[Api]
 ) -> tuple[list[type[Any]], dict[str, str]]:
@@ -163,6 +169,9 @@ def _load_classes(
         if not _NAME.fullmatch(ep.name):
             # The name is a [sync.<name>] table, a JSON key and a database column.
             broken[ep.name] = "a source name is lower-case letters, digits and '_'"
+            continue
+        if ep.name in _reserved():
+            broken[ep.name] = f"{ep.name!r} is a column every work has in the database views"
             continue
         if getattr(cls, "name", ep.name) != ep.name:
             broken[ep.name] = f"{ep.value} is named {cls.name!r}, registered as {ep.name!r}"

@@ -1,9 +1,6 @@
-"""What sync learned about each entry, read through one Store method, and the
-suggestions made of it (check, the sync summary, fix).
-
-Today the learned ids are the ids each source reported (``source_records``);
-when the learned-ids table with provenance lands, ``Store.learned_ids``
-switches to it and nothing here changes.
+"""What sync learned about each entry (the ``learned_ids`` table, with the source
+that taught each id, and the sources' last answers), and the suggestions made of
+it for `check`, the sync summary and `fix`.
 """
 
 from __future__ import annotations
@@ -15,25 +12,6 @@ from pubtrack.models import Library, Location, Work
 
 if TYPE_CHECKING:
     from pubtrack.config import Config
-
-
-def learned_by_source(config: Config) -> dict[str, dict[str, dict[str, str]]]:
-    """{key: {source: {id kind: value}}}; empty without a database."""
-    from pubtrack.db import Store
-    from pubtrack.errors import PubtrackError
-
-    if not config.database_path.exists():
-        return {}
-    try:
-        store = Store.open_readonly(config.database_path)
-    except PubtrackError:
-        return {}
-    try:
-        return store.learned_ids_by_source()
-    except Exception:  # noqa: BLE001 - a database from before any sync: nothing learned
-        return {}
-    finally:
-        store.close()
 
 
 # --------------------------------------------------------------------------
@@ -127,10 +105,10 @@ def suggestions(config: Config, library: Library | None = None) -> list[Suggesti
         store = Store.open_readonly(config.database_path)
     except PubtrackError:
         return out
-    try:
+    try:  # (a database older than the learned ids is read upgraded in memory)
         statuses = store.source_statuses()
         learned = store.learned_ids_by_source()
-    except Exception:  # noqa: BLE001 - no sync yet: nothing learned
+    except PubtrackError:  # unreadable: the bib's own suggestions only, as when none
         return out
     finally:
         store.close()
