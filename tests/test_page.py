@@ -375,3 +375,39 @@ def test_a_database_that_fails_while_read_gives_the_page_without_counts(tmp_path
     assert written.returncode == 1
     assert "malformed; nothing written" in written.stderr
     assert not (root / "page.html").exists()
+
+
+def test_the_page_counts_the_works_of_the_parsed_bib(stats_project: Path) -> None:
+    """p1 leaves the bib after the last sync: the page's sparklines and per-year chart
+    drop it at once, with no sync and no write (the OpenAlex per-year counts were p1's)."""
+    from pubtrack.bibtex import load_library
+    from pubtrack.config import load_config
+    from pubtrack.render import RenderOptions, load_stored, render_project
+
+    config = load_config(stats_project / "pubtrack.toml")
+    db = stats_project / "data" / "pubtrack.db"
+    library = load_library(config)
+    assert {w.key for w in library.works} == {"p1", "p2", "p3"}
+    everyone = load_stored(config, library, print, series=True).series
+    assert "p1" in everyone["papers"]
+
+    def chart() -> str:
+        html = render_project(config, RenderOptions(format="html", standalone=True)).text
+        return html[html.index("<figure>") : html.index("</figure>")]
+
+    with_p1 = chart()
+    bib = stats_project / "bib" / "publications.bib"
+    text = bib.read_text(encoding="utf-8")
+    start = text.rindex("@", 0, text.index("{p1,") + 1)
+    end = text.find("\n@", start + 1)
+    bib.write_text(text[:start] + (text[end + 1 :] if end != -1 else ""), encoding="utf-8")
+    stamp = db.stat().st_mtime_ns
+    library = load_library(config)
+    assert {w.key for w in library.works} == {"p2", "p3"}
+    rest = load_stored(config, library, print, series=True).series
+    assert "p1" not in rest["papers"]
+    # p1's own OpenAlex years (2024, 2025) are gone; p2's counts remain
+    assert set(everyone["per_year"]["openalex"]) >= {2024, 2025}
+    assert not set(rest["per_year"].get("openalex", {})) & {2024, 2025}
+    assert chart() != with_p1
+    assert db.stat().st_mtime_ns == stamp

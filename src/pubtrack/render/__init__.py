@@ -166,6 +166,10 @@ def load_stored(
         store = Store.open_readonly(path, timeout=5.0)
     except DatabaseError as exc:
         return trouble(str(exc))
+    if library is not None:
+        # The parsed bib's works count (the page's per-year chart), not the database's
+        # copy of the last sync: an entry removed since is gone at once.
+        store.count_only([w.key for w in library.works])
     with store:
         try:
             trends = {}
@@ -464,6 +468,8 @@ def _from_cache(
 
     if not cache.enabled() or options.strict or options.format == "alfolio":
         return None, None
+    if options.standalone:
+        return None, None  # its per-year chart counts the parsed bib's works: parse first
     if guarded and not (config.publication_files() or config.talk_files()):
         return None, None  # the full render says why nothing is written
     try:
