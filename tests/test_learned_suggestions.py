@@ -56,3 +56,20 @@ def test_an_arxiv_doi_is_taught_as_the_arxiv_id_never_as_the_doi():
     (s,) = _work_suggestions(work, _records(openalex={}), learned)
     assert s.kind == "taught_ids"
     assert s.fields == {"eprint": "{2001.00001}", "archiveprefix": "{arXiv}"}
+
+
+def test_the_published_venue_comes_from_the_most_trusted_record() -> None:
+    from pubtrack.works.learned import _venue
+
+    crossref = {"data": {"venue": "Journal X", "type": "proceedings-article"}}
+    s2 = {"data": {"venue": "NeurIPS"}}
+    arxiv = {"data": {"journal_ref": "J. Y 12 (2024) 1-9"}}
+    assert _venue({"semantic_scholar": s2, "crossref": crossref, "arxiv": arxiv}) == (
+        "Journal X",
+        "inproceedings",
+    )
+    assert _venue({"semantic_scholar": s2, "arxiv": arxiv}) == ("NeurIPS", "article")
+    preprint_server = {"data": {"venue": "arXiv", "type": "posted-content"}}
+    assert _venue({"crossref": preprint_server, "semantic_scholar": s2}) == ("NeurIPS", "article")
+    assert _venue({"arxiv": arxiv, "no_such_source": s2}) == ("J. Y 12 (2024) 1-9", "article")
+    assert _venue({}) == ("", "article")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pubtrack.errors import MalformedResponseError, SourceError
@@ -56,6 +57,10 @@ class Arxiv(Source):
 
     def __init__(self, config: Config, http: HttpClient) -> None:
         super().__init__(config, http)
+
+    @classmethod
+    def published_in(cls, data: Mapping[str, Any]) -> tuple[str, str | None]:
+        return str(data.get("journal_ref") or ""), None  # as the authors wrote it
 
     def lookup_id(self, work: WorkRef) -> str | None:
         """The canonical arXiv id (no version); the arXiv DOI counts too."""

@@ -215,6 +215,13 @@ class Source(Api, ABC):
         the id this source knows the work by (its last answer's ``external_id``)."""
         return None
 
+    @classmethod
+    def published_in(cls, data: Mapping[str, Any]) -> tuple[str, str | None]:
+        """(venue, BibTeX entry type or None) of the published version, as this
+        source's stored record (``SourceResult.data``) names it; ("", None) if it
+        does not. `check` and `fix` suggest them for a preprint that came out."""
+        return "", None
+
 
 def available_sources() -> dict[str, type[Source]]:
     """Every registered source, built-in or plugin, by name (``registry.registry()``)."""

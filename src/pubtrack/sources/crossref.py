@@ -14,6 +14,7 @@ DOIs (10.48550) are DataCite's: Crossref does not know them, so they are skipped
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -41,6 +42,14 @@ class CrossrefSettings(SourceSettings):
     )
 
 
+# Crossref's work types -> BibTeX entry types (the rest are articles).
+_BIB_TYPES = {
+    "journal-article": "article",
+    "proceedings-article": "inproceedings",
+    "book-chapter": "incollection",
+}
+
+
 class Crossref(Source):
     name = "crossref"
     label = "Crossref"
@@ -57,6 +66,11 @@ class Crossref(Source):
     settings_class = CrossrefSettings
     settings: CrossrefSettings
     min_interval = 0.2
+
+    @classmethod
+    def published_in(cls, data: Mapping[str, Any]) -> tuple[str, str | None]:
+        kind = _BIB_TYPES.get(str(data.get("type") or ""), "article")
+        return str(data.get("venue") or ""), kind if data else None
 
     def __init__(self, config: Config, http: HttpClient) -> None:
         super().__init__(config, http)

@@ -94,6 +94,10 @@ class SemanticScholar(Source):
         return id_keys({"semantic_scholar": text})
 
     @classmethod
+    def published_in(cls, data: Mapping[str, Any]) -> tuple[str, str | None]:
+        return str(data.get("journal") or data.get("venue") or ""), None
+
+    @classmethod
     def citing_papers_url(cls, ids: Mapping[str, str | None]) -> str | None:
         paper = ids.get("semantic_scholar")
         return f"https://www.semanticscholar.org/paper/{paper}#citing-papers" if paper else None

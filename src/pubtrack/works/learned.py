@@ -18,12 +18,6 @@ if TYPE_CHECKING:
 # Suggestions: what sync learned, per entry, for check, the sync summary and fix.
 # --------------------------------------------------------------------------
 
-_TYPES_FROM_CROSSREF = {
-    "journal-article": "article",
-    "proceedings-article": "inproceedings",
-    "book-chapter": "incollection",
-}
-
 
 @dataclass
 class Suggestion:
@@ -60,15 +54,18 @@ def _learned_value(learned: dict[str, dict[str, str]], kind: str) -> tuple[str, 
 
 
 def _venue(records: dict[str, dict]) -> tuple[str, str]:
-    """(venue, bib type) of the published version, from what the sources stored."""
-    crossref = _by_source(records, "crossref")
-    s2 = _by_source(records, "semantic_scholar")
-    arxiv = _by_source(records, "arxiv")
-    venue = crossref.get("venue") or s2.get("journal") or s2.get("venue") or ""
-    if str(venue).lower() in ("arxiv", "arxiv.org"):
-        venue = ""
-    entry_type = _TYPES_FROM_CROSSREF.get(str(crossref.get("type") or ""), "article")
-    return str(venue or arxiv.get("journal_ref") or ""), entry_type
+    """(venue, bib type) of the published version: what the sources' stored records
+    say (``Source.published_in``), the most trusted record first (``record_trust``)."""
+    from pubtrack.sources.registry import registry
+
+    classes = [c for c in (registry().get(name) for name in records) if c is not None]
+    venue, entry_type = "", None
+    for cls in sorted(classes, key=lambda c: (c.record_trust, c.name)):
+        said, kind = cls.published_in(_by_source(records, cls.name))
+        if not venue and said.lower() not in ("", "arxiv", "arxiv.org"):
+            venue = said  # (a preprint server is no venue)
+        entry_type = entry_type or kind
+    return venue, entry_type or "article"
 
 
 def _brace(value: str) -> str:
