@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -361,22 +362,30 @@ def test_citation_date_month_keeps_a_nightly_page_stable(example_project: Path) 
     assert code == 2 and "[render] citation_date: 'week' is not one of day, month" in err
 
 
+def _including_template(project: Path) -> tuple[Any, Path, Any]:
+    """(config, the included template, render options) for a user template that
+    includes another one, in a project with a database."""
+    from pubtrack.config import load_config
+    from pubtrack.render import RenderOptions
+
+    config = load_config()
+    Store.open(config.database_path).close()
+    templates = project / "templates"
+    templates.mkdir()
+    (templates / "cv.md.j2").write_text("{% include 'part.md.j2' %}\n", encoding="utf-8")
+    part = templates / "part.md.j2"
+    part.write_text("first {{ publications|length }}", encoding="utf-8")
+    return config, part, RenderOptions(format="md", template=templates / "cv.md.j2")
+
+
 def test_output_cache_follows_included_templates_and_no_cache(
     fake_reader: Library, example_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Editing a template that the user's template includes renders afresh; with
     PUBTRACK_NO_CACHE=1 nothing is read from or written to the output cache."""
-    from pubtrack.config import load_config
-    from pubtrack.render import RenderOptions, render_project
+    from pubtrack.render import render_project
 
-    config = load_config()
-    Store.open(config.database_path).close()
-    templates = example_project / "templates"
-    templates.mkdir()
-    (templates / "cv.md.j2").write_text("{% include 'part.md.j2' %}\n", encoding="utf-8")
-    part = templates / "part.md.j2"
-    part.write_text("first {{ publications|length }}", encoding="utf-8")
-    options = RenderOptions(format="md", template=templates / "cv.md.j2")
+    config, part, options = _including_template(example_project)
 
     assert render_project(config, options).text.startswith("first 2")
     part.write_text("second {{ publications|length }}", encoding="utf-8")
@@ -398,17 +407,9 @@ def test_output_cache_sees_an_edit_that_keeps_size_and_mtime(example_project: Pa
     """The key is made of the templates' contents: an included template rewritten
     with the same size and its mtime put back renders the new text (and a later
     render is served that new text from the cache)."""
-    from pubtrack.config import load_config
-    from pubtrack.render import RenderOptions, render_project
+    from pubtrack.render import render_project
 
-    config = load_config()
-    Store.open(config.database_path).close()
-    templates = example_project / "templates"
-    templates.mkdir()
-    (templates / "cv.md.j2").write_text("{% include 'part.md.j2' %}\n", encoding="utf-8")
-    part = templates / "part.md.j2"
-    part.write_text("first {{ publications|length }}", encoding="utf-8")
-    options = RenderOptions(format="md", template=templates / "cv.md.j2")
+    config, part, options = _including_template(example_project)
     assert render_project(config, options).text.startswith("first ")
     assert render_project(config, options).library is None  # now served from the cache
 

@@ -38,6 +38,18 @@ def _tool(name: str) -> str:
     return path
 
 
+def _assert_valid_workflow(path: Path) -> None:
+    """GitHub's workflow schema accepts the file (check-jsonschema's copy of it)."""
+    checker = _tool("check-jsonschema")
+    result = subprocess.run(
+        [checker, "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = make_demo_project(tmp_path / "my cv", history=False)  # a space in the path
@@ -73,14 +85,7 @@ def test_github_workflow_passes_the_schema(project: Path) -> None:
     assert "uses: pubtrack/pubtrack@v1" in text
     assert "inject: README.md cv.md" in text
     assert "s2-api-key: ${{ secrets.S2_API_KEY }}" in text
-    checker = _tool("check-jsonschema")
-    result = subprocess.run(
-        [checker, "--builtin-schema", "vendor.github-workflows", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    _assert_valid_workflow(path)
 
 
 def test_the_action_has_an_input_for_every_builtin_key() -> None:
@@ -131,14 +136,7 @@ def test_a_plugins_key_goes_into_the_steps_environment(project: Path, tmp_path: 
     step = text.split("- uses: pubtrack/pubtrack@v1\n", 1)[1]
     assert step.endswith("        env:\n          KEYED_API_KEY: ${{ secrets.KEYED_API_KEY }}\n")
     assert "keyed-api-key" not in text  # the Action has no such input
-    checker = _tool("check-jsonschema")
-    result = subprocess.run(
-        [checker, "--builtin-schema", "vendor.github-workflows", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    _assert_valid_workflow(path)
 
 
 def test_schema_check_catches_a_broken_workflow(project: Path, tmp_path: Path) -> None:
