@@ -68,3 +68,21 @@ def test_version_and_help_exit_zero(example_project: Path) -> None:
     assert _run(["--version"], example_project).stdout.startswith("pubtrack, version")
     helped = _run(["render", "--help"], example_project)
     assert helped.returncode == 0 and "--format" in helped.stdout
+
+
+def test_a_command_that_wrote_the_database_leaves_nothing_in_its_wal(
+    example_project: Path,
+) -> None:
+    """Leaving without teardown must not leave writes in the write-ahead log only
+    (a committed pubtrack.db would miss them): every Store is closed, and with it
+    checkpointed, before the command returns."""
+    from pubtrack.db import Store
+
+    db = example_project / "data" / "pubtrack.db"
+    Store.open(db).close()
+    done = _run(["check"], example_project)
+    assert done.returncode in (0, 2), done.stderr  # 2: warnings about the example bib
+    wal = db.with_name("pubtrack.db-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    with Store.open_readonly(db) as store:
+        assert store.db.execute("SELECT count(*) FROM publications").fetchone()[0] > 0
