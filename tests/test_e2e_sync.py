@@ -165,6 +165,10 @@ def _with_doi(papers: list[FakePaper]) -> list[FakePaper]:
 def test_full_sync_then_a_no_op_resync(project: Project) -> None:
     result = project.sync()
     assert result.returncode == 0, result.stderr
+    # Everything is in the database file itself (the process leaves without
+    # teardown: nothing may be left in the write-ahead log for a commit to miss).
+    wal = project.root / "data" / "pubtrack.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
     papers, server = project.papers, project.server
     # Requests: S2 one batch (+ one title match per entry without ids), arXiv one
     # id_list query (+ a catch-up for an id S2 taught), OpenAlex one OR-filter,
