@@ -86,3 +86,37 @@ def test_a_command_that_wrote_the_database_leaves_nothing_in_its_wal(
     assert not wal.exists() or wal.stat().st_size == 0
     with Store.open_readonly(db) as store:
         assert store.db.execute("SELECT count(*) FROM publications").fetchone()[0] > 0
+
+
+def _exit_marker(tmp_path: Path, debug: str) -> tuple[int, bool]:
+    """(exit code, whether an atexit handler ran) of `pubtrack --version`."""
+    marker = tmp_path / f"atexit-{debug or 'fast'}"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').close())\n"
+        "sys.argv = ['pubtrack', '--version']\n"
+        "from pubtrack.cli import main\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBTRACK_")}
+    env["PUBTRACK_DEBUG"] = debug
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    return done.returncode, marker.exists()
+
+
+def test_a_finished_command_skips_teardown_unless_debugging(tmp_path: Path) -> None:
+    assert _exit_marker(tmp_path, "") == (0, False)  # left at once: no atexit handlers
+    assert _exit_marker(tmp_path, "1") == (0, True)  # PUBTRACK_DEBUG: the ordinary exit
+
+
+def test_a_closed_stdout_or_stderr_still_exits_zero(tmp_path: Path) -> None:
+    for fd in ("1", "2"):
+        done = subprocess.run(
+            ["sh", "-c", f'"$0" -m pubtrack --version {fd}>&-', sys.executable],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, (fd, done.stderr)

@@ -1009,9 +1009,10 @@ def _exit_without_teardown(done: SystemExit) -> NoReturn:
     ):
         raise done
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: started with that descriptor closed
+                stream.flush()
+    except (OSError, ValueError, AttributeError):
         raise done from None  # a closed pipe: let the ordinary exit report it
     logging.shutdown()
     os._exit(code or 0)
