@@ -527,3 +527,21 @@ def test_preamble_macro_that_refers_to_itself_stops() -> None:
         '@preamble{"\\def\\loop{a\\loop}"}\n@article{a, title={x \\loop{} y}, author={A, B}}\n'
     )
     assert library.works[0].title.startswith("x aaaa")
+
+
+# A value with a line ending in a backslash, then more entries; a `(`-delimited
+# block at the end sends the whole file through bibtexparser's splitter instead of
+# the fast one: both must give the same lines and the same entries.
+BACKSLASH_LINE = (
+    "@misc{a, title = {x\\\n y}}\n% a comment\n@misc{b, title={z}}\n@misc{a, title={w}}\n"
+)
+
+
+@pytest.mark.parametrize("tail", ["", "@misc(c, title={v})\n"])
+def test_lines_after_a_backslash_line_are_right_on_either_splitter(tail: str) -> None:
+    library = read_string(BACKSLASH_LINE + tail)
+    assert [w.key for w in library.works] == ["a", "b"] + (["c"] if tail else [])
+    assert [str(p) for p in library.problems] == [
+        "<string>:5: duplicate key 'a' (first at <string>:1); this entry is ignored"
+    ]
+    assert library.works[1].location is not None and library.works[1].location.line == 4

@@ -244,21 +244,22 @@ class Reader:
                 elif isinstance(item, FastPreamble):
                     self._preamble(item)
             return
+        real = _real_lines(text)
         for block in Splitter(text).split().blocks:
             if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
                 inner = block.ignore_error_block
                 if isinstance(inner, String):
-                    self._string(inner, file)
+                    self._string(_as_fast_string(inner, real), file)
                 elif isinstance(inner, Entry):
-                    self._entry(_as_fast(inner), file, talk, lines)
+                    self._entry(_as_fast(inner, real), file, talk, lines)
             elif isinstance(block, Entry):
-                self._guarded(self._entry, _as_fast(block), file, talk, lines)
+                self._guarded(self._entry, _as_fast(block, real), file, talk, lines)
             elif isinstance(block, String):
-                self._string(block, file)
+                self._string(_as_fast_string(block, real), file)
             elif isinstance(block, Preamble):
                 self._preamble(block)
             elif isinstance(block, ParsingFailedBlock):
-                self._failed(block, file)
+                self._failed(block, file, real)
 
     def _guarded(self, read: Any, block: FastEntry, file: str, *args: Any) -> None:
         """One entry that trips the reader is a problem at its line; the others are read."""
@@ -292,8 +293,8 @@ class Reader:
     def _problem(self, file: str, line: int, message: str, severity: str = "error") -> None:
         self.problems.append(Problem(file, line, message, severity))
 
-    def _failed(self, block: ParsingFailedBlock, file: str) -> None:
-        line = (block.start_line or 0) + 1
+    def _failed(self, block: ParsingFailedBlock, file: str, real: list[int] | None) -> None:
+        line = _real_line(block.start_line, real) + 1
         error = block.error
         reason = getattr(error, "abort_reason", None) or str(error) or type(error).__name__
         head = (block.raw or "").lstrip().split("{", 1)[0].split("(", 1)[0].strip()
@@ -764,10 +765,35 @@ class Reader:
                     break
 
 
-def _as_fast(entry: Entry) -> FastEntry:
+def _real_lines(text: str) -> list[int] | None:
+    """bibtexparser's 0-based line number -> the real one, or None when they agree.
+
+    Its splitter does not count a newline right after a backslash (its marks skip
+    escaped characters); FILE:LINE counts every line, as the fast splitter does."""
+    if "\\\n" not in text:
+        return None
+    real = [0]
+    for number, line in enumerate(text.split("\n")[:-1]):
+        if not line.endswith("\\"):
+            real.append(number + 1)
+    return real
+
+
+def _real_line(line: int | None, real: list[int] | None) -> int:
+    line = line or 0
+    return real[line] if real is not None and line < len(real) else line
+
+
+def _as_fast(entry: Entry, real: list[int] | None = None) -> FastEntry:
     """bibtexparser's entry in the fast splitter's shape (the reader reads one shape)."""
-    fields: list[FastField] = [(f.key, f.value, f.start_line or 0, None) for f in entry.fields]
-    return FastEntry(entry.entry_type, entry.key, fields, entry.start_line or 0)
+    fields: list[FastField] = [
+        (f.key, f.value, _real_line(f.start_line, real), None) for f in entry.fields
+    ]
+    return FastEntry(entry.entry_type, entry.key, fields, _real_line(entry.start_line, real))
+
+
+def _as_fast_string(block: String, real: list[int] | None) -> FastString:
+    return FastString(block.key, block.value, _real_line(block.start_line, real))
 
 
 def _hint(reason: str, raw: str) -> str:
