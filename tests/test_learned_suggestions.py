@@ -72,4 +72,6 @@ def test_the_published_venue_comes_from_the_most_trusted_record() -> None:
     preprint_server = {"data": {"venue": "arXiv", "type": "posted-content"}}
     assert _venue({"crossref": preprint_server, "semantic_scholar": s2}) == ("NeurIPS", "article")
     assert _venue({"arxiv": arxiv, "no_such_source": s2}) == ("J. Y 12 (2024) 1-9", "article")
+    # a preprint server is no venue, whoever names it
+    assert _venue({"arxiv": {"data": {"journal_ref": "arXiv"}}}) == ("", "article")
     assert _venue({}) == ("", "article")

@@ -1210,7 +1210,7 @@ class _Connection:
             raise self.error(exc) from exc
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _migrate(conn: sqlite3.Connection, path: Path | None = None) -> None:
     """Apply the migrations (the one place sqlite-utils is used). A database that
     was created or upgraded ends with ``publication_metrics`` built from the source
     registry, as sync keeps it: the migrations' own view names the built-in sources
@@ -1220,7 +1220,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
     import sqlite_utils
 
     migrations.apply(sqlite_utils.Database(conn))
-    _use_citation_sources(_Connection(conn, None), _registry_citation_sources())
+    _use_citation_sources(_Connection(conn, path), _registry_citation_sources())
 
 
 def _registry_citation_sources() -> tuple[str, ...]:
@@ -1301,17 +1301,22 @@ class Store:
         path = Path(path)
         if not create and not path.exists():
             raise DatabaseError(f"{path}: no database yet (run `pubtrack sync` first)")
+        conn: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = wal")
-            _migrate(conn)
-        except sqlite3.DatabaseError as exc:
+            _migrate(conn, path)
+        except (sqlite3.DatabaseError, StorageError, OSError) as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, StorageError):
+                raise  # (it names the file)
+            if isinstance(exc, OSError):
+                raise DatabaseError(f"{path}: cannot create database: {exc.strerror}") from None
             raise DatabaseError(f"{path}: cannot open database: {explain(exc)}") from None
-        except OSError as exc:
-            raise DatabaseError(f"{path}: cannot create database: {exc.strerror}") from None
         return cls(_Connection(conn, path), path)
 
     @classmethod
@@ -1344,7 +1349,7 @@ class Store:
                     conn.backup(memory)
                     conn.close()
                     conn = memory
-                    _migrate(conn)
+                    _migrate(conn, path)
                 return cls(_Connection(conn, path), path)
             except sqlite3.Error as exc:
                 last = exc

@@ -170,7 +170,7 @@ def _load_classes(
             # The name is a [sync.<name>] table, a JSON key and a database column.
             broken[ep.name] = "a source name is lower-case letters, digits and '_'"
             continue
-        if ep.name in _reserved():
+        if base is Source and ep.name in _reserved():  # (a lookup API has no column)
             broken[ep.name] = f"{ep.name!r} is a column every work has in the database views"
             continue
         if getattr(cls, "name", ep.name) != ep.name:
