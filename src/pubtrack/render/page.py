@@ -61,21 +61,22 @@ def load_series(store: Store) -> dict[str, Any]:
     Both come from the database's own queries: the change points from the
     ``daily_citations`` view's query (``Store.recent_change_points``: each work's
     last ``SPARK_POINTS`` days on which its count moved, a night that fetched the
-    same count adds nothing), the years from the stats report (the
-    ``citations_per_year`` view). A database that cannot be read raises
-    ``StorageError``, which render turns into its warning (or error with --output).
+    same count adds nothing), the years from the ``citations_per_year`` view's
+    query (what `pubtrack stats` reports; not the whole stats report). A database
+    that cannot be read raises ``StorageError``, which render turns into its
+    warning (or error with --output).
     """
-    from pubtrack.stats import build_stats
+    from pubtrack.sources.registry import registry
 
     papers = {
         key: {source: [[day, count] for day, count in points] for source, points in per.items()}
         for key, per in store.recent_change_points(SPARK_POINTS).items()
     }
-    per_year = {
-        name: dict(source.citations_per_year)
-        for name, source in build_stats(store).sources.items()
-        if source.citations_per_year
-    }
+    by_source: dict[str, dict[int, int]] = {}
+    for row in store.citations_per_year():
+        by_source.setdefault(row["source"], {})[row["year"]] = row["citations"]
+    reg = registry()  # sources in listing order, as stats lists them
+    per_year = {s: by_source[s] for s in sorted(by_source, key=lambda s: (reg.rank(s), s))}
     return {"papers": papers, "per_year": per_year}
 
 
