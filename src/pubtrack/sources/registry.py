@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from pubtrack.models import Identifiers
 from pubtrack.sources.base import (
@@ -41,6 +41,11 @@ class _Registry(Generic[A]):
     # Entry points that could not be loaded (a plugin's missing dependency): name -> why.
     broken: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, classes: Iterable[type[A]], broken: dict[str, str] | None = None) -> Self:
+        """The registry of ``classes`` in listing order (``order``, then name)."""
+        return cls(tuple(sorted(classes, key=lambda c: (c.order, c.name))), dict(broken or {}))
+
     def __iter__(self) -> Iterator[type[A]]:
         return iter(self.classes)
 
@@ -62,19 +67,9 @@ def _overrides(cls: type[Source], name: str) -> bool:
     return any(name in vars(k) for k in below)
 
 
-def _listing(classes: Iterable[type[A]]) -> tuple[type[A], ...]:
-    return tuple(sorted(classes, key=lambda c: (c.order, c.name)))
-
-
 @dataclass(frozen=True)
 class SourceRegistry(_Registry[Source]):
     """Registered source classes, in listing order (``Source.order``, then name)."""
-
-    @classmethod
-    def of(
-        cls, classes: Iterable[type[Source]], broken: dict[str, str] | None = None
-    ) -> SourceRegistry:
-        return cls(_listing(classes), dict(broken or {}))
 
     @property
     def citation_sources(self) -> tuple[str, ...]:
@@ -187,7 +182,7 @@ def _load(points: Iterable[EntryPoint]) -> SourceRegistry:
 
 def _load_lookup(points: Iterable[EntryPoint]) -> LookupRegistry:
     classes, broken = _load_classes(points, LookupApi)
-    return LookupRegistry(_listing(classes), broken)
+    return LookupRegistry.of(classes, broken)
 
 
 @dataclass(frozen=True)
