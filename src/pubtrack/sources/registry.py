@@ -204,6 +204,18 @@ def api_class(name: str) -> type[Api] | None:
     return registry().get(name) or lookup_apis().get(name)
 
 
+def by_record_trust(names: Iterable[str]) -> list[str]:
+    """``names`` with the API whose record of a work is trusted most first
+    (``Api.record_trust``, sources and lookup APIs alike); the rest keep their order
+    after every API that declares its place."""
+
+    def trust(name: str) -> int:
+        cls = api_class(name)
+        return cls.record_trust if cls is not None else Api.record_trust
+
+    return sorted(names, key=trust)  # (stable)
+
+
 def api_endpoint(name: str) -> ApiEndpoint:
     """The URL metadata of a sync source or of a lookup API, by name."""
     cls = api_class(name)

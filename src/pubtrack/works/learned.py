@@ -56,12 +56,14 @@ def _learned_value(learned: dict[str, dict[str, str]], kind: str) -> tuple[str, 
 def _venue(records: dict[str, dict]) -> tuple[str, str]:
     """(venue, bib type) of the published version: what the sources' stored records
     say (``Source.published_in``), the most trusted record first (``record_trust``)."""
-    from pubtrack.sources.registry import registry
+    from pubtrack.sources.registry import by_record_trust, registry
 
-    classes = [c for c in (registry().get(name) for name in records) if c is not None]
     venue, entry_type = "", None
-    for cls in sorted(classes, key=lambda c: (c.record_trust, c.name)):
-        said, kind = cls.published_in(_by_source(records, cls.name))
+    for name in by_record_trust(sorted(records)):
+        cls = registry().get(name)
+        if cls is None:
+            continue
+        said, kind = cls.published_in(_by_source(records, name))
         if not venue and said.lower() not in ("", "arxiv", "arxiv.org"):
             venue = said  # (a preprint server is no venue)
         entry_type = entry_type or kind

@@ -226,14 +226,9 @@ class Resolver:
     def _combine(self, seed: Seed, found: dict[str, Record]) -> Resolved:
         # The APIs' records by ``record_trust``; the seed's own record (or a profile
         # listing's: ORCID, Google Scholar) after those that declare their place.
-        from pubtrack.sources.base import Api
-        from pubtrack.sources.registry import api_class
+        from pubtrack.sources.registry import by_record_trust
 
-        def trust(name: str) -> int:
-            cls = api_class(name)
-            return cls.record_trust if cls is not None else Api.record_trust
-
-        names = sorted((n for n in found if n != "preprint_crossref"), key=trust)  # stable
+        names = by_record_trust(n for n in found if n != "preprint_crossref")
         records = [found[name] for name in names]
         if not records:
             return Resolved(seed, None, "not found")
